@@ -1,0 +1,45 @@
+"""Wiring: settings in, a ready application out (database migrated, flows checked)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from flows.loader import load_flows
+from flows.model import Flow
+from handlers.chat import Chat
+from storage.db import make_engine, upgrade
+from storage.models import utcnow
+
+
+@dataclass
+class App:
+    """The long-lived parts every command and channel shares."""
+
+    settings: Settings
+    engine: Engine
+    flows: dict[str, Flow]
+    clock: Callable[[], datetime] = utcnow
+    chat: Chat = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chat = Chat(engine=self.engine, flows=self.flows, clock=self.clock)
+
+
+def build_app(
+    settings: Settings, *, migrate: bool = True, clock: Callable[[], datetime] = utcnow
+) -> App:
+    """Check the flows, connect to the database and bring it up to date."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    flows = load_flows(settings.flows_dir)
+    engine = make_engine(settings.database)
+    if migrate:
+        upgrade(engine)
+    return App(settings=settings, engine=engine, flows=flows, clock=clock)

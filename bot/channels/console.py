@@ -1,0 +1,82 @@
+"""The console channel: talk to Nuqta in a terminal, through the same engine and database.
+
+`/file PATH` sends a local file as the answer to a document question.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from sqlmodel import Session
+
+from bot.app import App
+from bot.channels.text import render_text
+from bot.delivery import deliver_due
+from flows.messages import FileRef, Inbound, Reply
+from locales.catalog import translator
+from storage.models import Person
+
+CHANNEL = "console"
+QUIT_WORDS = frozenset({"/quit", "/exit", "خروج", "quitter"})
+
+
+def address_of(person: Person) -> str:
+    """The console address of a person: one terminal conversation per person."""
+    return f"console:{person.id}"
+
+
+def parse_line(line: str) -> Inbound:
+    """A typed line as a neutral message; `/file PATH` attaches a file."""
+    text = line.rstrip("\n")
+    if text.startswith("/file "):
+        path = Path(text[len("/file ") :].strip()).expanduser()
+        if path.is_file():
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return Inbound(file=FileRef(str(path.resolve()), path.name, mime, path.stat().st_size))
+    return Inbound(text=text)
+
+
+class ConsoleChat:
+    """One person's terminal conversation: each line in, every queued reply printed out."""
+
+    def __init__(self, app: App, person: Person, out: TextIO) -> None:
+        self.app = app
+        self.person = person
+        self.address = address_of(person)
+        self.out = out
+
+    def send(self, address: str, reply: Reply) -> str | None:
+        """The console's sender: print, in the person's current language."""
+        self.out.write(render_text(reply, translator(self._language())) + "\n\n")
+        self.out.flush()
+        return None
+
+    def say(self, inbound: Inbound) -> None:
+        """Handle one message and print whatever it queued."""
+        self.app.chat.handle(channel=CHANNEL, address=self.address, inbound=inbound)
+        deliver_due(
+            self.app.engine,
+            channel=CHANNEL,
+            send=self.send,
+            now=self.app.clock(),
+            address=self.address,
+        )
+
+    def run(self, lines: Iterable[str], prompt: str = "") -> None:
+        """Read lines until the end of input or a quit word."""
+        for line in lines:
+            if line.strip() in QUIT_WORDS:
+                break
+            if line.strip():
+                self.say(parse_line(line))
+            if prompt:
+                self.out.write(prompt)
+                self.out.flush()
+
+    def _language(self) -> str:
+        with Session(self.app.engine) as session:
+            person = session.get(Person, self.person.id)
+            return person.language if person else "ar"

@@ -1,0 +1,191 @@
+"""The command line: `python bot.py <command>` and the `nuqta` console script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from sqlmodel import Session
+
+from bot.app import App, build_app
+from bot.channels import console
+from bot.config import Settings
+from flows.loader import FlowError, load_flows
+from storage import queries
+from storage.countries import BY_CODE
+from storage.db import read_only, upgrade
+from storage.demo import load_demo
+from storage.export import export_csv
+from storage.models import Person
+
+LOCAL_BANNER = """\
+Nuqta is running in local mode.
+  database : {database}
+  flows    : {flows}
+  channels : console (no TELEGRAM_BOT_TOKEN or TWILIO_ACCOUNT_SID set)
+
+Talk to the bot as a focal point:   python bot.py chat --country JO [--lang ar|en|fr]
+Connect Telegram:  set TELEGRAM_BOT_TOKEN (from @BotFather) in .env, then run again.
+Connect WhatsApp:  set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM and
+                   PUBLIC_URL in .env, then run again.
+"""
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> int:
+    """Parse the command line and run one command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    settings = settings or Settings()
+    try:
+        return int(args.run(args, settings, stdin, stdout) or 0)
+    except FlowError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except CliError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+class CliError(Exception):
+    """A mistake in how a command was called, reported in one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nuqta", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start Nuqta (local mode without channel tokens)")
+    run.set_defaults(run=_run)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    who = chat.add_mutually_exclusive_group(required=True)
+    who.add_argument("--country", type=str.upper, choices=sorted(BY_CODE), help="ISO code")
+    who.add_argument("--person", type=int, help="a person's id")
+    chat.add_argument("--lang", choices=("ar", "en", "fr"))
+    chat.add_argument("--flow", help="open this flow straight away")
+    chat.set_defaults(run=_chat)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=("upgrade",))
+    db.set_defaults(run=_db)
+
+    flows = commands.add_parser("flows", help="flow files")
+    flows.add_argument("action", choices=("check",))
+    flows.set_defaults(run=_flows)
+
+    export = commands.add_parser("export", help="write the answers to a flow as CSV")
+    export.add_argument("--flow", required=True)
+    export.add_argument("--campaign", type=int)
+    export.add_argument("--country", type=str.upper, choices=sorted(BY_CODE))
+    export.add_argument("--format", choices=("wide", "long"), default="wide")
+    export.add_argument("--labels", choices=("ar", "en", "fr", "codes"), default="ar")
+    export.add_argument("--all-versions", action="store_true")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(run=_export)
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    app = build_app(settings)
+    with Session(app.engine) as session, session.begin():
+        load_demo(session, flows=app.flows, now=app.clock())
+    stdout.write(LOCAL_BANNER.format(database=_safe_url(app), flows=", ".join(app.flows)))
+    if stdin.isatty():
+        stdout.write("\nStarting a console chat as the demo focal point of Jordan...\n\n")
+        return _converse(app, _focal_point(app, "JO", None), None, stdin, stdout)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    app = build_app(settings)
+    person = _focal_point(app, args.country, args.person)
+    if args.lang:
+        with Session(app.engine) as session, session.begin():
+            stored = session.get(Person, person.id)
+            assert stored is not None
+            stored.language = args.lang
+    return _converse(app, person, args.flow, stdin, stdout)
+
+
+def _converse(app: App, person: Person, flow_id: str | None, stdin: TextIO, stdout: TextIO) -> int:
+    if flow_id is not None and flow_id not in app.flows:
+        raise CliError(f"unknown flow '{flow_id}'; known: {', '.join(app.flows)}")
+    session_chat = console.ConsoleChat(app, person, stdout)
+    if flow_id is not None:
+        app.chat.start_flow(channel=console.CHANNEL, address=session_chat.address, flow_id=flow_id)
+    session_chat.say(console.Inbound(command="resume"))
+    prompt = "> " if stdin.isatty() else ""
+    stdout.write(prompt)
+    session_chat.run(stdin, prompt)
+    return 0
+
+
+def _focal_point(app: App, country: str | None, person_id: int | None) -> Person:
+    """The person to chat as, bound to the console; a state without one gets one."""
+    with Session(app.engine, expire_on_commit=False) as session, session.begin():
+        if person_id is not None:
+            person = session.get(Person, person_id)
+            if person is None:
+                raise CliError(f"no person with id {person_id}")
+        else:
+            assert country is not None
+            person = queries.primary_focal_point(session, country_code=country)
+            if person is None:
+                name = f"{BY_CODE[country].name_ar} — نقطة الاتصال"
+                person = queries.create_person(session, name=name, country_code=country)
+        queries.bind_identity(
+            session, person=person, channel=console.CHANNEL, address=console.address_of(person)
+        )
+        return person
+
+
+def _db(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    app = build_app(settings, migrate=False)
+    upgrade(app.engine)
+    stdout.write(f"database is up to date: {_safe_url(app)}\n")
+    return 0
+
+
+def _flows(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    flows = load_flows(settings.flows_dir)
+    for flow in flows.values():
+        count = len([q for q in flow.index.values() if q.type.value != "section"])
+        stdout.write(f"{flow.path}: ok ({count} questions, version {flow.version})\n")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    app = build_app(settings)
+    flow = app.flows.get(args.flow)
+    if flow is None:
+        raise CliError(f"unknown flow '{args.flow}'; known: {', '.join(app.flows)}")
+    options = {
+        "flow": flow,
+        "campaign_id": args.campaign,
+        "country": args.country,
+        "layout": args.format,
+        "labels": args.labels,
+        "all_versions": args.all_versions,
+    }
+    with Session(read_only(app.engine)) as session:
+        titles = queries.pledge_titles(session)
+        if args.out is None:
+            count = export_csv(session, stdout, pledge_titles=titles, **options)
+        else:
+            with args.out.open("w", encoding="utf-8", newline="") as out:
+                count = export_csv(session, out, pledge_titles=titles, **options)
+            print(f"{count} rows written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _safe_url(app: App) -> str:
+    """The database URL without its password, for printing."""
+    return app.engine.url.render_as_string(hide_password=True)

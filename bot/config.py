@@ -1,0 +1,57 @@
+"""Settings, read once at the entry point from the environment and `.env`, then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.loader import FLOWS_DIR
+
+Language = Literal["ar", "en", "fr"]
+
+
+class Settings(BaseSettings):
+    """Everything Nuqta can be told from outside. Later channels add their own fields here."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means a SQLite file under DATA_DIR"
+    )
+    data_dir: Path = Field(default=Path("data"), description="Where local files live")
+    flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
+    log_level: str = Field(default="INFO", description="Python logging level")
+    default_language: Language = Field(default="ar", description="Language for new people")
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Largest file a focal point may send"
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @property
+    def database(self) -> str:
+        """The database URL to connect to, with the driver we ship for PostgreSQL."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'nuqta.db'}"
+        return normalize_database_url(url)
+
+    @property
+    def files_dir(self) -> Path:
+        """Where documents sent by focal points are kept."""
+        return self.data_dir / "files"
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain `postgres://` and `postgresql://` URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

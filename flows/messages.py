@@ -1,0 +1,135 @@
+"""The neutral values that cross the engine's boundary: what comes in, what goes out.
+
+Channels turn platform input into an `Inbound` and render each `Reply` the way their
+platform does best (buttons on Telegram, a numbered list on WhatsApp and in the console).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flows.model import Choice
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A document or photo as the channel knows it: its reference, name, type and size."""
+
+    ref: str
+    name: str = ""
+    mime: str = ""
+    size: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form of the file answer."""
+        return {"ref": self.ref, "name": self.name, "mime": self.mime, "size": self.size}
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One incoming message: typed text, a tapped option, a command or a file.
+
+    `question` is the reference of the question a tapped button belonged to, so a tap on
+    an old question's button can be told apart from an answer to the current one.
+    """
+
+    text: str = ""
+    choice: str | None = None
+    question: str | None = None
+    command: str | None = None
+    file: FileRef | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """Something the person can pick: a choice, a menu entry or a navigation action."""
+
+    code: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One outgoing message, channel-neutral.
+
+    `options` are the answers to pick from (numbered where the channel has no buttons);
+    `actions` are navigation (back, skip, keep, help, cancel) that button channels show
+    as a second row and text channels as a hint; `question` names what the options
+    answer; `update` says this re-renders the previous message (a multiple-choice toggle);
+    `compact` says the options are a plain scale the text already explains (1 to 5):
+    one row of buttons, and no list on text channels.
+    """
+
+    text: str
+    options: tuple[Option, ...] = ()
+    actions: tuple[Option, ...] = ()
+    question: str | None = None
+    multi: bool = False
+    update: bool = False
+    compact: bool = False
+    document: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The form kept in the outbox."""
+        data: dict[str, Any] = {"text": self.text}
+        if self.options:
+            data["options"] = [_option_json(o) for o in self.options]
+        if self.actions:
+            data["actions"] = [_option_json(o) for o in self.actions]
+        for key in ("question", "document"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        for flag in ("multi", "update", "compact"):
+            if getattr(self, flag):
+                data[flag] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        """Read back what `as_json` wrote."""
+        return cls(
+            text=data["text"],
+            options=tuple(Option(**o) for o in data.get("options", ())),
+            actions=tuple(Option(**o) for o in data.get("actions", ())),
+            question=data.get("question"),
+            multi=data.get("multi", False),
+            update=data.get("update", False),
+            compact=data.get("compact", False),
+            document=data.get("document"),
+        )
+
+
+def _option_json(option: Option) -> dict[str, Any]:
+    data: dict[str, Any] = {"code": option.code, "label": option.label}
+    if option.selected:
+        data["selected"] = True
+    return data
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the host tells the engine about this moment: who, where, when, and lookups.
+
+    `sources` holds the database-backed choice lists (e.g. the state's own pledges),
+    loaded by the host so the engine stays free of I/O.
+    """
+
+    now: datetime
+    language: str
+    person_id: int
+    channel: str
+    sources: dict[str, tuple[Choice, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one engine call produced: the new state, the replies and what happened."""
+
+    state: dict[str, Any]
+    replies: tuple[Reply, ...]
+    submitted: bool = False
+    cancelled: bool = False
+    finished: bool = False

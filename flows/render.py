@@ -1,0 +1,191 @@
+"""Composing what the person reads: prompts, answers read back, the summary."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flows.answers import choices_for
+from flows.messages import Context, Option, Reply
+from flows.model import Choice, Flow, QType, Question
+from flows.walk import Slot, answer_of, progress, slots
+from locales.catalog import Translator, translator
+
+SUMMARY_ANSWER_CHARS = 300
+HINTED_TYPES = frozenset(
+    {
+        QType.MULTI_CHOICE,
+        QType.INTEGER,
+        QType.DECIMAL,
+        QType.YEAR,
+        QType.DATE,
+        QType.EMAIL,
+        QType.URL,
+        QType.RATING,
+        QType.FILE,
+    }
+)
+
+
+def prompt(
+    flow: Flow,
+    state: dict[str, Any],
+    slot: Slot,
+    ctx: Context,
+    default: dict[str, Any] | None,
+    *,
+    can_go_back: bool,
+) -> Reply:
+    """The message that asks one slot, with its progress, hints and navigation."""
+    t = translator(ctx.language)
+    if slot.kind == "add":
+        return _add_another(flow, slot, t, can_go_back=can_go_back, default=default)
+    question = flow.question(slot.id)
+    choices = choices_for(question, ctx.sources)
+    position, total = progress(flow, state, slot)
+    lines = [f"({position}/{total}) {_item_prefix(flow, slot, t)}{question.text[t.language]}"]
+    if question.type in HINTED_TYPES:
+        lines.append(_hint(question, t))
+    if default is not None:
+        shown = display(question, default.get("v"), t, choices)
+        lines.append(t("engine.current_answer", answer=_shorten(shown)))
+    picked = set(state.get("picked") or ())
+    options = tuple(Option(c.code, c.label[t.language], selected=c.code in picked) for c in choices)
+    return Reply(
+        text="\n".join(lines),
+        options=options,
+        actions=_actions(question, t, can_go_back=can_go_back, has_default=default is not None),
+        question=slot.ref,
+        multi=question.type is QType.MULTI_CHOICE,
+        compact=question.type is QType.RATING,
+    )
+
+
+def _item_prefix(flow: Flow, slot: Slot, t: Translator) -> str:
+    if slot.item is None:
+        return ""
+    section = flow.section_of(slot.id)
+    label = section.item_label[t.language] if section and section.item_label else ""
+    return f"[{label} {t.number(slot.item + 1)}] "
+
+
+def _add_another(
+    flow: Flow, slot: Slot, t: Translator, *, can_go_back: bool, default: dict[str, Any] | None
+) -> Reply:
+    section = flow.question(slot.id)
+    assert section.add_another is not None
+    options = tuple(Option(code, t(f"engine.{code}")) for code in ("yes", "no"))
+    text = section.add_another[t.language]
+    if default is not None:
+        text += "\n" + t("engine.current_answer", answer=t(f"engine.{default['v']}"))
+    actions = [Option("back", t("action.back"))] if can_go_back else []
+    if default is not None:
+        actions.append(Option("keep", t("action.keep")))
+    return Reply(text=text, options=options, actions=tuple(actions), question=slot.ref)
+
+
+def _hint(question: Question, t: Translator) -> str:
+    values = {"min": question.minimum, "max": question.maximum}
+    key = f"hint.{question.type.value}"
+    if question.type in (QType.INTEGER, QType.DECIMAL) and None not in values.values():
+        key += "_range"
+    if question.type is QType.RATING:
+        low = question.low_label[t.language] if question.low_label else ""
+        high = question.high_label[t.language] if question.high_label else ""
+        if low and high:
+            return t(
+                "hint.rating_labels",
+                min=int(question.minimum or 1),
+                low=low,
+                max=int(question.maximum or 5),
+                high=high,
+            )
+    shown = {k: t.number(v) for k, v in values.items() if v is not None}
+    return t(key, **shown)
+
+
+def _actions(
+    question: Question, t: Translator, *, can_go_back: bool, has_default: bool
+) -> tuple[Option, ...]:
+    wanted = [
+        ("done", question.type is QType.MULTI_CHOICE),
+        ("keep", has_default),
+        ("back", can_go_back),
+        ("skip", not question.required),
+        ("help", True),
+        ("cancel", True),
+    ]
+    return tuple(Option(code, t(f"action.{code}")) for code, shown in wanted if shown)
+
+
+def display(question: Question, value: Any, t: Translator, choices: tuple[Choice, ...]) -> str:
+    """An answer as the person should read it back, in their language."""
+    if value is None:
+        return t("engine.skipped")
+    labels = {c.code: c.label[t.language] for c in choices}
+    if question.type is QType.MULTI_CHOICE and isinstance(value, list):
+        return t("engine.list_separator").join(labels.get(str(v), str(v)) for v in value)
+    if question.type in (QType.CHOICE, QType.DB_CHOICE, QType.YES_NO):
+        return labels.get(str(value), str(value))
+    if question.type is QType.DATE:
+        return t.date(date.fromisoformat(value))
+    if question.type is QType.FILE and isinstance(value, dict):
+        return f"📎 {value.get('name') or value.get('ref')}"
+    if question.type in (QType.INTEGER, QType.RATING):
+        return t.number(int(value))
+    return str(value)
+
+
+def _shorten(text: str, limit: int = SUMMARY_ANSWER_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def summary_lines(flow: Flow, state: dict[str, Any], ctx: Context) -> list[tuple[Slot, str]]:
+    """Each answered question with its answer, in flow order, for the numbered summary."""
+    t = translator(ctx.language)
+    lines: list[tuple[Slot, str]] = []
+    for slot in slots(flow, state):
+        if slot.kind != "q":
+            continue
+        question = flow.question(slot.id)
+        answer = answer_of(flow, state, slot.id, slot.item)
+        value = None if answer is None else answer.get("v")
+        shown = display(question, value, t, choices_for(question, ctx.sources))
+        label = _item_prefix(flow, slot, t) + _shorten(question.text[t.language], 90)
+        lines.append((slot, f"{label}\n   ↳ {_shorten(shown)}"))
+    return lines
+
+
+def numbered_answers(flow: Flow, record: dict[str, Any], ctx: Context) -> str:
+    """Every answer of a record as a numbered list, the numbers "change an answer" takes."""
+    t = translator(ctx.language)
+    lines = summary_lines(flow, record, ctx)
+    return "\n".join(f"{t.number(n)}. {line}" for n, (_, line) in enumerate(lines, 1))
+
+
+def summary(flow: Flow, state: dict[str, Any], ctx: Context) -> Reply:
+    """The numbered summary shown before submitting, with submit / change / cancel."""
+    t = translator(ctx.language)
+    body = numbered_answers(flow, state, ctx)
+    options = tuple(Option(code, t(f"engine.summary_{code}")) for code in ("submit", "edit"))
+    return Reply(
+        text=f"{t('engine.summary_title', flow=flow.title[t.language])}\n\n{body}",
+        options=options,
+        actions=(Option("back", t("action.back")), Option("cancel", t("action.cancel"))),
+        question="summary",
+    )
+
+
+def pick_edit(flow: Flow, state: dict[str, Any], ctx: Context) -> Reply:
+    """Which answer to change: one option per summary line."""
+    t = translator(ctx.language)
+    options = tuple(
+        Option(str(n), _shorten(line.split("\n")[0], 60))
+        for n, (_, line) in enumerate(summary_lines(flow, state, ctx), 1)
+    )
+    return Reply(
+        text=t("engine.pick_edit"),
+        options=options,
+        actions=(Option("back", t("action.back")),),
+        question="edit",
+    )

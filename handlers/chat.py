@@ -1,0 +1,176 @@
+"""The one door every incoming message goes through, whatever the channel.
+
+`Chat.handle` takes a neutral `Inbound` from a known address, locks that person, decides
+whether it is for the menu, the language choice or the active flow, and commits the new
+state together with the replies it queued in the outbox. Channels only translate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from flows.inputs.commands import parse_command
+from flows.messages import Inbound, Reply
+from flows.model import Flow
+from handlers import conversation, menu
+from handlers.turn import Turn
+from locales.catalog import translator
+from storage import outbox, queries
+from storage.models import Campaign, Conversation, utcnow
+
+log = logging.getLogger(__name__)
+SUBMIT_RETRIES = 3
+"""Attempts when two focal points of one state submit at the same instant."""
+HOST_PROMPTS = frozenset({"menu", "language"})
+
+
+class Chat:
+    """Handles incoming messages for every channel; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        flows: Mapping[str, Flow],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.flows = flows
+        self.clock = clock
+
+    def handle(self, *, channel: str, address: str, inbound: Inbound) -> bool:
+        """Handle one message; False when nobody is known at that address."""
+        return self._locked(channel, address, lambda turn: self._dispatch(turn, inbound))
+
+    def start_flow(self, *, channel: str, address: str, flow_id: str) -> bool:
+        """Open a flow directly, as if picked from the menu (its open campaign if any)."""
+        return self._locked(channel, address, lambda turn: self._start(turn, flow_id))
+
+    def _locked(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
+        for attempt in range(1, SUBMIT_RETRIES + 1):
+            try:
+                return self._turn(channel, address, action)
+            except IntegrityError:
+                if attempt == SUBMIT_RETRIES:
+                    log.exception("giving up on a message after %d conflicts", attempt)
+            except Exception:
+                log.exception("failed to handle a message on %s", channel)
+                break
+        self._apologize(channel, address)
+        return True
+
+    def _turn(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            found = queries.lock_person_by_address(session, channel=channel, address=address)
+            if found is None:
+                return False
+            identity, person, chat = found
+            now = self.clock()
+            turn = Turn(session, identity, person, chat, now)
+            identity.last_inbound_at = now
+            identity.reachable = True
+            action(turn)
+            chat.updated_at = now
+            session.add_all([identity, chat])
+            outbox.enqueue(
+                session,
+                channel=channel,
+                address=address,
+                replies=turn.replies,
+                person_id=person.id,
+                now=now,
+            )
+            return True
+
+    def _dispatch(self, turn: Turn, inbound: Inbound) -> None:
+        command = inbound.command or (
+            None if inbound.choice or inbound.file else parse_command(inbound.text)
+        )
+        target = inbound.question if inbound.question is not None else turn.chat.pending
+        if command == "resume" and (active := self._active(turn)) is not None:
+            conversation.resume_flow(turn, self.flows, active)
+        elif command in ("menu", "start", "resume"):
+            turn.say(menu.menu_reply(turn, self.flows, greet=command != "menu"))
+        elif command == "language":
+            turn.say(menu.language_reply(turn))
+        elif target == "language":
+            self._pick_language(turn, inbound)
+        elif target == "menu":
+            self._pick_menu(turn, inbound)
+        elif (current := self._active(turn)) is not None:
+            turn.chat.pending = None
+            conversation.continue_flow(turn, self.flows, current, inbound)
+        else:
+            turn.say(menu.menu_reply(turn, self.flows, greet=True))
+
+    def _active(self, turn: Turn) -> Conversation | None:
+        if turn.chat.active_conversation_id is None:
+            return None
+        return turn.session.get(Conversation, turn.chat.active_conversation_id)
+
+    def _pick_language(self, turn: Turn, inbound: Inbound) -> None:
+        language = menu.language_choice(inbound)
+        if language is None:
+            turn.say(menu.language_reply(turn))
+            return
+        turn.person.language = language
+        turn.session.add(turn.person)
+        turn.chat.pending = None
+        turn.say(Reply(turn.t("chat.language_changed")))
+        active = self._active(turn)
+        if active is not None:
+            conversation.resume_flow(turn, self.flows, active)
+        else:
+            turn.say(menu.menu_reply(turn, self.flows))
+
+    def _pick_menu(self, turn: Turn, inbound: Inbound) -> None:
+        offered = list(turn.chat.menu or [])
+        shown = menu.menu_reply(turn, self.flows)
+        labels = {option.code: option.label for option in shown.options}
+        code = menu.menu_choice(offered, inbound, labels)
+        if code is None:
+            turn.say(Reply(turn.t("chat.menu_expected")), shown)
+            return
+        turn.chat.pending = None
+        if code == "lang":
+            turn.say(menu.language_reply(turn))
+        elif code.startswith("f:"):
+            conversation.open_request(turn, self.flows, code[2:], None)
+        elif code.startswith("c:") and (campaign := _campaign(turn, code[2:])) is not None:
+            conversation.open_request(turn, self.flows, campaign.flow_id, campaign)
+        else:
+            turn.say(Reply(turn.t("chat.menu_expected")), shown)
+
+    def _start(self, turn: Turn, flow_id: str) -> None:
+        campaigns = queries.open_campaigns(turn.session, person=turn.person, now=turn.now)
+        campaign = next((c for c in campaigns if c.flow_id == flow_id), None)
+        turn.chat.pending = None
+        conversation.open_request(turn, self.flows, flow_id, campaign)
+
+    def _apologize(self, channel: str, address: str) -> None:
+        """Tell the person something went wrong, in a transaction of its own."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                found = queries.lock_person_by_address(session, channel=channel, address=address)
+                language = found[1].language if found else "ar"
+                reply = Reply(translator(language)("chat.error"))
+                outbox.enqueue(
+                    session,
+                    channel=channel,
+                    address=address,
+                    replies=[reply],
+                    person_id=found[1].id if found else None,
+                    now=self.clock(),
+                )
+        except Exception:
+            log.exception("could not even queue the apology on %s", channel)
+
+
+def _campaign(turn: Turn, raw_id: str) -> Campaign | None:
+    return turn.session.get(Campaign, int(raw_id)) if raw_id.isdigit() else None

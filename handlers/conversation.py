@@ -1,0 +1,166 @@
+"""Starting, continuing and finishing a person's flow: the engine's host.
+
+The engine decides what to say; this module loads what it needs (the flow, the saved
+state, the state's pledges, the previous submission), saves what it returns, and turns a
+finished flow into a submission with its receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flows import engine
+from flows.messages import Context, Inbound, Reply, Step
+from flows.model import Flow, QType
+from handlers.turn import Turn
+from storage import queries
+from storage.models import Campaign, Conversation, ConversationStatus, Person
+
+
+def context(turn: Turn, flow: Flow) -> Context:
+    """What the engine is told about this moment."""
+    assert turn.person.id is not None
+    sources = {}
+    if any(q.type is QType.DB_CHOICE for q in flow.index.values()):
+        sources["pledges"] = queries.pledge_choices(
+            turn.session, country_code=turn.person.country_code
+        )
+    return Context(
+        now=turn.now,
+        language=turn.person.language,
+        person_id=turn.person.id,
+        channel=turn.channel,
+        sources=sources,
+    )
+
+
+def open_request(
+    turn: Turn, flows: Mapping[str, Flow], flow_id: str, campaign: Campaign | None
+) -> None:
+    """Start (or resume) a flow from the menu, for a campaign or as an open flow."""
+    flow = flows.get(flow_id)
+    if flow is None or turn.person.country_code is None:
+        turn.say(Reply(turn.t("chat.unknown_flow")))
+        return
+    campaign_id = campaign.id if campaign else None
+    existing = _active(turn, flow_id, campaign_id)
+    if existing is not None:
+        turn.chat.active_conversation_id = existing.id
+        _apply(turn, flow, existing, engine.resume(flow, existing.state, context(turn, flow)))
+        return
+    step = engine.start(flow, context(turn, flow), _previous(turn, flow, campaign_id))
+    assert turn.person.id is not None
+    conversation = Conversation(
+        person_id=turn.person.id,
+        flow_id=flow.id,
+        campaign_id=campaign_id,
+        channel=turn.channel,
+        state=step.state,
+        started_at=turn.now,
+        updated_at=turn.now,
+    )
+    turn.session.add(conversation)
+    turn.session.flush()
+    turn.chat.active_conversation_id = conversation.id
+    _apply(turn, flow, conversation, step)
+
+
+def continue_flow(
+    turn: Turn, flows: Mapping[str, Flow], conversation: Conversation, inbound: Inbound
+) -> None:
+    """Hand one message to the engine for the person's active conversation."""
+    flow = flows.get(conversation.flow_id)
+    if flow is None:
+        conversation.status = ConversationStatus.CANCELLED
+        turn.chat.active_conversation_id = None
+        turn.say(Reply(turn.t("chat.unknown_flow")))
+        return
+    step = engine.step(flow, conversation.state, inbound, context(turn, flow))
+    _apply(turn, flow, conversation, step)
+
+
+def resume_flow(turn: Turn, flows: Mapping[str, Flow], conversation: Conversation) -> None:
+    """Ask again what the conversation is waiting for (after a language change)."""
+    flow = flows.get(conversation.flow_id)
+    if flow is not None:
+        _apply(
+            turn, flow, conversation, engine.resume(flow, conversation.state, context(turn, flow))
+        )
+
+
+def _active(turn: Turn, flow_id: str, campaign_id: int | None) -> Conversation | None:
+    assert turn.person.id is not None
+    return next(
+        (
+            c
+            for c in queries.active_conversations(turn.session, person_id=turn.person.id)
+            if c.flow_id == flow_id and c.campaign_id == campaign_id
+        ),
+        None,
+    )
+
+
+def _previous(turn: Turn, flow: Flow, campaign_id: int | None) -> engine.Previous | None:
+    """The state's submission to offer: this very request's, else the latest of the flow."""
+    country = turn.person.country_code
+    assert country is not None
+    scope = queries.scope_of(campaign_id)
+    same = queries.current_submission(
+        turn.session, country_code=country, flow_id=flow.id, scope=scope
+    )
+    submission = same or queries.current_submission(
+        turn.session, country_code=country, flow_id=flow.id
+    )
+    if submission is None:
+        return None
+    author = turn.session.get(Person, submission.person_id)
+    return engine.Previous(
+        record=queries.submission_record(turn.session, flow=flow, submission=submission),
+        by=author.name if author else "?",
+        at=submission.submitted_at,
+        version=submission.version,
+        same_request=same is not None,
+    )
+
+
+def _apply(turn: Turn, flow: Flow, conversation: Conversation, step: Step) -> None:
+    """Save what the engine returned and act on how the flow ended."""
+    conversation.state = step.state
+    conversation.updated_at = turn.now
+    conversation.channel = turn.channel
+    turn.say(*step.replies)
+    if step.submitted:
+        conversation.status = ConversationStatus.SUBMITTED
+        _submit(turn, flow, conversation)
+    elif step.cancelled or step.finished:
+        conversation.status = ConversationStatus.CANCELLED
+    if conversation.status != ConversationStatus.ACTIVE:
+        turn.chat.active_conversation_id = None
+    turn.session.add(conversation)
+
+
+def _submit(turn: Turn, flow: Flow, conversation: Conversation) -> None:
+    submission = queries.save_submission(
+        turn.session,
+        flow=flow,
+        state=conversation.state,
+        person=turn.person,
+        campaign_id=conversation.campaign_id,
+        channel=turn.channel,
+        now=turn.now,
+    )
+    t = turn.t
+    state = queries.country(turn.session, turn.person.country_code)
+    lines = [
+        t(
+            "chat.receipt",
+            country=state.name(t.language) if state else "",
+            flow=flow.title[t.language],
+            version=t.number(submission.version),
+            date=t.datetime(turn.now, turn.person.country_code, state.timezone if state else None),
+        )
+    ]
+    if flow.receipt:
+        lines.append(flow.receipt[t.language])
+    lines.append(t("chat.receipt_menu"))
+    turn.say(Reply("\n\n".join(lines)))

@@ -1,0 +1,96 @@
+"""Every string a person reads, in Arabic, English and French.
+
+Catalogs are standard gettext `.po` files (`locales/<lang>/LC_MESSAGES/nuqta.po`) that
+translators can open in any PO editor. Message ids are stable keys such as `engine.summary`;
+plurals use the language's own forms (six in Arabic), and numbers and dates are formatted
+with Babel.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_timezone
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent
+LANGUAGES: tuple[str, ...] = ("ar", "en", "fr")
+DOMAIN = "nuqta"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def po_path(language: str) -> Path:
+    """Where a language's catalog lives."""
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+class Translator:
+    """Looks up and formats messages for one language (and optionally one state's locale)."""
+
+    def __init__(self, language: str, translations: Translations) -> None:
+        self.language = language
+        self._translations = translations
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The message for a key, with `{name}` placeholders filled in."""
+        text = self._translations.gettext(key)
+        return text.format(**values) if values else text
+
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """The plural form for a count; `{count}` is available to the message."""
+        text = self._translations.ngettext(key, key, count)
+        return text.format(count=self.number(count), **values)
+
+    def number(self, value: int | float | Decimal) -> str:
+        """A number written the way this language writes it."""
+        return format_decimal(value, locale=self.language)
+
+    def date(self, value: date, country: str | None = None) -> str:
+        """A date in the long local form, with the state's own month names where Babel has them.
+
+        Arabic in Amman reads "20 حزيران 2025"; in Cairo, "20 يونيو 2025".
+        """
+        return format_date(value, format="long", locale=self.locale_for(country))
+
+    def datetime(self, value: datetime, country: str | None = None, tz: str | None = None) -> str:
+        """A date and time to the minute (no seconds), in a time zone, the local way."""
+        zone = get_timezone(tz) if tz else UTC
+        locale = self.locale_for(country)
+        day = format_date(value.astimezone(zone).date(), format="long", locale=locale)
+        return f"{day} {format_time(value, format='short', tzinfo=zone, locale=locale)}"
+
+    def locale_for(self, country: str | None) -> str:
+        """The Babel locale for this language in a state, falling back to the language."""
+        if country:
+            try:
+                Locale.parse(f"{self.language}_{country}")
+            except (UnknownLocaleError, ValueError):
+                return self.language
+            return f"{self.language}_{country}"
+        return self.language
+
+
+@cache
+def translator(language: str) -> Translator:
+    """The translator for a language; unknown languages get Arabic, the League's first."""
+    if language not in LANGUAGES:
+        language = LANGUAGES[0]
+    return Translator(language, _translations(language))
+
+
+def _translations(language: str) -> Translations:
+    with po_path(language).open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)

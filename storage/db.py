@@ -1,0 +1,77 @@
+"""Connecting to the database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from storage.countries import COUNTRIES
+from storage.models import Country
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite files get WAL, foreign keys and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same database for long reads (exports): on SQLite they do not take the write lock."""
+    return engine.execution_options(nuqta_read_only=True)
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    """Writers take SQLite's write lock at BEGIN, so the per-person lock is held from the
+    first read and a transaction never fails half-way on a lock upgrade; readers marked
+    with `read_only` begin deferred and never block the writers."""
+    if connection.get_execution_options().get("nuqta_read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to our migrations and this engine."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply pending migrations, then make sure the reference data is there."""
+    command.upgrade(alembic_config(engine), "head")
+    seed_countries(engine)
+
+
+def seed_countries(engine: Engine) -> None:
+    """Insert or refresh the 22 member states; safe to run at every start."""
+    with Session(engine) as session:
+        for info in COUNTRIES:
+            session.merge(Country(**info._asdict()))
+        session.commit()

@@ -1,0 +1,206 @@
+"""The tables. Every timestamp is UTC; every JSON column holds plain lists and dicts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, aware."""
+    return datetime.now(UTC)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_type=sa.JSON, **kwargs)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Role(StrEnum):
+    """What a person does: a state's focal point (primary or alternate) or secretariat staff."""
+
+    PRIMARY = "primary"
+    ALTERNATE = "alternate"
+    SECRETARIAT = "secretariat"
+
+
+class ConversationStatus(StrEnum):
+    """A conversation is active until it is submitted or cancelled."""
+
+    ACTIVE = "active"
+    SUBMITTED = "submitted"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    """Where an outgoing message is on its way out."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    HELD = "held"
+
+
+class Country(SQLModel, table=True):
+    """One of the 22 member states."""
+
+    code: str = Field(primary_key=True, max_length=2)
+    name_ar: str
+    name_en: str
+    name_fr: str
+    timezone: str
+
+    def name(self, language: str) -> str:
+        """The state's name in a language (Arabic when unknown)."""
+        return str(getattr(self, f"name_{language}", self.name_ar))
+
+
+class Person(SQLModel, table=True):
+    """A focal point or a member of the secretariat."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    title: str = ""
+    country_code: str | None = Field(default=None, foreign_key="country.code", index=True)
+    role: Role = Field(default=Role.PRIMARY, sa_type=sa.String(16))
+    language: str = Field(default="ar", max_length=2)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """How a person is reached on one channel: the platform's opaque address for them."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=128)
+    reachable: bool = True
+    unreachable_reason: str | None = None
+    last_inbound_at: datetime | None = _when(default=None)
+
+
+class Pledge(SQLModel, table=True):
+    """A pledge a state made at the Global Refugee Forum or the IMRF."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    country_code: str = Field(foreign_key="country.code", index=True)
+    reference: str = Field(unique=True, max_length=64)
+    title: str
+    forum: str = Field(max_length=32)
+    area: str = ""
+
+
+class Campaign(SQLModel, table=True):
+    """A request from the secretariat: a flow, an audience and a deadline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: str = Field(max_length=48, index=True)
+    title: dict[str, str] = _json(default_factory=dict)
+    audience: dict[str, Any] = _json(default_factory=dict)
+    opens_at: datetime = _when(default_factory=utcnow)
+    deadline: datetime = _when()
+    one_per_state: bool = True
+    closed_at: datetime | None = _when(default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """The durable state of one person's walk through one flow.
+
+    Keyed by person, not by channel, so switching from Telegram to WhatsApp mid-flow
+    continues the same conversation; `channel` is where the last message came from.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    flow_id: str = Field(max_length=48)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    status: ConversationStatus = Field(default=ConversationStatus.ACTIVE, sa_type=sa.String(16))
+    channel: str = Field(max_length=16)
+    state: dict[str, Any] = _json(default_factory=dict)
+    started_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class ChatSession(SQLModel, table=True):
+    """Where one person's chat stands, whatever the channel; also the row their lock is on.
+
+    `pending` is a host-level prompt awaiting an answer ("menu", "language"); `menu` the
+    option codes it showed, so a typed number means what the person saw.
+    """
+
+    person_id: int = Field(primary_key=True, foreign_key="person.id")
+    active_conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    pending: str | None = Field(default=None, max_length=16)
+    menu: list[str] = _json(default_factory=list)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    """One version of a state's answer to a flow (in a campaign, or `open` without one).
+
+    Submissions belong to the state: a new one never overwrites, it becomes the current
+    version and the old one stays.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("country_code", "flow_id", "scope", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    country_code: str = Field(foreign_key="country.code", index=True)
+    flow_id: str = Field(max_length=48, index=True)
+    flow_version: int
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    scope: str = Field(max_length=24)
+    version: int
+    is_current: bool = True
+    person_id: int = Field(foreign_key="person.id")
+    channel: str = Field(max_length=16)
+    submitted_at: datetime = _when(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """One answer of a submission, with where it came from and what the person typed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    question_id: str = Field(max_length=48)
+    item: int | None = None
+    value: Any = _json(default=None)
+    raw_text: str = ""
+    language: str = Field(max_length=2)
+    person_id: int = Field(foreign_key="person.id")
+    channel: str = Field(max_length=16)
+    answered_at: datetime = _when(default_factory=utcnow)
+
+
+class Outbox(SQLModel, table=True):
+    """An outgoing message. Nothing is sent except through this table."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=128)
+    kind: str = Field(default="reply", max_length=16)
+    payload: dict[str, Any] = _json(default_factory=dict)
+    status: OutboxStatus = Field(default=OutboxStatus.QUEUED, sa_type=sa.String(16), index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    provider_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=128)
+    not_before: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None)

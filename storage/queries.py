@@ -1,0 +1,270 @@
+"""Reading and writing people, pledges, campaigns and submissions. Keyword-only, session first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from flows.model import Choice, Flow
+from flows.walk import visible_answers
+from storage.models import (
+    Answer,
+    Campaign,
+    ChannelIdentity,
+    ChatSession,
+    Conversation,
+    ConversationStatus,
+    Country,
+    Person,
+    Pledge,
+    Role,
+    Submission,
+)
+
+OPEN_SCOPE = "open"
+"""The scope of submissions made without a campaign (flows open at any time)."""
+
+
+def scope_of(campaign_id: int | None) -> str:
+    """The submission scope: one per campaign, or the open scope."""
+    return OPEN_SCOPE if campaign_id is None else f"campaign:{campaign_id}"
+
+
+# -- people ------------------------------------------------------------------------------
+
+
+def create_person(
+    session: Session,
+    *,
+    name: str,
+    country_code: str | None,
+    role: Role = Role.PRIMARY,
+    language: str = "ar",
+    title: str = "",
+) -> Person:
+    """A new person, with the chat session their messages will lock on."""
+    person = Person(name=name, country_code=country_code, role=role, language=language, title=title)
+    session.add(person)
+    session.flush()
+    assert person.id is not None
+    session.add(ChatSession(person_id=person.id))
+    session.flush()
+    return person
+
+
+def bind_identity(session: Session, *, person: Person, channel: str, address: str) -> None:
+    """Reach a person on a channel at an address (moving the address if it was someone else's)."""
+    existing = session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    ).first()
+    if existing is None:
+        assert person.id is not None
+        session.add(ChannelIdentity(person_id=person.id, channel=channel, address=address))
+    else:
+        assert person.id is not None
+        existing.person_id = person.id
+        existing.reachable = True
+        session.add(existing)
+    session.flush()
+
+
+def lock_person_by_address(
+    session: Session, *, channel: str, address: str
+) -> tuple[ChannelIdentity, Person, ChatSession] | None:
+    """Find who writes from an address and take their lock for the rest of the transaction.
+
+    The lock is on their chat session row (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+    transactions already hold the single write lock), so two messages from one person,
+    even through two processes or two channels, are handled one after the other.
+    """
+    found = session.exec(
+        select(ChannelIdentity, Person)
+        .join(Person, col(Person.id) == ChannelIdentity.person_id)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    ).first()
+    if found is None:
+        return None
+    identity, person = found
+    chat = session.exec(
+        select(ChatSession).where(ChatSession.person_id == person.id).with_for_update()
+    ).one()
+    return identity, person, chat
+
+
+def primary_focal_point(session: Session, *, country_code: str) -> Person | None:
+    """The state's primary focal point, else its first focal point of any role."""
+    people = session.exec(
+        select(Person)
+        .where(Person.country_code == country_code, Person.role != Role.SECRETARIAT)
+        .order_by(col(Person.id))
+    ).all()
+    return next((p for p in people if p.role == Role.PRIMARY), people[0] if people else None)
+
+
+def country(session: Session, code: str | None) -> Country | None:
+    """A member state by ISO code."""
+    return session.get(Country, code) if code else None
+
+
+# -- pledges and campaigns ---------------------------------------------------------------
+
+
+def pledge_choices(session: Session, *, country_code: str | None) -> tuple[Choice, ...]:
+    """The state's registered pledges as choices, coded by their reference."""
+    if not country_code:
+        return ()
+    pledges = session.exec(
+        select(Pledge).where(Pledge.country_code == country_code).order_by(col(Pledge.reference))
+    ).all()
+    return tuple(
+        Choice(p.reference, dict.fromkeys(("ar", "en", "fr"), f"{p.title} ({p.reference})"))
+        for p in pledges
+    )
+
+
+def open_campaigns(session: Session, *, person: Person, now: datetime) -> Sequence[Campaign]:
+    """Campaigns open now whose audience includes this person, soonest deadline first."""
+    campaigns = session.exec(
+        select(Campaign)
+        .where(col(Campaign.closed_at).is_(None), Campaign.opens_at <= now)
+        .order_by(col(Campaign.deadline))
+    ).all()
+    return [c for c in campaigns if in_audience(c.audience, person)]
+
+
+def in_audience(audience: dict[str, Any], person: Person) -> bool:
+    """Whether an audience filter (states, roles; empty means everyone) takes in a person."""
+    countries = audience.get("countries") or []
+    roles = audience.get("roles") or [Role.PRIMARY.value, Role.ALTERNATE.value]
+    return (not countries or person.country_code in countries) and person.role in roles
+
+
+# -- conversations -----------------------------------------------------------------------
+
+
+def active_conversations(session: Session, *, person_id: int) -> Sequence[Conversation]:
+    """The flows this person has started and not finished, most recent first."""
+    return session.exec(
+        select(Conversation)
+        .where(
+            Conversation.person_id == person_id,
+            Conversation.status == ConversationStatus.ACTIVE,
+        )
+        .order_by(col(Conversation.updated_at).desc())
+    ).all()
+
+
+# -- submissions -------------------------------------------------------------------------
+
+
+def current_submission(
+    session: Session, *, country_code: str, flow_id: str, scope: str | None = None
+) -> Submission | None:
+    """The state's current submission of a flow: in one scope, or the latest in any."""
+    query = select(Submission).where(
+        Submission.country_code == country_code,
+        Submission.flow_id == flow_id,
+        col(Submission.is_current).is_(True),
+    )
+    if scope is not None:
+        query = query.where(Submission.scope == scope)
+    return session.exec(query.order_by(col(Submission.submitted_at).desc())).first()
+
+
+def submission_record(session: Session, *, flow: Flow, submission: Submission) -> dict[str, Any]:
+    """A submission's answers in the engine's state shape (answers, and items of repeats)."""
+    record: dict[str, Any] = {"answers": {}, "items": {}}
+    answers = session.exec(
+        select(Answer).where(Answer.submission_id == submission.id).order_by(col(Answer.id))
+    ).all()
+    for answer in answers:
+        if answer.question_id not in flow.index:
+            continue
+        stored = {
+            "v": answer.value,
+            "raw": answer.raw_text,
+            "lang": answer.language,
+            "at": answer.answered_at.isoformat(),
+            "by": answer.person_id,
+            "ch": answer.channel,
+        }
+        section = flow.section_of(answer.question_id)
+        if section is None or not section.repeat or answer.item is None:
+            record["answers"][answer.question_id] = stored
+            continue
+        items = record["items"].setdefault(section.id, [])
+        while len(items) < answer.item:
+            items.append({})
+        items[answer.item - 1][answer.question_id] = stored
+    return record
+
+
+def save_submission(
+    session: Session,
+    *,
+    flow: Flow,
+    state: dict[str, Any],
+    person: Person,
+    campaign_id: int | None,
+    channel: str,
+    now: datetime,
+) -> Submission:
+    """Store a finished conversation as the state's new current version; never overwrite.
+
+    Runs inside the caller's transaction. Two focal points of one state submitting at the
+    same instant collide on the (state, flow, scope, version) unique key; the caller retries.
+    """
+    assert person.country_code is not None and person.id is not None
+    scope = scope_of(campaign_id)
+    where = (
+        Submission.country_code == person.country_code,
+        Submission.flow_id == flow.id,
+        Submission.scope == scope,
+    )
+    latest = session.exec(select(sa.func.max(Submission.version)).where(*where)).one()
+    session.execute(sa.update(Submission).where(*where).values(is_current=False))
+    submission = Submission(
+        country_code=person.country_code,
+        flow_id=flow.id,
+        flow_version=flow.version,
+        campaign_id=campaign_id,
+        scope=scope,
+        version=(latest or 0) + 1,
+        person_id=person.id,
+        channel=channel,
+        submitted_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    assert submission.id is not None
+    session.add_all(_answer_rows(flow, state, submission.id))
+    session.flush()
+    return submission
+
+
+def _answer_rows(flow: Flow, state: dict[str, Any], submission_id: int) -> list[Answer]:
+    return [
+        Answer(
+            submission_id=submission_id,
+            question_id=slot.id,
+            item=None if slot.item is None else slot.item + 1,
+            value=answer.get("v"),
+            raw_text=answer.get("raw", ""),
+            language=answer.get("lang", "ar"),
+            person_id=answer["by"],
+            channel=answer.get("ch", ""),
+            answered_at=datetime.fromisoformat(answer["at"]),
+        )
+        for slot, answer in visible_answers(flow, state)
+    ]
+
+
+def pledge_titles(session: Session) -> dict[str, str]:
+    """Every registered pledge's title by reference, for exports."""
+    return {p.reference: p.title for p in session.exec(select(Pledge)).all()}

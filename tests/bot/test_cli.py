@@ -1,0 +1,108 @@
+"""The command line, run as a person runs it: `python bot.py ...` in real processes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import Settings
+from flows.loader import FLOWS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bot(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `python bot.py ARGS` in a new process on the test database."""
+    env = {
+        **os.environ,
+        "DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.database,
+        "FLOWS_DIR": str(settings.flows_dir),
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.run(
+        [sys.executable, "bot.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_flows_check_lists_every_flow(settings: Settings) -> None:
+    out = io.StringIO()
+    assert main(["flows", "check"], settings=settings, stdout=out) == 0
+    assert "pledge_update.yaml: ok (" in out.getvalue()
+    assert len(out.getvalue().splitlines()) == 4
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_broken_flow_stops_start_up_with_one_line_naming_file_and_question(
+    settings: Settings, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    broken = (flows / "wrd_statement.yaml").read_text(encoding="utf-8")
+    (flows / "wrd_statement.yaml").write_text(
+        broken.replace("type: yes_no", "type: radio", 1), encoding="utf-8"
+    )
+    for command in (["flows", "check"], ["run"]):
+        result = _bot(settings.model_copy(update={"flows_dir": flows}), *command)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            "wrd_statement.yaml: question 'will_issue_statement': "
+            "unknown question type 'radio' (known: choice, date, db_choice, decimal, email, "
+            "file, integer, long_text, multi_choice, rating, section, text, url, year, yes_no)"
+        )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_without_tokens_starts_in_local_mode_with_demo_data(settings: Settings) -> None:
+    result = _bot(settings, "run")
+    assert result.returncode == 0, result.stderr
+    assert "Nuqta is running in local mode." in result.stdout
+    assert "python bot.py chat --country JO" in result.stdout
+    assert "TELEGRAM_BOT_TOKEN" in result.stdout
+
+
+def test_a_new_process_continues_the_conversation_and_the_export_has_it(
+    settings: Settings,
+) -> None:
+    first = _bot(
+        settings,
+        "chat",
+        "--country",
+        "JO",
+        "--flow",
+        "wrd_statement",
+        stdin="نعم\nنص البيان الوطني\n",
+    )
+    assert first.returncode == 0, first.stderr
+    assert "(3/" in first.stdout
+    second = _bot(settings, "chat", "--country", "JO", stdin="تخطي\nتخطي\nلا\nنعم\nتخطي\n1\n")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("(3/7) رابط البيان على الإنترنت، إن وُجد.")
+    assert "تسلّمت الأمانة العامة ردّ الأردن" in second.stdout
+    exported = _bot(settings, "export", "--flow", "wrd_statement", "--labels", "en")
+    assert exported.returncode == 0, exported.stderr
+    (row,) = csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff")))
+    assert (row["country_code"], row["will_issue_statement"]) == ("JO", "Yes")
+    assert row["statement_text"] == "نص البيان الوطني"
+
+
+def test_db_upgrade_reports_the_database_without_its_password(settings: Settings) -> None:
+    out = io.StringIO()
+    assert main(["db", "upgrade"], settings=settings, stdout=out) == 0
+    assert out.getvalue().startswith("database is up to date: ")
+    assert settings.database_url.split("@")[0].count(":") < 3 or "***" in out.getvalue()

@@ -1,0 +1,240 @@
+"""The store, on a SQLite file and on PostgreSQL: one suite, both backends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from flows.loader import FLOWS_DIR, load_flow
+from flows.messages import Reply
+from storage import outbox, queries
+from storage.db import read_only, upgrade
+from storage.models import Answer, Country, Outbox, OutboxStatus, Person, Submission
+
+NOW = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
+FLOW = load_flow(FLOWS_DIR / "wrd_statement.yaml")
+
+
+def _answer(value: object, by: int) -> dict[str, object]:
+    return {
+        "v": value,
+        "raw": str(value),
+        "lang": "ar",
+        "at": NOW.isoformat(),
+        "by": by,
+        "ch": "console",
+    }
+
+
+def _state(by: int, will_issue: str = "yes") -> dict[str, object]:
+    return {
+        "answers": {
+            "will_issue_statement": _answer(will_issue, by),
+            "statement_text": _answer("نص البيان", by),
+            "will_hold_activities": _answer("no", by),
+            "may_circulate": _answer("yes", by),
+        },
+        "items": {},
+    }
+
+
+def _person(db: Engine, name: str, country: str = "JO") -> Person:
+    with Session(db, expire_on_commit=False) as session, session.begin():
+        return queries.create_person(session, name=name, country_code=country)
+
+
+def _submit(
+    db: Engine,
+    person: Person,
+    state: dict[str, object],
+    campaign: int | None = None,
+    at: datetime = NOW,
+) -> Submission:
+    with Session(db, expire_on_commit=False) as session, session.begin():
+        return queries.save_submission(
+            session,
+            flow=FLOW,
+            state=state,
+            person=person,
+            campaign_id=campaign,
+            channel="console",
+            now=at,
+        )
+
+
+def test_migrations_create_exactly_the_models_and_seed_the_22_states(db: Engine) -> None:
+    with db.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    upgrade(db)
+    with Session(db) as session:
+        countries = session.exec(select(Country)).all()
+    assert len(countries) == 22
+    jordan = next(c for c in countries if c.code == "JO")
+    assert (jordan.name_ar, jordan.name_fr, jordan.timezone) == ("الأردن", "Jordanie", "Asia/Amman")
+
+
+def test_times_come_back_as_aware_utc(db: Engine) -> None:
+    leila = _person(db, "ليلى")
+    submission = _submit(db, leila, _state(leila.id or 0), at=NOW.astimezone())
+    with Session(db) as session:
+        stored = session.get(Submission, submission.id)
+    assert stored is not None and stored.submitted_at == NOW
+    assert stored.submitted_at.tzinfo is not None
+
+
+def test_submitting_again_makes_a_new_current_version_and_keeps_the_old(db: Engine) -> None:
+    leila, omar = _person(db, "ليلى"), _person(db, "Omar")
+    first = _submit(db, leila, _state(leila.id or 0))
+    second = _submit(db, omar, _state(omar.id or 0, will_issue="no"), at=NOW + timedelta(days=1))
+    with Session(db) as session:
+        versions = session.exec(select(Submission).order_by(Submission.version)).all()
+        current = queries.current_submission(
+            session, country_code="JO", flow_id=FLOW.id, scope=queries.OPEN_SCOPE
+        )
+        old_answers = session.exec(select(Answer).where(Answer.submission_id == first.id)).all()
+    assert [(s.version, s.is_current, s.person_id) for s in versions] == [
+        (1, False, leila.id),
+        (2, True, omar.id),
+    ]
+    assert current is not None and current.id == second.id
+    assert {a.question_id: a.value for a in old_answers}["will_issue_statement"] == "yes"
+
+
+def test_only_answers_to_questions_still_asked_are_submitted(db: Engine) -> None:
+    leila = _person(db, "ليلى")
+    submission = _submit(db, leila, _state(leila.id or 0, will_issue="no"))
+    with Session(db) as session:
+        answers = session.exec(select(Answer).where(Answer.submission_id == submission.id)).all()
+    assert "statement_text" not in {a.question_id for a in answers}
+
+
+def test_each_campaign_has_its_own_versions(db: Engine) -> None:
+    leila = _person(db, "ليلى")
+    _submit(db, leila, _state(leila.id or 0))
+    in_campaign = _submit(db, leila, _state(leila.id or 0), campaign=None)
+    assert in_campaign.version == 2
+    with Session(db) as session:
+        assert (
+            queries.current_submission(
+                session, country_code="JO", flow_id=FLOW.id, scope="campaign:99"
+            )
+            is None
+        )
+
+
+def test_a_submission_reads_back_in_the_engines_shape(db: Engine) -> None:
+    leila = _person(db, "ليلى")
+    submission = _submit(db, leila, _state(leila.id or 0))
+    with Session(db) as session:
+        record = queries.submission_record(session, flow=FLOW, submission=submission)
+    assert record["answers"]["statement_text"]["v"] == "نص البيان"
+    assert record["answers"]["statement_text"]["by"] == leila.id
+
+
+def test_two_focal_points_of_one_state_submitting_at_once_get_two_versions(db: Engine) -> None:
+    people = [_person(db, f"p{n}") for n in range(4)]
+    errors: list[BaseException] = []
+
+    def submit(person: Person) -> None:
+        for _attempt in range(5):
+            try:
+                _submit(db, person, _state(person.id or 0))
+                return
+            except sa.exc.IntegrityError:
+                continue
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+                return
+        errors.append(RuntimeError("no version after 5 attempts"))
+
+    threads = [threading.Thread(target=submit, args=(p,)) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(db) as session:
+        versions = session.exec(select(Submission.version, Submission.is_current)).all()
+    assert sorted(v for v, _ in versions) == [1, 2, 3, 4]
+    assert sum(1 for _, current in versions if current) == 1
+
+
+def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
+    with Session(db) as session, session.begin():
+        outbox.enqueue(
+            session,
+            channel="console",
+            address="a",
+            person_id=None,
+            now=NOW,
+            replies=[Reply("one"), Reply("two")],
+        )
+        outbox.enqueue(
+            session,
+            channel="telegram",
+            address="b",
+            person_id=None,
+            now=NOW,
+            replies=[Reply("elsewhere")],
+        )
+    with Session(db) as session, session.begin():
+        first = [row.payload["text"] for row in outbox.claim(session, channel="console", now=NOW)]
+    with Session(db) as session, session.begin():
+        again = outbox.claim(session, channel="console", now=NOW)
+    assert (first, list(again)) == (["one", "two"], [])
+    with Session(db) as session:
+        statuses = session.exec(select(Outbox.channel, Outbox.status, Outbox.attempts)).all()
+    assert sorted(statuses) == [
+        ("console", OutboxStatus.SENDING, 1),
+        ("console", OutboxStatus.SENDING, 1),
+        ("telegram", OutboxStatus.QUEUED, 0),
+    ]
+
+
+def test_future_outbox_rows_wait_for_their_time(db: Engine) -> None:
+    with Session(db) as session, session.begin():
+        outbox.enqueue(
+            session,
+            channel="console",
+            address="a",
+            person_id=None,
+            now=NOW + timedelta(hours=1),
+            replies=[Reply("later")],
+        )
+    with Session(db) as session, session.begin():
+        assert outbox.claim(session, channel="console", now=NOW) == []
+
+
+@pytest.mark.postgres
+def test_postgres_claims_skip_rows_another_sender_holds(db: Engine) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes writers instead")
+    with Session(db) as session, session.begin():
+        outbox.enqueue(
+            session,
+            channel="console",
+            address="a",
+            person_id=None,
+            now=NOW,
+            replies=[Reply(str(n)) for n in range(6)],
+        )
+    with Session(db) as holder, holder.begin():
+        held = {row.id for row in outbox.claim(holder, channel="console", now=NOW, limit=3)}
+        with Session(db) as other, other.begin():
+            taken = {row.id for row in outbox.claim(other, channel="console", now=NOW, limit=10)}
+        assert held.isdisjoint(taken)
+        assert len(taken) == 3
+
+
+def test_a_long_read_does_not_block_a_person_answering(db: Engine) -> None:
+    with Session(read_only(db)) as reader, reader.begin():
+        assert len(reader.exec(select(Country)).all()) == 22
+        leila = _person(db, "ليلى")
+        assert leila.id is not None
