@@ -30,6 +30,16 @@ class App:
     def __post_init__(self) -> None:
         self.chat = Chat(engine=self.engine, flows=self.flows, clock=self.clock)
 
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
 
 def build_app(
     settings: Settings, *, migrate: bool = True, clock: Callable[[], datetime] = utcnow

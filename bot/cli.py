@@ -45,7 +45,10 @@ def main(
     args = _parser().parse_args(argv)
     settings = settings or Settings()
     try:
-        return int(args.run(args, settings, stdin, stdout) or 0)
+        if args.run is _flows:
+            return _flows(settings, stdout)
+        with build_app(settings, migrate=args.command != "db") as app:
+            return int(args.run(args, app, stdin, stdout))
     except FlowError as error:
         print(error, file=sys.stderr)
         return 2
@@ -73,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--flow", help="open this flow straight away")
     chat.set_defaults(run=_chat)
 
-    db = commands.add_parser("db", help="database maintenance")
+    db = commands.add_parser("db", help="database maintenance (migrations)")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(run=_db)
 
@@ -93,8 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    app = build_app(settings)
+def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     with Session(app.engine) as session, session.begin():
         load_demo(session, flows=app.flows, now=app.clock())
     stdout.write(LOCAL_BANNER.format(database=_safe_url(app), flows=", ".join(app.flows)))
@@ -104,8 +106,7 @@ def _run(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: Te
     return 0
 
 
-def _chat(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    app = build_app(settings)
+def _chat(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     person = _focal_point(app, args.country, args.person)
     if args.lang:
         with Session(app.engine) as session, session.begin():
@@ -147,14 +148,13 @@ def _focal_point(app: App, country: str | None, person_id: int | None) -> Person
         return person
 
 
-def _db(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    app = build_app(settings, migrate=False)
+def _db(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     upgrade(app.engine)
     stdout.write(f"database is up to date: {_safe_url(app)}\n")
     return 0
 
 
-def _flows(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+def _flows(settings: Settings, stdout: TextIO) -> int:
     flows = load_flows(settings.flows_dir)
     for flow in flows.values():
         count = len([q for q in flow.index.values() if q.type.value != "section"])
@@ -162,8 +162,7 @@ def _flows(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: 
     return 0
 
 
-def _export(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    app = build_app(settings)
+def _export(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     flow = app.flows.get(args.flow)
     if flow is None:
         raise CliError(f"unknown flow '{args.flow}'; known: {', '.join(app.flows)}")

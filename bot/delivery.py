@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from flows.messages import Reply
 from storage import outbox
-from storage.models import Outbox
+from storage.db import write_lock
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +27,24 @@ def deliver_due(
     address: str | None = None,
     limit: int = 100,
 ) -> int:
-    """Send the channel's due messages once each; return how many were sent.
+    """Send the channel's due messages once each, in order; return how many were sent.
 
-    Rows are claimed and marked `sending` in one transaction before any network call, so
-    a second sender never takes them; each outcome is recorded right after its send.
+    Rows are claimed (marked `sending`) in one transaction before any network call, so a
+    second sender never takes them; the outcomes are recorded together afterwards.
     """
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        rows = outbox.claim(session, channel=channel, now=now, limit=limit, address=address)
-    sent = 0
-    for row in rows:
-        sent += _send_one(engine, row, send, now)
-    return sent
+    with write_lock(engine), engine.begin() as connection:
+        claimed = outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
+    if not claimed:
+        return 0
+    outcomes = [_send_one(row, send) for row in claimed]
+    with write_lock(engine), engine.begin() as connection:
+        outbox.record(connection, outcomes, now=now)
+    return sum(1 for outcome in outcomes if outcome.error is None)
 
 
-def _send_one(engine: Engine, row: Outbox, send: Sender, now: datetime) -> int:
+def _send_one(row: outbox.Claimed, send: Sender) -> outbox.Outcome:
     try:
-        provider_id = send(row.address, Reply.from_json(row.payload))
+        return outbox.Outcome(row.id, provider_id=send(row.address, Reply.from_json(row.payload)))
     except Exception as error:
         log.warning("sending outbox row %s failed: %s", row.id, type(error).__name__)
-        with Session(engine) as session, session.begin():
-            outbox.mark_failed(session, session.merge(row), error=type(error).__name__)
-        return 0
-    with Session(engine) as session, session.begin():
-        outbox.mark_sent(session, session.merge(row), now=now, provider_id=provider_id)
-    return 1
+        return outbox.Outcome(row.id, error=type(error).__name__)

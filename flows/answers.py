@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,7 +36,9 @@ class Rejected:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def choices_for(question: Question, sources: dict[str, tuple[Choice, ...]]) -> tuple[Choice, ...]:
+def choices_for(
+    question: Question, sources: Mapping[str, tuple[Choice, ...]]
+) -> tuple[Choice, ...]:
     """The options of a choice question, database lists included (ending with "other")."""
     if question.type is QType.DB_CHOICE:
         other = Choice(

@@ -6,6 +6,7 @@ platform does best (buttons on Telegram, a numbered list on WhatsApp and in the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -114,14 +115,15 @@ class Context:
     """What the host tells the engine about this moment: who, where, when, and lookups.
 
     `sources` holds the database-backed choice lists (e.g. the state's own pledges),
-    loaded by the host so the engine stays free of I/O.
+    provided by the host so the engine stays free of I/O (the host may load them only
+    when the engine first looks).
     """
 
     now: datetime
     language: str
     person_id: int
     channel: str
-    sources: dict[str, tuple[Choice, ...]] = field(default_factory=dict)
+    sources: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

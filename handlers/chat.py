@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Reply
@@ -21,8 +20,10 @@ from flows.model import Flow
 from handlers import conversation, menu
 from handlers.turn import Turn
 from locales.catalog import translator
-from storage import outbox, queries
-from storage.models import Campaign, Conversation, utcnow
+from storage import outbox, queries, turns
+from storage.db import write_lock
+from storage.models import Campaign, utcnow
+from storage.turns import ConversationRow
 
 log = logging.getLogger(__name__)
 SUBMIT_RETRIES = 3
@@ -39,10 +40,13 @@ class Chat:
         engine: Engine,
         flows: Mapping[str, Flow],
         clock: Callable[[], datetime] = utcnow,
+        on_queued: Callable[[str], None] | None = None,
     ) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
+        self.on_queued = on_queued
+        """Called with the channel name after replies were committed, to wake its sender."""
 
     def handle(self, *, channel: str, address: str, inbound: Inbound) -> bool:
         """Handle one message; False when nobody is known at that address."""
@@ -55,7 +59,10 @@ class Chat:
     def _locked(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
         for attempt in range(1, SUBMIT_RETRIES + 1):
             try:
-                return self._turn(channel, address, action)
+                known = self._turn(channel, address, action)
+                if known and self.on_queued is not None:
+                    self.on_queued(channel)
+                return known
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
@@ -66,24 +73,22 @@ class Chat:
         return True
 
     def _turn(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            found = queries.lock_person_by_address(session, channel=channel, address=address)
-            if found is None:
+        with write_lock(self.engine), self.engine.begin() as connection:
+            loaded = turns.load_for_update(connection, channel=channel, address=address)
+            if loaded is None:
                 return False
-            identity, person, chat = found
             now = self.clock()
-            turn = Turn(session, identity, person, chat, now)
-            identity.last_inbound_at = now
-            identity.reachable = True
+            person, chat, active = loaded.person, loaded.chat, loaded.conversation
+            turn = Turn(connection, loaded.identity, person, chat, now, active)
             action(turn)
-            chat.updated_at = now
-            session.add_all([identity, chat])
+            turn.finish()
+            turns.save(connection, loaded, now=now)
             outbox.enqueue(
-                session,
+                connection,
                 channel=channel,
                 address=address,
                 replies=turn.replies,
-                person_id=person.id,
+                person_id=loaded.person.id,
                 now=now,
             )
             return True
@@ -109,10 +114,11 @@ class Chat:
         else:
             turn.say(menu.menu_reply(turn, self.flows, greet=True))
 
-    def _active(self, turn: Turn) -> Conversation | None:
-        if turn.chat.active_conversation_id is None:
+    def _active(self, turn: Turn) -> ConversationRow | None:
+        active = turn.active
+        if active is None or active.id != turn.chat.active_conversation_id:
             return None
-        return turn.session.get(Conversation, turn.chat.active_conversation_id)
+        return active
 
     def _pick_language(self, turn: Turn, inbound: Inbound) -> None:
         language = menu.language_choice(inbound)
@@ -120,7 +126,6 @@ class Chat:
             turn.say(menu.language_reply(turn))
             return
         turn.person.language = language
-        turn.session.add(turn.person)
         turn.chat.pending = None
         turn.say(Reply(turn.t("chat.language_changed")))
         active = self._active(turn)
@@ -148,7 +153,10 @@ class Chat:
             turn.say(Reply(turn.t("chat.menu_expected")), shown)
 
     def _start(self, turn: Turn, flow_id: str) -> None:
-        campaigns = queries.open_campaigns(turn.session, person=turn.person, now=turn.now)
+        person = turn.person
+        campaigns = queries.open_campaigns(
+            turn.session, country_code=person.country_code, role=person.role, now=turn.now
+        )
         campaign = next((c for c in campaigns if c.flow_id == flow_id), None)
         turn.chat.pending = None
         conversation.open_request(turn, self.flows, flow_id, campaign)
@@ -156,16 +164,16 @@ class Chat:
     def _apologize(self, channel: str, address: str) -> None:
         """Tell the person something went wrong, in a transaction of its own."""
         try:
-            with Session(self.engine) as session, session.begin():
-                found = queries.lock_person_by_address(session, channel=channel, address=address)
-                language = found[1].language if found else "ar"
-                reply = Reply(translator(language)("chat.error"))
+            with write_lock(self.engine), self.engine.begin() as connection:
+                loaded = turns.load_for_update(connection, channel=channel, address=address)
+                person = loaded.person if loaded else None
+                reply = Reply(translator(person.language if person else "ar")("chat.error"))
                 outbox.enqueue(
-                    session,
+                    connection,
                     channel=channel,
                     address=address,
                     replies=[reply],
-                    person_id=found[1].id if found else None,
+                    person_id=person.id if person else None,
                     now=self.clock(),
                 )
         except Exception:

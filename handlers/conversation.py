@@ -7,30 +7,50 @@ finished flow into a submission with its receipt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from flows import engine
+from flows.loader import KNOWN_SOURCES
 from flows.messages import Context, Inbound, Reply, Step
-from flows.model import Flow, QType
+from flows.model import Choice, Flow
 from handlers.turn import Turn
-from storage import queries
-from storage.models import Campaign, Conversation, ConversationStatus, Person
+from storage import queries, turns
+from storage.models import Campaign, ConversationStatus, Person
 
 
-def context(turn: Turn, flow: Flow) -> Context:
+class Sources(Mapping[str, tuple[Choice, ...]]):
+    """The database choice lists of a turn, each queried only if the engine looks at it."""
+
+    def __init__(self, turn: Turn) -> None:
+        self._turn = turn
+        self._loaded: dict[str, tuple[Choice, ...]] = {}
+
+    def __getitem__(self, source: str) -> tuple[Choice, ...]:
+        if source not in KNOWN_SOURCES:
+            raise KeyError(source)
+        if source not in self._loaded:
+            country = self._turn.person.country_code
+            self._loaded[source] = queries.pledge_choices(
+                self._turn.connection, country_code=country
+            )
+        return self._loaded[source]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(KNOWN_SOURCES)
+
+    def __len__(self) -> int:
+        return len(KNOWN_SOURCES)
+
+
+def context(turn: Turn) -> Context:
     """What the engine is told about this moment."""
     assert turn.person.id is not None
-    sources = {}
-    if any(q.type is QType.DB_CHOICE for q in flow.index.values()):
-        sources["pledges"] = queries.pledge_choices(
-            turn.session, country_code=turn.person.country_code
-        )
     return Context(
         now=turn.now,
         language=turn.person.language,
         person_id=turn.person.id,
         channel=turn.channel,
-        sources=sources,
+        sources=Sources(turn),
     )
 
 
@@ -46,27 +66,30 @@ def open_request(
     existing = _active(turn, flow_id, campaign_id)
     if existing is not None:
         turn.chat.active_conversation_id = existing.id
-        _apply(turn, flow, existing, engine.resume(flow, existing.state, context(turn, flow)))
+        turn.active = existing
+        _apply(turn, flow, existing, engine.resume(flow, existing.state, context(turn)))
         return
-    step = engine.start(flow, context(turn, flow), _previous(turn, flow, campaign_id))
+    step = engine.start(flow, context(turn), _previous(turn, flow, campaign_id))
     assert turn.person.id is not None
-    conversation = Conversation(
+    conversation = turns.ConversationRow(
+        id=None,
         person_id=turn.person.id,
         flow_id=flow.id,
         campaign_id=campaign_id,
         channel=turn.channel,
         state=step.state,
+        status=ConversationStatus.ACTIVE,
         started_at=turn.now,
         updated_at=turn.now,
     )
-    turn.session.add(conversation)
-    turn.session.flush()
+    turns.insert_conversation(turn.connection, conversation)
     turn.chat.active_conversation_id = conversation.id
+    turn.active = conversation
     _apply(turn, flow, conversation, step)
 
 
 def continue_flow(
-    turn: Turn, flows: Mapping[str, Flow], conversation: Conversation, inbound: Inbound
+    turn: Turn, flows: Mapping[str, Flow], conversation: turns.ConversationRow, inbound: Inbound
 ) -> None:
     """Hand one message to the engine for the person's active conversation."""
     flow = flows.get(conversation.flow_id)
@@ -75,25 +98,23 @@ def continue_flow(
         turn.chat.active_conversation_id = None
         turn.say(Reply(turn.t("chat.unknown_flow")))
         return
-    step = engine.step(flow, conversation.state, inbound, context(turn, flow))
+    step = engine.step(flow, conversation.state, inbound, context(turn))
     _apply(turn, flow, conversation, step)
 
 
-def resume_flow(turn: Turn, flows: Mapping[str, Flow], conversation: Conversation) -> None:
+def resume_flow(turn: Turn, flows: Mapping[str, Flow], conversation: turns.ConversationRow) -> None:
     """Ask again what the conversation is waiting for (after a language change)."""
     flow = flows.get(conversation.flow_id)
     if flow is not None:
-        _apply(
-            turn, flow, conversation, engine.resume(flow, conversation.state, context(turn, flow))
-        )
+        _apply(turn, flow, conversation, engine.resume(flow, conversation.state, context(turn)))
 
 
-def _active(turn: Turn, flow_id: str, campaign_id: int | None) -> Conversation | None:
+def _active(turn: Turn, flow_id: str, campaign_id: int | None) -> turns.ConversationRow | None:
     assert turn.person.id is not None
     return next(
         (
             c
-            for c in queries.active_conversations(turn.session, person_id=turn.person.id)
+            for c in turns.conversations_of(turn.connection, person_id=turn.person.id)
             if c.flow_id == flow_id and c.campaign_id == campaign_id
         ),
         None,
@@ -123,7 +144,7 @@ def _previous(turn: Turn, flow: Flow, campaign_id: int | None) -> engine.Previou
     )
 
 
-def _apply(turn: Turn, flow: Flow, conversation: Conversation, step: Step) -> None:
+def _apply(turn: Turn, flow: Flow, conversation: turns.ConversationRow, step: Step) -> None:
     """Save what the engine returned and act on how the flow ended."""
     conversation.state = step.state
     conversation.updated_at = turn.now
@@ -136,15 +157,17 @@ def _apply(turn: Turn, flow: Flow, conversation: Conversation, step: Step) -> No
         conversation.status = ConversationStatus.CANCELLED
     if conversation.status != ConversationStatus.ACTIVE:
         turn.chat.active_conversation_id = None
-    turn.session.add(conversation)
+    turns.update_conversation(turn.connection, conversation)
 
 
-def _submit(turn: Turn, flow: Flow, conversation: Conversation) -> None:
+def _submit(turn: Turn, flow: Flow, conversation: turns.ConversationRow) -> None:
+    assert turn.person.country_code is not None
     submission = queries.save_submission(
-        turn.session,
+        turn.connection,
         flow=flow,
         state=conversation.state,
-        person=turn.person,
+        country_code=turn.person.country_code,
+        person_id=turn.person.id,
         campaign_id=conversation.campaign_id,
         channel=turn.channel,
         now=turn.now,

@@ -14,7 +14,7 @@ from flows.messages import Inbound, Option, Reply
 from flows.model import LANGUAGES, Flow
 from handlers.turn import Turn
 from locales.catalog import translator
-from storage import queries
+from storage import queries, turns
 from storage.models import Campaign
 
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français"}
@@ -40,7 +40,10 @@ def _campaign_options(turn: Turn, flows: Mapping[str, Flow]) -> list[tuple[str, 
     """(flow id, option) for each open request of the person's state."""
     started = _started(turn)
     options = []
-    for campaign in queries.open_campaigns(turn.session, person=turn.person, now=turn.now):
+    person = turn.person
+    for campaign in queries.open_campaigns(
+        turn.session, country_code=person.country_code, role=person.role, now=turn.now
+    ):
         if campaign.flow_id in flows:
             resumes = (campaign.flow_id, campaign.id) in started
             label = _campaign_label(turn, campaign, started=resumes)
@@ -50,7 +53,7 @@ def _campaign_options(turn: Turn, flows: Mapping[str, Flow]) -> list[tuple[str, 
 
 def _started(turn: Turn) -> set[tuple[str, int | None]]:
     assert turn.person.id is not None
-    conversations = queries.active_conversations(turn.session, person_id=turn.person.id)
+    conversations = turns.conversations_of(turn.connection, person_id=turn.person.id)
     return {(c.flow_id, c.campaign_id) for c in conversations}
 
 

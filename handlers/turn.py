@@ -5,23 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from flows.messages import Reply
 from locales.catalog import Translator, translator
-from storage.models import ChannelIdentity, ChatSession, Person
+from storage.turns import ChatRow, ConversationRow, IdentityRow, PersonRow
 
 
 @dataclass
 class Turn:
-    """One message being handled: the open transaction, who sent it, and the replies so far."""
+    """One message being handled: the open transaction, who sent it, and the replies so far.
 
-    session: Session
-    identity: ChannelIdentity
-    person: Person
-    chat: ChatSession
+    `active` is the person's active conversation as loaded with their lock. Most turns
+    need nothing but `connection`; `session` gives the ORM, on the same transaction, to
+    the rarer paths (menu, submissions) that want it.
+    """
+
+    connection: sa.Connection
+    identity: IdentityRow
+    person: PersonRow
+    chat: ChatRow
     now: datetime
+    active: ConversationRow | None = None
     replies: list[Reply] = field(default_factory=list)
+    _session: Session | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside this turn's transaction, made on first use."""
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def finish(self) -> None:
+        """Write what the ORM session holds, before the turn's transaction commits."""
+        if self._session is not None:
+            self._session.flush()
+            self._session.close()
 
     @property
     def channel(self) -> str:

@@ -12,7 +12,7 @@ import io
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -52,7 +52,7 @@ class Translator:
 
     def number(self, value: int | float | Decimal) -> str:
         """A number written the way this language writes it."""
-        return format_decimal(value, locale=self.language)
+        return _number(value, self.language)
 
     def date(self, value: date, country: str | None = None) -> str:
         """A date in the long local form, with the state's own month names where Babel has them.
@@ -70,13 +70,24 @@ class Translator:
 
     def locale_for(self, country: str | None) -> str:
         """The Babel locale for this language in a state, falling back to the language."""
-        if country:
-            try:
-                Locale.parse(f"{self.language}_{country}")
-            except (UnknownLocaleError, ValueError):
-                return self.language
-            return f"{self.language}_{country}"
-        return self.language
+        return _locale_for(self.language, country)
+
+
+@cache
+def _locale_for(language: str, country: str | None) -> str:
+    if country:
+        try:
+            Locale.parse(f"{language}_{country}")
+        except (UnknownLocaleError, ValueError):
+            return language
+        return f"{language}_{country}"
+    return language
+
+
+@lru_cache(maxsize=4096)
+def _number(value: int | float | Decimal, language: str) -> str:
+    """Babel parses patterns on every call; the same few numbers recur in every prompt."""
+    return format_decimal(value, locale=language)
 
 
 @cache

@@ -2,22 +2,84 @@
 
 Replies are written in the same transaction as the conversation state that produced them,
 so a crash never leaves an answer saved without its reply queued, or the other way round.
+Statements are built once, at import: this runs for every message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
 
 from flows.messages import Reply
 from storage.models import Outbox, OutboxStatus
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox row taken for sending: what a channel needs to send it."""
+
+    id: int
+    address: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed row: the provider's id, or the error."""
+
+    id: int
+    provider_id: str | None = None
+    error: str | None = None
+
+
+_TABLE: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+_INSERT = sa.insert(_TABLE)
+
+
+def _claim(*, by_address: bool) -> sa.Update:
+    due = sa.select(_TABLE.c.id).where(
+        _TABLE.c.channel == sa.bindparam("due_channel"),
+        _TABLE.c.status == OutboxStatus.QUEUED.value,
+        _TABLE.c.not_before <= sa.bindparam("due_now"),
+    )
+    if by_address:
+        due = due.where(_TABLE.c.address == sa.bindparam("due_address"))
+    due = (
+        due.order_by(_TABLE.c.id).limit(sa.bindparam("due_limit")).with_for_update(skip_locked=True)
+    )
+    return (
+        sa.update(_TABLE)
+        .where(_TABLE.c.id.in_(due.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING.value, attempts=_TABLE.c.attempts + 1)
+        .returning(_TABLE.c.id, _TABLE.c.address, _TABLE.c.payload, _TABLE.c.attempts)
+    )
+
+
+_CLAIM = {by_address: _claim(by_address=by_address) for by_address in (False, True)}
+_SENT = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"))
+    .values(
+        status=OutboxStatus.SENT.value,
+        sent_at=sa.bindparam("new_sent_at"),
+        last_error=None,
+        provider_id=sa.bindparam("provider"),
+    )
+)
+_FAILED = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"))
+    .values(status=OutboxStatus.FAILED.value, last_error=sa.bindparam("error"))
+)
+
+
 def enqueue(
-    session: Session,
+    connection: sa.Connection,
     *,
     channel: str,
     address: str,
@@ -42,46 +104,40 @@ def enqueue(
         for reply in replies
     ]
     if rows:
-        session.execute(sa.insert(Outbox), rows)
+        connection.execute(_INSERT, rows)
 
 
 def claim(
-    session: Session, *, channel: str, now: datetime, limit: int = 100, address: str | None = None
-) -> Sequence[Outbox]:
+    connection: sa.Connection,
+    *,
+    channel: str,
+    now: datetime,
+    limit: int = 100,
+    address: str | None = None,
+) -> list[Claimed]:
     """Take due messages of a channel for sending, oldest first, marking them `sending`.
 
-    On PostgreSQL rows are locked with SKIP LOCKED, so several senders never take the
-    same row; SQLite serializes writers, which gives the same guarantee.
+    One statement: on PostgreSQL the rows are picked with SKIP LOCKED, so several senders
+    never take the same row; SQLite serializes writers, which gives the same guarantee.
     """
-    query = select(Outbox).where(
-        Outbox.channel == channel,
-        Outbox.status == OutboxStatus.QUEUED,
-        Outbox.not_before <= now,
-    )
-    if address is not None:
-        query = query.where(Outbox.address == address)
-    rows = session.exec(
-        query.order_by(col(Outbox.id)).limit(limit).with_for_update(skip_locked=True)
-    ).all()
-    for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.attempts += 1
-        session.add(row)
-    session.flush()
-    return rows
+    params = {"due_channel": channel, "due_now": now, "due_limit": limit, "due_address": address}
+    rows = connection.execute(_CLAIM[address is not None], params).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
 
 
-def mark_sent(session: Session, row: Outbox, *, now: datetime, provider_id: str | None) -> None:
-    """Record that the channel accepted a message."""
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.provider_id = provider_id
-    row.last_error = None
-    session.add(row)
+def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    """Record how each send went.
 
-
-def mark_failed(session: Session, row: Outbox, *, error: str) -> None:
-    """Record that a message could not be sent (the error is kept, secrets are not)."""
-    row.status = OutboxStatus.FAILED
-    row.last_error = error[:500]
-    session.add(row)
+    Errors are kept as the exception's kind only, so no secret from a URL or a provider's
+    message ever lands in the table.
+    """
+    sent = [
+        {"row_id": o.id, "provider": o.provider_id, "new_sent_at": now}
+        for o in outcomes
+        if o.error is None
+    ]
+    failed = [{"row_id": o.id, "error": o.error[:500]} for o in outcomes if o.error is not None]
+    if sent:
+        connection.execute(_SENT, sent)
+    if failed:
+        connection.execute(_FAILED, failed)

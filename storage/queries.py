@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,6 @@ from storage.models import (
     Campaign,
     ChannelIdentity,
     ChatSession,
-    Conversation,
-    ConversationStatus,
     Country,
     Person,
     Pledge,
@@ -74,29 +73,6 @@ def bind_identity(session: Session, *, person: Person, channel: str, address: st
     session.flush()
 
 
-def lock_person_by_address(
-    session: Session, *, channel: str, address: str
-) -> tuple[ChannelIdentity, Person, ChatSession] | None:
-    """Find who writes from an address and take their lock for the rest of the transaction.
-
-    The lock is on their chat session row (SELECT ... FOR UPDATE on PostgreSQL; SQLite
-    transactions already hold the single write lock), so two messages from one person,
-    even through two processes or two channels, are handled one after the other.
-    """
-    found = session.exec(
-        select(ChannelIdentity, Person)
-        .join(Person, col(Person.id) == ChannelIdentity.person_id)
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
-    ).first()
-    if found is None:
-        return None
-    identity, person = found
-    chat = session.exec(
-        select(ChatSession).where(ChatSession.person_id == person.id).with_for_update()
-    ).one()
-    return identity, person, chat
-
-
 def primary_focal_point(session: Session, *, country_code: str) -> Person | None:
     """The state's primary focal point, else its first focal point of any role."""
     people = session.exec(
@@ -115,49 +91,41 @@ def country(session: Session, code: str | None) -> Country | None:
 # -- pledges and campaigns ---------------------------------------------------------------
 
 
-def pledge_choices(session: Session, *, country_code: str | None) -> tuple[Choice, ...]:
+_PLEDGES = (
+    sa.select(Pledge.reference, Pledge.title)
+    .where(Pledge.country_code == sa.bindparam("country"))
+    .order_by(Pledge.reference)
+)
+
+
+def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tuple[Choice, ...]:
     """The state's registered pledges as choices, coded by their reference."""
     if not country_code:
         return ()
-    pledges = session.exec(
-        select(Pledge).where(Pledge.country_code == country_code).order_by(col(Pledge.reference))
-    ).all()
+    rows = connection.execute(_PLEDGES, {"country": country_code}).all()
     return tuple(
-        Choice(p.reference, dict.fromkeys(("ar", "en", "fr"), f"{p.title} ({p.reference})"))
-        for p in pledges
+        Choice(reference, dict.fromkeys(("ar", "en", "fr"), f"{title} ({reference})"))
+        for reference, title in rows
     )
 
 
-def open_campaigns(session: Session, *, person: Person, now: datetime) -> Sequence[Campaign]:
-    """Campaigns open now whose audience includes this person, soonest deadline first."""
+def open_campaigns(
+    session: Session, *, country_code: str | None, role: str, now: datetime
+) -> Sequence[Campaign]:
+    """Campaigns open now whose audience includes a person, soonest deadline first."""
     campaigns = session.exec(
         select(Campaign)
         .where(col(Campaign.closed_at).is_(None), Campaign.opens_at <= now)
         .order_by(col(Campaign.deadline))
     ).all()
-    return [c for c in campaigns if in_audience(c.audience, person)]
+    return [c for c in campaigns if in_audience(c.audience, country_code=country_code, role=role)]
 
 
-def in_audience(audience: dict[str, Any], person: Person) -> bool:
+def in_audience(audience: dict[str, Any], *, country_code: str | None, role: str) -> bool:
     """Whether an audience filter (states, roles; empty means everyone) takes in a person."""
     countries = audience.get("countries") or []
     roles = audience.get("roles") or [Role.PRIMARY.value, Role.ALTERNATE.value]
-    return (not countries or person.country_code in countries) and person.role in roles
-
-
-# -- conversations -----------------------------------------------------------------------
-
-
-def active_conversations(session: Session, *, person_id: int) -> Sequence[Conversation]:
-    """The flows this person has started and not finished, most recent first."""
-    return session.exec(
-        select(Conversation)
-        .where(
-            Conversation.person_id == person_id,
-            Conversation.status == ConversationStatus.ACTIVE,
-        )
-        .order_by(col(Conversation.updated_at).desc())
-    ).all()
+    return (not countries or country_code in countries) and role in roles
 
 
 # -- submissions -------------------------------------------------------------------------
@@ -205,62 +173,89 @@ def submission_record(session: Session, *, flow: Flow, submission: Submission) -
     return record
 
 
+_SUBMISSIONS: sa.Table = Submission.__table__  # type: ignore[attr-defined]
+_ANSWERS: sa.Table = Answer.__table__  # type: ignore[attr-defined]
+_SAME_REQUEST = (
+    (_SUBMISSIONS.c.country_code == sa.bindparam("req_country"))
+    & (_SUBMISSIONS.c.flow_id == sa.bindparam("req_flow"))
+    & (_SUBMISSIONS.c.scope == sa.bindparam("req_scope"))
+)
+_COUNTRIES: sa.Table = Country.__table__  # type: ignore[attr-defined]
+_LOCK_STATE = (
+    sa.select(_COUNTRIES.c.code)
+    .where(_COUNTRIES.c.code == sa.bindparam("req_country"))
+    .with_for_update()
+)
+_LATEST_VERSION = sa.select(sa.func.max(_SUBMISSIONS.c.version)).where(_SAME_REQUEST)
+_RETIRE = sa.update(_SUBMISSIONS).where(_SAME_REQUEST).values(is_current=False)
+_INSERT_SUBMISSION = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+_INSERT_ANSWERS = sa.insert(_ANSWERS)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A stored submission: its id and version."""
+
+    id: int
+    version: int
+
+
 def save_submission(
-    session: Session,
+    connection: sa.Connection,
     *,
     flow: Flow,
     state: dict[str, Any],
-    person: Person,
+    country_code: str,
+    person_id: int,
     campaign_id: int | None,
     channel: str,
     now: datetime,
-) -> Submission:
+) -> Saved:
     """Store a finished conversation as the state's new current version; never overwrite.
 
-    Runs inside the caller's transaction. Two focal points of one state submitting at the
-    same instant collide on the (state, flow, scope, version) unique key; the caller retries.
+    Runs inside the caller's transaction. Focal points of one state submitting at the same
+    instant queue on the state's row (FOR UPDATE), so each gets the next version; the
+    (state, flow, scope, version) unique key stays as the last guard.
     """
-    assert person.country_code is not None and person.id is not None
     scope = scope_of(campaign_id)
-    where = (
-        Submission.country_code == person.country_code,
-        Submission.flow_id == flow.id,
-        Submission.scope == scope,
-    )
-    latest = session.exec(select(sa.func.max(Submission.version)).where(*where)).one()
-    session.execute(sa.update(Submission).where(*where).values(is_current=False))
-    submission = Submission(
-        country_code=person.country_code,
-        flow_id=flow.id,
-        flow_version=flow.version,
-        campaign_id=campaign_id,
-        scope=scope,
-        version=(latest or 0) + 1,
-        person_id=person.id,
-        channel=channel,
-        submitted_at=now,
-    )
-    session.add(submission)
-    session.flush()
-    assert submission.id is not None
-    session.add_all(_answer_rows(flow, state, submission.id))
-    session.flush()
-    return submission
+    request = {"req_country": country_code, "req_flow": flow.id, "req_scope": scope}
+    connection.execute(_LOCK_STATE, request)
+    version = (connection.execute(_LATEST_VERSION, request).scalar() or 0) + 1
+    connection.execute(_RETIRE, request)
+    submission_id = connection.execute(
+        _INSERT_SUBMISSION,
+        {
+            "country_code": country_code,
+            "flow_id": flow.id,
+            "flow_version": flow.version,
+            "campaign_id": campaign_id,
+            "scope": scope,
+            "version": version,
+            "is_current": True,
+            "person_id": person_id,
+            "channel": channel,
+            "submitted_at": now,
+        },
+    ).scalar_one()
+    rows = _answer_rows(flow, state, submission_id)
+    if rows:
+        connection.execute(_INSERT_ANSWERS, rows)
+    return Saved(submission_id, version)
 
 
-def _answer_rows(flow: Flow, state: dict[str, Any], submission_id: int) -> list[Answer]:
+def _answer_rows(flow: Flow, state: dict[str, Any], submission_id: int) -> list[dict[str, Any]]:
     return [
-        Answer(
-            submission_id=submission_id,
-            question_id=slot.id,
-            item=None if slot.item is None else slot.item + 1,
-            value=answer.get("v"),
-            raw_text=answer.get("raw", ""),
-            language=answer.get("lang", "ar"),
-            person_id=answer["by"],
-            channel=answer.get("ch", ""),
-            answered_at=datetime.fromisoformat(answer["at"]),
-        )
+        {
+            "submission_id": submission_id,
+            "question_id": slot.id,
+            "item": None if slot.item is None else slot.item + 1,
+            "value": answer.get("v"),
+            "raw_text": answer.get("raw", ""),
+            "language": answer.get("lang", "ar"),
+            "person_id": answer["by"],
+            "channel": answer.get("ch", ""),
+            "answered_at": datetime.fromisoformat(answer["at"]),
+        }
         for slot, answer in visible_answers(flow, state)
     ]
 

@@ -154,11 +154,13 @@ def _submit(
     for records in (state["answers"], *state["items"]["pledges"]):
         for record in records.values():
             record["ch"] = channel
+    assert person.id is not None and person.country_code is not None
     return queries.save_submission(
-        session,
+        session.connection(),
         flow=flow,
         state=state,
-        person=person,
+        country_code=person.country_code,
+        person_id=person.id,
         campaign_id=campaign_id,
         channel=channel,
         now=at,

@@ -56,13 +56,15 @@ def _submit(
     state: dict[str, object],
     campaign: int | None = None,
     at: datetime = NOW,
-) -> Submission:
-    with Session(db, expire_on_commit=False) as session, session.begin():
+) -> queries.Saved:
+    assert person.id is not None and person.country_code is not None
+    with db.begin() as connection:
         return queries.save_submission(
-            session,
+            connection,
             flow=FLOW,
             state=state,
-            person=person,
+            country_code=person.country_code,
+            person_id=person.id,
             campaign_id=campaign,
             channel="console",
             now=at,
@@ -169,7 +171,7 @@ def test_two_focal_points_of_one_state_submitting_at_once_get_two_versions(db: E
 def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
     with Session(db) as session, session.begin():
         outbox.enqueue(
-            session,
+            session.connection(),
             channel="console",
             address="a",
             person_id=None,
@@ -177,7 +179,7 @@ def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
             replies=[Reply("one"), Reply("two")],
         )
         outbox.enqueue(
-            session,
+            session.connection(),
             channel="telegram",
             address="b",
             person_id=None,
@@ -185,9 +187,12 @@ def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
             replies=[Reply("elsewhere")],
         )
     with Session(db) as session, session.begin():
-        first = [row.payload["text"] for row in outbox.claim(session, channel="console", now=NOW)]
+        first = [
+            row.payload["text"]
+            for row in outbox.claim(session.connection(), channel="console", now=NOW)
+        ]
     with Session(db) as session, session.begin():
-        again = outbox.claim(session, channel="console", now=NOW)
+        again = outbox.claim(session.connection(), channel="console", now=NOW)
     assert (first, list(again)) == (["one", "two"], [])
     with Session(db) as session:
         statuses = session.exec(select(Outbox.channel, Outbox.status, Outbox.attempts)).all()
@@ -201,7 +206,7 @@ def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
 def test_future_outbox_rows_wait_for_their_time(db: Engine) -> None:
     with Session(db) as session, session.begin():
         outbox.enqueue(
-            session,
+            session.connection(),
             channel="console",
             address="a",
             person_id=None,
@@ -209,7 +214,7 @@ def test_future_outbox_rows_wait_for_their_time(db: Engine) -> None:
             replies=[Reply("later")],
         )
     with Session(db) as session, session.begin():
-        assert outbox.claim(session, channel="console", now=NOW) == []
+        assert outbox.claim(session.connection(), channel="console", now=NOW) == []
 
 
 @pytest.mark.postgres
@@ -218,7 +223,7 @@ def test_postgres_claims_skip_rows_another_sender_holds(db: Engine) -> None:
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes writers instead")
     with Session(db) as session, session.begin():
         outbox.enqueue(
-            session,
+            session.connection(),
             channel="console",
             address="a",
             person_id=None,
@@ -226,9 +231,14 @@ def test_postgres_claims_skip_rows_another_sender_holds(db: Engine) -> None:
             replies=[Reply(str(n)) for n in range(6)],
         )
     with Session(db) as holder, holder.begin():
-        held = {row.id for row in outbox.claim(holder, channel="console", now=NOW, limit=3)}
+        held = {
+            row.id for row in outbox.claim(holder.connection(), channel="console", now=NOW, limit=3)
+        }
         with Session(db) as other, other.begin():
-            taken = {row.id for row in outbox.claim(other, channel="console", now=NOW, limit=10)}
+            taken = {
+                row.id
+                for row in outbox.claim(other.connection(), channel="console", now=NOW, limit=10)
+            }
         assert held.isdisjoint(taken)
         assert len(taken) == 3
 
