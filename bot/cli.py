@@ -120,9 +120,11 @@ def _converse(app: App, person: Person, flow_id: str | None, stdin: TextIO, stdo
     if flow_id is not None and flow_id not in app.flows:
         raise CliError(f"unknown flow '{flow_id}'; known: {', '.join(app.flows)}")
     session_chat = console.ConsoleChat(app, person, stdout)
-    if flow_id is not None:
+    if flow_id is None:
+        session_chat.say(console.Inbound(command="resume"))
+    else:
         app.chat.start_flow(channel=console.CHANNEL, address=session_chat.address, flow_id=flow_id)
-    session_chat.say(console.Inbound(command="resume"))
+        session_chat.deliver()
     prompt = "> " if stdin.isatty() else ""
     stdout.write(prompt)
     session_chat.run(stdin, prompt)
@@ -141,7 +143,12 @@ def _focal_point(app: App, country: str | None, person_id: int | None) -> Person
             person = queries.primary_focal_point(session, country_code=country)
             if person is None:
                 name = f"{BY_CODE[country].name_ar} — نقطة الاتصال"
-                person = queries.create_person(session, name=name, country_code=country)
+                person = queries.create_person(
+                    session,
+                    name=name,
+                    country_code=country,
+                    language=app.settings.default_language,
+                )
         queries.bind_identity(
             session, person=person, channel=console.CHANNEL, address=console.address_of(person)
         )

@@ -25,9 +25,6 @@ class Settings(BaseSettings):
     flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
     log_level: str = Field(default="INFO", description="Python logging level")
     default_language: Language = Field(default="ar", description="Language for new people")
-    max_file_bytes: int = Field(
-        default=20 * 1024 * 1024, description="Largest file a focal point may send"
-    )
 
     @field_validator("log_level")
     @classmethod

@@ -14,7 +14,7 @@ database choice lists) comes in a `Context`. Modes:
 
 from __future__ import annotations
 
-import copy
+import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,6 +42,11 @@ _ARABIC_LETTER = re.compile(r"[\u0621-\u064A\u0671-\u06D3]")
 _LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÿ]")
 
 
+def _copy(data: Any) -> Any:
+    """A deep copy of JSON data; the state is JSON by contract, and this is faster."""
+    return json.loads(json.dumps(data))
+
+
 @dataclass(frozen=True)
 class Previous:
     """The state's latest submission of this flow, offered as defaults.
@@ -63,7 +68,7 @@ def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
     state: State = {"flow": flow.id, "v": flow.version, "answers": {}, "items": {}, "trail": []}
     intro = f"{flow.title[t.language]}\n{flow.intro[t.language]}"
     if previous is not None:
-        state["defaults"] = copy.deepcopy(previous.record)
+        state["defaults"] = _copy(previous.record)
         when = t.date(previous.at.date())
         if previous.same_request:
             state["mode"] = "review"
@@ -76,7 +81,7 @@ def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
 
 def resume(flow: Flow, state: State, ctx: Context) -> Step:
     """Show again what the conversation is waiting for (after a restart, menu or language)."""
-    state = copy.deepcopy(state)
+    state = _copy(state)
     mode = state.get("mode")
     if mode == "summary":
         return Step(state, (summary(flow, state, ctx),))
@@ -94,7 +99,7 @@ def resume(flow: Flow, state: State, ctx: Context) -> Step:
 
 def step(flow: Flow, state: State, inbound: Inbound, ctx: Context) -> Step:
     """Apply one incoming message to a conversation."""
-    state = copy.deepcopy(state)
+    state = _copy(state)
     mode = state.get("mode", "ask")
     expected = _expected_ref(flow, state)
     if inbound.question is not None and inbound.question != expected:
@@ -245,7 +250,7 @@ def _keep(flow: Flow, state: State, slot: Slot, ctx: Context) -> Step:
         return _reask(flow, state, slot, ctx, translator(ctx.language)("engine.nothing_to_keep"))
     if slot.kind == "add":
         return _on_add_another(flow, state, slot, Inbound(choice=default["v"]), ctx)
-    _store(flow, state, slot, copy.deepcopy(default))
+    _store(flow, state, slot, _copy(default))
     return _advance(flow, state, slot, ctx)
 
 

@@ -221,6 +221,7 @@ def parse_flow(raw: Any, name: str, *, expected_id: str | None = None) -> Flow:
         receipt=receipt,
         path=name,
         index=dict(check.seen),
+        sections={q.id: s for s in questions if s.type is QType.SECTION for q in s.questions},
     )
 
 

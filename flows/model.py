@@ -107,14 +107,13 @@ class Flow:
     receipt: Text | None = None
     path: str = ""
     index: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+    sections: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+    """Question id -> the section holding it, for questions inside sections."""
 
     def question(self, question_id: str) -> Question:
         """Look a question up by id, at any depth."""
         return self.index[question_id]
 
     def section_of(self, question_id: str) -> Question | None:
-        """The repeated section holding this question, or None for a top-level one."""
-        for item in self.questions:
-            if item.type is QType.SECTION and any(q.id == question_id for q in item.questions):
-                return item
-        return None
+        """The section holding this question, or None for a top-level one."""
+        return self.sections.get(question_id)

@@ -57,6 +57,10 @@ class ConsoleChat:
     def say(self, inbound: Inbound) -> None:
         """Handle one message and print whatever it queued."""
         self.app.chat.handle(channel=CHANNEL, address=self.address, inbound=inbound)
+        self.deliver()
+
+    def deliver(self) -> None:
+        """Print every reply queued for this terminal."""
         deliver_due(
             self.app.engine,
             channel=CHANNEL,

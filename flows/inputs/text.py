@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _ARABIC_DECIMAL_SEPARATOR = "\u066b"  # ٫
 _ARABIC_THOUSANDS_SEPARATOR = "\u066c"  # ٬
@@ -86,8 +87,11 @@ def _is_punctuation(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Reduce text to a key for comparing words, never for storing.
+
+    Cached: the same option labels and command words are compared on every message.
 
     Digits become ASCII, case and Latin accents go, Arabic diacritics and tatweel go, hamza
     and alef variants, taa marbuta and alef maqsura are unified (people type them

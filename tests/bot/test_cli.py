@@ -89,6 +89,7 @@ def test_a_new_process_continues_the_conversation_and_the_export_has_it(
         stdin="نعم\nنص البيان الوطني\n",
     )
     assert first.returncode == 0, first.stderr
+    assert first.stdout.count("(1/4)") == 1
     assert "(3/" in first.stdout
     second = _bot(settings, "chat", "--country", "JO", stdin="تخطي\nتخطي\nلا\nنعم\nتخطي\n1\n")
     assert second.returncode == 0, second.stderr
