@@ -23,10 +23,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +38,7 @@ from bot.config import Settings, normalize_database_url
 from bot.delivery import deliver_due
 from flows.messages import Inbound, Reply
 from storage.countries import COUNTRIES
+from storage.db import scratch_schema
 from storage.models import ChannelIdentity, ChatSession, Person, Pledge, Submission
 
 CHANNEL = "bench"
@@ -85,26 +84,38 @@ def _seed(app: App, people: int) -> list[str]:
         session.execute(
             sa.insert(Pledge),
             [
-                {"country_code": c.code, "reference": f"GRF-{c.code}-{n}", "title": f"Pledge {n}",
-                 "forum": "grf_2023", "area": ""}
+                {
+                    "country_code": c.code,
+                    "reference": f"GRF-{c.code}-{n}",
+                    "title": f"Pledge {n}",
+                    "forum": "grf_2023",
+                    "area": "",
+                }
                 for c in COUNTRIES
                 for n in (1, 2)
             ],
-        )  # fmt: skip
+        )
         rows = [
-            {"name": f"Focal point {i}", "title": "", "country_code": COUNTRIES[i % 22].code,
-             "role": "primary", "language": ("ar", "en", "fr")[i % 3],
-             "created_at": app.clock()}
+            {
+                "name": f"Focal point {i}",
+                "title": "",
+                "country_code": COUNTRIES[i % 22].code,
+                "role": "primary",
+                "language": ("ar", "en", "fr")[i % 3],
+                "created_at": app.clock(),
+            }
             for i in range(people)
-        ]  # fmt: skip
+        ]
         session.execute(sa.insert(Person), rows)
         ids = session.exec(select(Person.id).order_by(Person.id)).all()  # type: ignore[arg-type]
         session.execute(sa.insert(ChatSession), [{"person_id": i, "menu": []} for i in ids])
         session.execute(
             sa.insert(ChannelIdentity),
-            [{"person_id": i, "channel": CHANNEL, "address": f"b{i}", "reachable": True}
-             for i in ids],
-        )  # fmt: skip
+            [
+                {"person_id": i, "channel": CHANNEL, "address": f"b{i}", "reachable": True}
+                for i in ids
+            ],
+        )
     return [f"b{i}" for i in ids]
 
 
@@ -134,8 +145,9 @@ def _schedule(addresses: list[str], seed: int = 7) -> Iterator[list[tuple[str, i
 
 def run(database: str, url: str, people: int, workers: int) -> Result:
     with tempfile.TemporaryDirectory() as data:
-        settings = Settings(_env_file=None, data_dir=Path(data), database_url=url,
-                            log_level="WARNING")  # fmt: skip
+        settings = Settings(
+            _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING"
+        )
         app = build_app(settings)
         addresses = _seed(app, people)
         latencies: list[float] = []
@@ -154,49 +166,24 @@ def run(database: str, url: str, people: int, workers: int) -> Result:
     return Result(database, people, len(latencies), seconds, latencies, peak)
 
 
-@contextmanager
-def _postgres_schema(base: str) -> Iterator[str]:
-    base = normalize_database_url(base)
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
     args = parser.parse_args()
-    runs: list[tuple[str, Callable[[], Result]]] = []
     if args.database in ("sqlite", "all"):
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
-            runs.append(("sqlite", lambda: run("sqlite", url, args.people, args.workers)))
-            _report(runs)
-        runs.clear()
-    pg = os.environ.get("TEST_DATABASE_URL")
+            print(run("sqlite", url, args.people, args.workers).report(), flush=True)
     if args.database in ("postgresql", "all"):
+        pg = os.environ.get("TEST_DATABASE_URL")
         if not pg:
             print("postgresql  skipped: TEST_DATABASE_URL is not set")
-        else:
-            with _postgres_schema(pg) as url:
-                runs.append(("postgresql", lambda: run("postgresql", url, args.people,
-                                                         args.workers)))  # fmt: skip
-                _report(runs)
+            return 0
+        with scratch_schema(normalize_database_url(pg)) as url:
+            print(run("postgresql", url, args.people, args.workers).report(), flush=True)
     return 0
-
-
-def _report(runs: list[tuple[str, Callable[[], Result]]]) -> None:
-    for _, start in runs:
-        print(start().report(), flush=True)
 
 
 if __name__ == "__main__":

@@ -435,13 +435,7 @@ def _on_confirm_cancel(
     if answer is None:
         return Step(state, (_confirm_cancel(ctx),))
     if answer == "yes":
-        state["mode"] = "cancelled"
-        return Step(
-            state,
-            (Reply(translator(ctx.language)("engine.cancelled")),),
-            cancelled=True,
-            finished=True,
-        )
+        return _stop(state, ctx, "engine.cancelled")
     state["mode"] = state.pop("resume_mode", "ask")
     return resume(flow, state, ctx)
 
@@ -452,8 +446,19 @@ def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> Reply:
     head = t(
         "engine.already_submitted", by=previous.by, date=when, version=t.number(previous.version)
     )
-    options = (Option("amend", t("engine.review_amend")), Option("close", t("engine.review_close")))
-    return Reply(f"{head}\n\n{body}", options=options, question="review")
+    return Reply(f"{head}\n\n{body}", options=_review_options(ctx), question="review")
+
+
+def _review_options(ctx: Context) -> tuple[Option, ...]:
+    t = translator(ctx.language)
+    return tuple(Option(code, t(f"engine.review_{code}")) for code in ("amend", "close"))
+
+
+def _stop(state: State, ctx: Context, key: str) -> Step:
+    """End the conversation without submitting, saying why."""
+    state["mode"] = "cancelled"
+    reply = Reply(translator(ctx.language)(key))
+    return Step(state, (reply,), cancelled=True, finished=True)
 
 
 def _on_review(
@@ -461,20 +466,13 @@ def _on_review(
 ) -> Step:
     choice = _pick(inbound, ctx, ("amend", "close"), "engine.review_")
     if choice == "close" or command == "cancel":
-        state["mode"] = "cancelled"
-        return Step(
-            state,
-            (Reply(translator(ctx.language)("engine.review_closed")),),
-            cancelled=True,
-            finished=True,
-        )
+        return _stop(state, ctx, "engine.review_closed")
     if choice == "amend":
         first = next_slot(flow, state, None)
         assert first is not None
         return Step(state, (_ask(flow, state, first, ctx),))
-    t = translator(ctx.language)
-    options = (Option("amend", t("engine.review_amend")), Option("close", t("engine.review_close")))
-    return Step(state, (Reply(t("engine.review_expected"), options=options, question="review"),))
+    expected = translator(ctx.language)("engine.review_expected")
+    return Step(state, (Reply(expected, options=_review_options(ctx), question="review"),))
 
 
 _MODES = {

@@ -5,13 +5,11 @@ real engine, store and outbox and records what would be sent."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -22,7 +20,7 @@ from bot.delivery import deliver_due
 from flows.messages import FileRef, Inbound, Reply
 from locales.catalog import translator
 from storage import queries
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, scratch_schema, upgrade
 from storage.models import Person, Pledge, Role
 
 START = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
@@ -54,22 +52,6 @@ def clock() -> Clock:
     return Clock()
 
 
-def _postgres_schema_url() -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL database, dropped afterwards."""
-    base = normalize_database_url(PG_URL)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each test using this runs on a SQLite file and on PostgreSQL."""
@@ -78,7 +60,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     if not PG_URL:
         pytest.skip(NO_PG)
-    yield from _postgres_schema_url()
+    with scratch_schema(normalize_database_url(PG_URL)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -168,24 +168,22 @@ def test_two_focal_points_of_one_state_submitting_at_once_get_two_versions(db: E
     assert sum(1 for _, current in versions if current) == 1
 
 
+def _queue(session: Session, channel: str, address: str, *texts: str, now: datetime = NOW) -> None:
+    replies = [Reply(text) for text in texts]
+    outbox.enqueue(
+        session.connection(),
+        channel=channel,
+        address=address,
+        person_id=None,
+        now=now,
+        replies=replies,
+    )
+
+
 def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
     with Session(db) as session, session.begin():
-        outbox.enqueue(
-            session.connection(),
-            channel="console",
-            address="a",
-            person_id=None,
-            now=NOW,
-            replies=[Reply("one"), Reply("two")],
-        )
-        outbox.enqueue(
-            session.connection(),
-            channel="telegram",
-            address="b",
-            person_id=None,
-            now=NOW,
-            replies=[Reply("elsewhere")],
-        )
+        _queue(session, "console", "a", "one", "two")
+        _queue(session, "telegram", "b", "elsewhere")
     with Session(db) as session, session.begin():
         first = [
             row.payload["text"]
@@ -205,14 +203,7 @@ def test_outbox_rows_are_claimed_once_in_order(db: Engine) -> None:
 
 def test_future_outbox_rows_wait_for_their_time(db: Engine) -> None:
     with Session(db) as session, session.begin():
-        outbox.enqueue(
-            session.connection(),
-            channel="console",
-            address="a",
-            person_id=None,
-            now=NOW + timedelta(hours=1),
-            replies=[Reply("later")],
-        )
+        _queue(session, "console", "a", "later", now=NOW + timedelta(hours=1))
     with Session(db) as session, session.begin():
         assert outbox.claim(session.connection(), channel="console", now=NOW) == []
 
@@ -222,14 +213,7 @@ def test_postgres_claims_skip_rows_another_sender_holds(db: Engine) -> None:
     if db.dialect.name != "postgresql":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes writers instead")
     with Session(db) as session, session.begin():
-        outbox.enqueue(
-            session.connection(),
-            channel="console",
-            address="a",
-            person_id=None,
-            now=NOW,
-            replies=[Reply(str(n)) for n in range(6)],
-        )
+        _queue(session, "console", "a", *(str(n) for n in range(6)))
     with Session(db) as holder, holder.begin():
         held = {
             row.id for row in outbox.claim(holder.connection(), channel="console", now=NOW, limit=3)
