@@ -18,6 +18,7 @@ from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Reply
 from flows.model import Flow
 from handlers import conversation, menu
+from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
 from locales.catalog import translator
 from storage import outbox, queries, turns
@@ -106,6 +107,8 @@ class Chat:
             turn.say(menu.language_reply(turn))
         elif target == "language":
             self._pick_language(turn, inbound)
+        elif target == INVITE_QUESTION:
+            self._open_invitation(turn, inbound)
         elif target == "menu":
             self._pick_menu(turn, inbound)
         elif (current := self._active(turn)) is not None:
@@ -151,6 +154,16 @@ class Chat:
             conversation.open_request(turn, self.flows, campaign.flow_id, campaign)
         else:
             turn.say(Reply(turn.t("chat.menu_expected")), shown)
+
+    def _open_invitation(self, turn: Turn, inbound: Inbound) -> None:
+        """A tap on "open the request" under an invitation or a reminder."""
+        code = inbound.choice or ""
+        campaign = _campaign(turn, code[2:]) if code.startswith("c:") else None
+        if campaign is None or campaign.closed_at is not None:
+            turn.say(menu.menu_reply(turn, self.flows))
+            return
+        turn.chat.pending = None
+        conversation.open_request(turn, self.flows, campaign.flow_id, campaign)
 
     def _start(self, turn: Turn, flow_id: str) -> None:
         person = turn.person

@@ -48,3 +48,9 @@ COUNTRIES: tuple[CountryInfo, ...] = (
 """Alphabetical by English name, as the League lists them in English documents."""
 
 BY_CODE: dict[str, CountryInfo] = {country.code: country for country in COUNTRIES}
+
+
+def country_name(code: str, language: str) -> str:
+    """A member state's name in ar, en or fr (Arabic for any other language)."""
+    info = BY_CODE[code]
+    return {"en": info.name_en, "fr": info.name_fr}.get(language, info.name_ar)

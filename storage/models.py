@@ -104,8 +104,22 @@ class Pledge(SQLModel, table=True):
     area: str = ""
 
 
+DEFAULT_REMINDER_PLAN: list[dict[str, Any]] = [
+    {"step": "d-7", "days": -7},
+    {"step": "d-2", "days": -2},
+    {"step": "d0", "days": 0, "escalate": True},
+    {"step": "overdue", "days": 3, "escalate": True},
+]
+"""Days relative to the deadline's local date; `escalate` adds the alternates."""
+
+
 class Campaign(SQLModel, table=True):
-    """A request from the secretariat: a flow, an audience and a deadline."""
+    """A request from the secretariat: a flow, an audience, a deadline and reminders.
+
+    `audience` filters by `countries` and `roles` (empty: every state's focal points);
+    `reminder_plan` lists steps as in DEFAULT_REMINDER_PLAN, each sent at `local_hour`
+    in each person's state's time zone; `opened_at` is when the invitations went out.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     flow_id: str = Field(max_length=48, index=True)
@@ -114,6 +128,9 @@ class Campaign(SQLModel, table=True):
     opens_at: datetime = _when(default_factory=utcnow)
     deadline: datetime = _when()
     one_per_state: bool = True
+    reminder_plan: list[dict[str, Any]] = _json(default_factory=lambda: list(DEFAULT_REMINDER_PLAN))
+    local_hour: int = 10
+    opened_at: datetime | None = _when(default=None)
     closed_at: datetime | None = _when(default=None)
     created_at: datetime = _when(default_factory=utcnow)
 

@@ -7,16 +7,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from bot.config import Settings
 from flows.loader import FLOWS_DIR, load_flow
 from flows.messages import Reply
 from storage import outbox, queries
-from storage.db import read_only, upgrade
-from storage.models import Answer, Country, Outbox, OutboxStatus, Person, Submission
+from storage.db import alembic_config, make_engine, read_only, upgrade
+from storage.models import (
+    DEFAULT_REMINDER_PLAN,
+    Answer,
+    Campaign,
+    Country,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Submission,
+)
 
 NOW = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
 FLOW = load_flow(FLOWS_DIR / "wrd_statement.yaml")
@@ -232,3 +243,22 @@ def test_a_long_read_does_not_block_a_person_answering(db: Engine) -> None:
         assert len(reader.exec(select(Country)).all()) == 22
         leila = _person(db, "ليلى")
         assert leila.id is not None
+
+
+def test_campaigns_created_before_reminders_get_the_default_plan(settings: Settings) -> None:
+    engine = make_engine(settings.database)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO campaign (flow_id, title, audience, opens_at, deadline,"
+                " one_per_state, created_at) VALUES ('wrd_statement', '{}', '{}', :at, :at,"
+                " true, :at)"
+            ),
+            {"at": NOW.replace(tzinfo=None)},
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        (campaign,) = session.exec(select(Campaign)).all()
+    engine.dispose()
+    assert (campaign.reminder_plan, campaign.local_hour) == (DEFAULT_REMINDER_PLAN, 10)

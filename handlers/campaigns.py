@@ -1,0 +1,181 @@
+"""What happens as a campaign's clock runs: invitations, reminders, the overdue digest.
+
+`tick(now)` is the one entry the scheduler (or `python bot.py reminders due --send`) calls;
+it may run any number of times, from any number of processes: every message it queues
+carries an idempotency key, so it is queued once and only once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from flows.messages import Option, Reply
+from flows.model import Flow
+from handlers.reminders import PlannedMessage, due_reminders, is_overdue, local_time
+from locales.catalog import translator
+from storage import campaigns as store
+from storage.campaigns import Recipient
+from storage.countries import country_name
+from storage.db import write_lock
+from storage.models import Campaign
+
+INVITE_QUESTION = "invite"
+"""The question reference of a campaign message's "open the request" button."""
+
+
+@dataclass
+class TickReport:
+    """What one tick queued (or, in a dry run, would queue), and who cannot be reached yet."""
+
+    invitations: list[PlannedMessage] = field(default_factory=list)
+    reminders: list[PlannedMessage] = field(default_factory=list)
+    digests: list[PlannedMessage] = field(default_factory=list)
+    unreachable: list[PlannedMessage] = field(default_factory=list)
+
+    def all(self) -> list[PlannedMessage]:
+        """Every message of the tick, invitations first."""
+        return [*self.invitations, *self.reminders, *self.digests]
+
+
+def tick(engine: Engine, flows: Mapping[str, Flow], now: datetime, *, send: bool) -> TickReport:
+    """Open due campaigns and queue what is due now; with send=False, only say what would go.
+
+    Invitations are planned for everyone in the audience on every tick: someone who gets a
+    channel after the campaign opened is invited at the next tick, and the keys keep
+    everyone else from being invited twice.
+    """
+    report = TickReport()
+    with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+        opening = list(store.open_campaigns_due(session, now))
+        for campaign in opening:
+            campaign.opened_at = now if send else None
+            session.add(campaign)
+        for campaign in [*opening, *store.running(session, now)]:
+            people = store.recipients(session, campaign)
+            batch = _Batch(session, campaign, now, report, send=send)
+            batch.settle("invitation", [_invitation(campaign, p, now) for p in people])
+            batch.settle("reminder", _reminders(session, campaign, people, now))
+            batch.settle("digest", _digests(session, campaign, now), batch.missing())
+    return report
+
+
+def _invitation(campaign: Campaign, person: Recipient, now: datetime) -> PlannedMessage:
+    assert campaign.id is not None
+    return PlannedMessage(campaign.id, "invitation", person, now)
+
+
+def _reminders(
+    session: Session, campaign: Campaign, people: list[Recipient], now: datetime
+) -> list[PlannedMessage]:
+    assert campaign.id is not None
+    return list(
+        due_reminders(
+            campaign_id=campaign.id,
+            deadline=campaign.deadline,
+            plan=campaign.reminder_plan,
+            hour=campaign.local_hour,
+            recipients=people,
+            answered=store.answered(session, campaign),
+            now=now,
+        )
+    )
+
+
+def _digests(session: Session, campaign: Campaign, now: datetime) -> list[PlannedMessage]:
+    """One message a day to the secretariat once the deadline passed and states are missing."""
+    assert campaign.id is not None
+    if not _missing_states(session, campaign):
+        return []
+    planned = []
+    for person in store.secretariat(session):
+        start = local_time(now, 0, person.timezone, campaign.local_hour)
+        if is_overdue(campaign.deadline, person.timezone, now) and start <= now:
+            day = start.astimezone(ZoneInfo(person.timezone)).date().isoformat()
+            planned.append(PlannedMessage(campaign.id, f"digest-{day}", person, start))
+    return planned
+
+
+@dataclass
+class _Batch:
+    """Settles one campaign's planned messages of a tick into the report (and the outbox)."""
+
+    session: Session
+    campaign: Campaign
+    now: datetime
+    report: TickReport
+    send: bool
+
+    def missing(self) -> list[str]:
+        return _missing_states(self.session, self.campaign)
+
+    def settle(self, kind: str, planned: list[PlannedMessage], missing: list[str] = ()) -> None:  # type: ignore[assignment]
+        """Keep what was never queued; queue it when sending; note who has no channel."""
+        done = store.queued_keys(self.session, [m.key for m in planned])
+        fresh = [m for m in planned if m.key not in done]
+        self.report.unreachable += [m for m in fresh if m.recipient.channel is None]
+        reachable = [m for m in fresh if m.recipient.channel is not None]
+        if self.send:
+            connection = self.session.connection()
+            for message in reachable:
+                reply = _compose(self.campaign, message, self.now, list(missing))
+                store.queue_once(
+                    connection,
+                    key=message.key,
+                    recipient=message.recipient,
+                    reply=reply,
+                    kind=kind,
+                    now=self.now,
+                )
+        target = {"invitation": self.report.invitations, "reminder": self.report.reminders}
+        target.get(kind, self.report.digests).extend(reachable)
+
+
+def _missing_states(session: Session, campaign: Campaign) -> list[str]:
+    return [
+        s.country_code for s in store.state_statuses(session, campaign) if s.status != "submitted"
+    ]
+
+
+STEP_MESSAGES = {
+    "invitation": "campaign.invitation",
+    "d0": "campaign.reminder_today",
+    "overdue": "campaign.reminder_overdue",
+}
+"""Message keys by plan step; any other step is a reminder before the deadline."""
+
+
+def _compose(
+    campaign: Campaign, message: PlannedMessage, now: datetime, missing: list[str]
+) -> Reply:
+    """The message in the person's language, with the deadline as their state writes dates."""
+    person = message.recipient
+    t = translator(person.language)
+    title = campaign.title.get(t.language) or campaign.title.get("ar") or campaign.flow_id
+    zone = ZoneInfo(person.timezone)
+    deadline_day = campaign.deadline.astimezone(zone).date()
+    deadline = t.date(deadline_day, person.country_code)
+    if message.step.startswith("digest-"):
+        names = [country_name(code, t.language) for code in missing]
+        states = t("engine.list_separator").join(names)
+        count = len(missing)
+        return Reply(
+            t.plural("campaign.digest", count, title=title, deadline=deadline, states=states)
+        )
+    days_left = max((deadline_day - now.astimezone(zone).date()).days, 0)
+    key = STEP_MESSAGES.get(message.step, "campaign.reminder")
+    text = t(key, title=title, deadline=deadline, left=t.plural("chat.days_left", days_left))
+    option = Option(f"c:{campaign.id}", t("campaign.open"))
+    # compact: a button where there are buttons; text channels read "type menu" instead.
+    return Reply(text, options=(option,), question=INVITE_QUESTION, compact=True)
+
+
+def recipient_summary(person: Recipient) -> str:
+    """One line naming a recipient and where they are reached, for the CLI."""
+    where = f"{person.channel} {person.address}" if person.channel else "no channel yet"
+    return f"{person.country_code or '--'} {person.role:<11} {person.name} ({where})"

@@ -1,0 +1,235 @@
+"""Campaign data: who is in an audience, who has answered, what went out, per-state status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from flows.messages import Reply
+from storage.models import (
+    Campaign,
+    ChannelIdentity,
+    Conversation,
+    ConversationStatus,
+    Country,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Role,
+    Submission,
+)
+from storage.queries import in_audience, scope_of
+
+SECRETARIAT_TIMEZONE = "Africa/Cairo"
+"""The League's headquarters: the time zone of secretariat staff without a state."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person in a campaign's audience and the channel they are reached on."""
+
+    person_id: int
+    name: str
+    role: str
+    country_code: str | None
+    timezone: str
+    language: str
+    channel: str | None = None
+    address: str | None = None
+
+
+def recipients(session: Session, campaign: Campaign) -> list[Recipient]:
+    """Everyone the campaign's audience takes in, with the channel they answer on most."""
+    rows = session.exec(
+        select(Person, Country.timezone)
+        .join(Country, col(Country.code) == Person.country_code)
+        .order_by(col(Person.country_code), col(Person.id))
+    ).all()
+    channels = _best_channels(session)
+    return [
+        Recipient(
+            person.id or 0,
+            person.name,
+            person.role,
+            person.country_code,
+            timezone,
+            person.language,
+            *channels.get(person.id or 0, (None, None)),
+        )
+        for person, timezone in rows
+        if in_audience(campaign.audience, country_code=person.country_code, role=person.role)
+    ]
+
+
+def secretariat(session: Session) -> list[Recipient]:
+    """Secretariat staff, who get the daily digest of states still missing."""
+    people = session.exec(select(Person).where(Person.role == Role.SECRETARIAT)).all()
+    channels = _best_channels(session)
+    return [
+        Recipient(
+            p.id or 0,
+            p.name,
+            p.role,
+            p.country_code,
+            SECRETARIAT_TIMEZONE,
+            p.language,
+            *channels.get(p.id or 0, (None, None)),
+        )
+        for p in people
+    ]
+
+
+def _best_channels(session: Session) -> dict[int, tuple[str, str]]:
+    """Per person, the reachable channel they last wrote from (any reachable one if none)."""
+    identities = session.exec(
+        select(ChannelIdentity)
+        .where(col(ChannelIdentity.reachable).is_(True))
+        .order_by(col(ChannelIdentity.last_inbound_at).asc().nulls_first(), col(ChannelIdentity.id))
+    ).all()
+    return {i.person_id: (i.channel, i.address) for i in identities}
+
+
+def answered(session: Session, campaign: Campaign) -> set[str | int]:
+    """The states (or, when everyone must answer, the people) who have submitted."""
+    rows = session.exec(
+        select(Submission.country_code, Submission.person_id).where(
+            Submission.scope == scope_of(campaign.id)
+        )
+    ).all()
+    if campaign.one_per_state:
+        return {country for country, _ in rows}
+    return {person for _, person in rows}
+
+
+def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys the outbox already holds."""
+    if not keys:
+        return set()
+    rows = session.exec(select(Outbox.idempotency_key).where(col(Outbox.idempotency_key).in_(keys)))
+    return {key for key in rows if key is not None}
+
+
+def queue_once(
+    connection: sa.Connection,
+    *,
+    key: str,
+    recipient: Recipient,
+    reply: Reply,
+    kind: str,
+    now: datetime,
+) -> bool:
+    """Queue a message unless one with this key was ever queued; True when queued now."""
+    if recipient.channel is None or recipient.address is None:
+        return False
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Outbox.__table__)  # type: ignore[attr-defined]
+        .values(
+            person_id=recipient.person_id,
+            channel=recipient.channel,
+            address=recipient.address,
+            kind=kind,
+            payload=reply.as_json(),
+            status=OutboxStatus.QUEUED.value,
+            attempts=0,
+            idempotency_key=key,
+            not_before=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return bool(connection.execute(statement).rowcount)
+
+
+@dataclass(frozen=True)
+class StateStatus:
+    """Where one state stands in a campaign."""
+
+    country_code: str
+    status: str
+    last_activity: datetime | None
+    reminders_sent: int
+    version: int | None = None
+
+
+def state_statuses(session: Session, campaign: Campaign) -> list[StateStatus]:
+    """Per state of the audience: submitted / in progress / not started, and reminders."""
+    people = recipients(session, campaign)
+    states = sorted({p.country_code for p in people if p.country_code})
+    submitted = {
+        s.country_code: s
+        for s in session.exec(
+            select(Submission).where(
+                Submission.scope == scope_of(campaign.id), col(Submission.is_current).is_(True)
+            )
+        ).all()
+    }
+    started = _started(session, campaign)
+    reminders = _reminders_sent(session, campaign)
+    result = []
+    for state in states:
+        if state in submitted:
+            sub = submitted[state]
+            result.append(
+                StateStatus(
+                    state, "submitted", sub.submitted_at, reminders.get(state, 0), sub.version
+                )
+            )
+        elif state in started:
+            result.append(
+                StateStatus(state, "in progress", started[state], reminders.get(state, 0))
+            )
+        else:
+            result.append(StateStatus(state, "not started", None, reminders.get(state, 0)))
+    return result
+
+
+def _started(session: Session, campaign: Campaign) -> dict[str, datetime]:
+    rows = session.exec(
+        select(Person.country_code, sa.func.max(Conversation.updated_at))
+        .join(Person, col(Person.id) == Conversation.person_id)
+        .where(
+            Conversation.campaign_id == campaign.id,
+            Conversation.status == ConversationStatus.ACTIVE,
+        )
+        .group_by(col(Person.country_code))
+    ).all()
+    return {country: when for country, when in rows if country}
+
+
+def _reminders_sent(session: Session, campaign: Campaign) -> dict[str, int]:
+    rows = session.exec(
+        select(Person.country_code, sa.func.count(col(Outbox.id)))
+        .join(Person, col(Person.id) == Outbox.person_id)
+        .where(
+            Outbox.kind == "reminder",
+            col(Outbox.idempotency_key).like(f"campaign:{campaign.id}:%"),
+        )
+        .group_by(col(Person.country_code))
+    ).all()
+    return {country: count for country, count in rows if country}
+
+
+def open_campaigns_due(session: Session, now: datetime) -> Sequence[Campaign]:
+    """Campaigns whose opening time has come and whose invitations have not gone out."""
+    return session.exec(
+        select(Campaign).where(
+            col(Campaign.opened_at).is_(None),
+            col(Campaign.closed_at).is_(None),
+            Campaign.opens_at <= now,
+        )
+    ).all()
+
+
+def running(session: Session, now: datetime) -> Sequence[Campaign]:
+    """Campaigns open now (invitations sent, not closed)."""
+    return session.exec(
+        select(Campaign).where(
+            col(Campaign.opened_at).is_not(None), col(Campaign.closed_at).is_(None)
+        )
+    ).all()

@@ -1,0 +1,166 @@
+"""A campaign walked through time: invitations, reminders at 10:00 local time in each state,
+escalation, silence once the state answered, the overdue digest, exactly once throughout.
+
+Jordan is UTC+3 (Asia/Amman) and Morocco UTC+1 (Africa/Casablanca): the same reminder
+step reaches them two hours apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import App, build_app
+from bot.config import Settings
+from handlers.campaigns import tick
+from storage.models import Campaign, Conversation, Outbox, Person
+from tests.conftest import ChatDriver, Clock
+
+DEADLINE = datetime(2026, 6, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def focal_points(app: App, people: dict[str, Person]) -> dict[str, ChatDriver]:
+    """Everyone reachable on the console, the secretariat included."""
+    return {name: ChatDriver(app, person) for name, person in people.items()}
+
+
+@pytest.fixture
+def campaign(app: App, focal_points: dict[str, ChatDriver]) -> Campaign:
+    with Session(app.engine, expire_on_commit=False) as session, session.begin():
+        campaign = Campaign(
+            flow_id="wrd_statement",
+            title={"ar": "اليوم العالمي للاجئين", "en": "World Refugee Day", "fr": "JMR"},
+            audience={"countries": ["JO", "MA"]},
+            opens_at=datetime(2026, 5, 10, 9, 0, tzinfo=UTC),
+            deadline=DEADLINE,
+        )
+        session.add(campaign)
+    return campaign
+
+
+def _at(app: App, clock: Clock, moment: str) -> list[tuple[str, str, str]]:
+    """Run the clock to `moment` (UTC) and tick; (step, person, text) of what was queued."""
+    clock.now = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    report = tick(app.engine, app.flows, clock.now, send=True)
+    with Session(app.engine) as session:
+        texts = {row.idempotency_key: row.payload["text"] for row in session.exec(select(Outbox))}
+    return [
+        (m.step, m.recipient.name, texts[m.key])
+        for m in [*report.invitations, *report.reminders, *report.digests]
+    ]
+
+
+def test_opening_invites_every_focal_point_in_their_language(
+    app: App, clock: Clock, campaign: Campaign
+) -> None:
+    sent = _at(app, clock, "2026-05-10T09:00")
+    assert [(step, name) for step, name, _ in sent] == [
+        ("invitation", "ليلى الحسن"),
+        ("invitation", "Omar Haddad"),
+        ("invitation", "Nadia Benali"),
+    ]
+    leila, omar, nadia = (text for _, _, text in sent)
+    assert leila.startswith("طلب جديد من الأمانة العامة لجامعة الدول العربية: اليوم العالمي")
+    assert "الموعد النهائي للرد: 5 حزيران 2026 (يتبقى 26 يوماً)." in leila
+    assert "Deadline for your answer: June 5, 2026 (26 days left)." in omar
+    assert "Date limite de réponse : 5 juin 2026 (26 jours restants)." in nadia
+    assert _at(app, clock, "2026-05-10T09:05") == []
+
+
+def test_each_reminder_reaches_each_state_at_ten_in_the_morning_its_own_time(
+    app: App, clock: Clock, campaign: Campaign
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    assert _at(app, clock, "2026-05-29T06:59") == []
+    assert [s[:2] for s in _at(app, clock, "2026-05-29T07:00")] == [("d-7", "ليلى الحسن")]
+    assert [s[:2] for s in _at(app, clock, "2026-05-29T09:00")] == [("d-7", "Nadia Benali")]
+    assert _at(app, clock, "2026-05-29T12:00") == []
+    reminder = _at(app, clock, "2026-06-03T07:30")
+    assert reminder == [(
+        "d-2", "ليلى الحسن",
+        "تذكير: لم تصل الأمانة العامة بعدُ ردّ دولتكم على «اليوم العالمي للاجئين». "
+        "الموعد النهائي: 5 حزيران 2026 (يتبقى يومان).",
+    )]  # fmt: skip
+
+
+def test_on_the_deadline_the_alternates_are_reminded_too(
+    app: App, clock: Clock, campaign: Campaign
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    names = [name for _, name, _ in _at(app, clock, "2026-06-05T07:00")]
+    assert names == ["ليلى الحسن", "Omar Haddad"]
+
+
+def test_no_reminder_at_night_even_if_the_bot_was_down_all_day(
+    app: App, clock: Clock, campaign: Campaign
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    assert _at(app, clock, "2026-05-29T19:30") == []
+    assert _at(app, clock, "2026-05-30T07:00") == []
+
+
+def test_once_a_focal_point_answers_the_state_gets_no_more_reminders(
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    omar = focal_points["jo_alt"]
+    omar.start_flow("wrd_statement")
+    for text in ("no", "no", "yes", "skip", "1"):
+        omar.send(text)
+    assert [name for _, name, _ in _at(app, clock, "2026-06-05T09:00")] == ["Nadia Benali"]
+
+
+def test_overdue_states_are_reminded_and_the_secretariat_gets_one_digest_a_day(
+    app: App, clock: Clock, campaign: Campaign
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    overdue = _at(app, clock, "2026-06-08T09:00")
+    assert [(step, name) for step, name, _ in overdue] == [
+        ("overdue", "ليلى الحسن"),
+        ("overdue", "Omar Haddad"),
+        ("overdue", "Nadia Benali"),
+        ("digest-2026-06-08", "الأمانة"),
+    ]
+    assert overdue[-1][2] == (
+        "«اليوم العالمي للاجئين» (الموعد النهائي 5 يونيو 2026): لم يصل بعدُ ردّ دولتين: "
+        "الأردن، المغرب."
+    )
+    assert _at(app, clock, "2026-06-08T15:00") == []
+    assert [step for step, _, _ in _at(app, clock, "2026-06-09T08:00")] == ["digest-2026-06-09"]
+
+
+def test_a_restarted_scheduler_and_a_second_one_never_send_twice(
+    app: App, clock: Clock, campaign: Campaign, settings: Settings
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    first = _at(app, clock, "2026-05-29T07:00")
+    with build_app(settings, clock=clock) as restarted:
+        again = tick(restarted.engine, restarted.flows, clock.now, send=True)
+    assert len(first) == 1 and again.all() == []
+
+
+def test_a_dry_run_says_what_would_go_and_queues_nothing(
+    app: App, clock: Clock, campaign: Campaign
+) -> None:
+    clock.now = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
+    planned = tick(app.engine, app.flows, clock.now, send=False)
+    assert len(planned.invitations) == 3
+    with Session(app.engine) as session:
+        assert session.exec(select(Outbox).where(Outbox.kind == "invitation")).all() == []
+        assert session.get(Campaign, campaign.id).opened_at is None
+
+
+def test_a_tap_on_open_the_request_starts_the_campaigns_flow(
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    nadia = focal_points["ma"]
+    (invitation,) = nadia.deliver()
+    assert invitation.compact and invitation.options[0].code == f"c:{campaign.id}"
+    assert nadia.tap(f"c:{campaign.id}", "invite").startswith("Journée mondiale des réfugiés")
+    with Session(app.engine) as session:
+        (started,) = session.exec(select(Conversation)).all()
+    assert started.campaign_id == campaign.id
