@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -14,6 +16,7 @@ from sqlmodel import Session, col, select
 from bot.app import App, build_app
 from bot.channels import console
 from bot.config import Settings
+from bot.scheduler import start_scheduler
 from flows.loader import FlowError, load_flows
 from handlers import campaigns as campaign_handlers
 from storage import campaigns as campaign_store
@@ -29,6 +32,7 @@ Nuqta is running in local mode.
   database : {database}
   flows    : {flows}
   channels : console (no TELEGRAM_BOT_TOKEN or TWILIO_ACCOUNT_SID set)
+  campaigns: invitations and reminders checked every {tick} s
 
 Talk to the bot as a focal point:   python bot.py chat --country JO [--lang ar|en|fr]
 Connect Telegram:  set TELEGRAM_BOT_TOKEN (from @BotFather) in .env, then run again.
@@ -154,9 +158,9 @@ def _campaigns(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO
         if campaign is None:
             raise CliError(f"no campaign with id {args.id}")
         if args.action == "close":
-            campaign.closed_at = app.clock()
-            session.add(campaign)
-            stdout.write(_campaign_line(campaign, app.clock()) + "\n")
+            session.rollback()
+            queued = campaign_handlers.close(app.engine, args.id, app.clock())
+            stdout.write(f"closed #{args.id}; summary queued for {queued} focal point(s)\n")
             return 0
         stdout.write(_campaign_line(campaign, app.clock()) + "\n")
         for status in campaign_store.state_statuses(session, campaign):
@@ -223,11 +227,29 @@ def _reminders(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO
 def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     with Session(app.engine) as session, session.begin():
         load_demo(session, flows=app.flows, now=app.clock())
-    stdout.write(LOCAL_BANNER.format(database=_safe_url(app), flows=", ".join(app.flows)))
-    if stdin.isatty():
-        stdout.write("\nStarting a console chat as the demo focal point of Jordan...\n\n")
-        return _converse(app, _focal_point(app, "JO", None), None, stdin, stdout)
+    banner = LOCAL_BANNER.format(
+        database=_safe_url(app), flows=", ".join(app.flows), tick=app.settings.tick_seconds
+    )
+    stdout.write(banner)
+    scheduler = start_scheduler(app)
+    try:
+        if stdin.isatty():
+            stdout.write("\nStarting a console chat as the demo focal point of Jordan...\n\n")
+            return _converse(app, _focal_point(app, "JO", None), None, stdin, stdout)
+        stdout.write("\nRunning until stopped (Ctrl+C or SIGTERM).\n")
+        stdout.flush()
+        _wait_for_stop()
+    finally:
+        scheduler.shutdown()
     return 0
+
+
+def _wait_for_stop() -> None:
+    """Block until SIGINT or SIGTERM, then return so everything shuts down in order."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
 
 
 def _chat(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:

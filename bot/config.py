@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where local files live")
     flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
     log_level: str = Field(default="INFO", description="Python logging level")
+    tick_seconds: int = Field(
+        default=60, ge=1, description="How often the campaign clock checks what is due"
+    )
     default_language: Language = Field(default="ar", description="Language for new people")
 
     @field_validator("log_level")

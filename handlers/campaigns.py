@@ -142,6 +142,44 @@ def _missing_states(session: Session, campaign: Campaign) -> list[str]:
     ]
 
 
+def close(engine: Engine, campaign_id: int, now: datetime) -> int:
+    """Close a campaign and send its audience the regional summary; how many were queued."""
+    with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise LookupError(f"no campaign with id {campaign_id}")
+        campaign.closed_at = campaign.closed_at or now
+        session.add(campaign)
+        statuses = {s.country_code: s.status for s in store.state_statuses(session, campaign)}
+        answered = sum(1 for status in statuses.values() if status == "submitted")
+        queued = 0
+        for person in store.recipients(session, campaign):
+            t = translator(person.language)
+            state = statuses.get(person.country_code or "")
+            own = "submitted" if state == "submitted" else "missing"
+            text = t.plural(
+                "campaign.closed",
+                answered,
+                title=_title(campaign, t.language),
+                total=t.number(len(statuses)),
+                status=t(f"campaign.status_{own}"),
+            )
+            message = PlannedMessage(campaign_id, "closed", person, now)
+            queued += store.queue_once(
+                session.connection(),
+                key=message.key,
+                recipient=person,
+                reply=Reply(text),
+                kind="summary",
+                now=now,
+            )
+        return queued
+
+
+def _title(campaign: Campaign, language: str) -> str:
+    return campaign.title.get(language) or campaign.title.get("ar") or campaign.flow_id
+
+
 STEP_MESSAGES = {
     "invitation": "campaign.invitation",
     "d0": "campaign.reminder_today",
@@ -156,7 +194,7 @@ def _compose(
     """The message in the person's language, with the deadline as their state writes dates."""
     person = message.recipient
     t = translator(person.language)
-    title = campaign.title.get(t.language) or campaign.title.get("ar") or campaign.flow_id
+    title = _title(campaign, t.language)
     zone = ZoneInfo(person.timezone)
     deadline_day = campaign.deadline.astimezone(zone).date()
     deadline = t.date(deadline_day, person.country_code)

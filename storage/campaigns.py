@@ -52,15 +52,7 @@ def recipients(session: Session, campaign: Campaign) -> list[Recipient]:
     ).all()
     channels = _best_channels(session)
     return [
-        Recipient(
-            person.id or 0,
-            person.name,
-            person.role,
-            person.country_code,
-            timezone,
-            person.language,
-            *channels.get(person.id or 0, (None, None)),
-        )
+        _recipient(person, timezone, channels)
         for person, timezone in rows
         if in_audience(campaign.audience, country_code=person.country_code, role=person.role)
     ]
@@ -70,18 +62,21 @@ def secretariat(session: Session) -> list[Recipient]:
     """Secretariat staff, who get the daily digest of states still missing."""
     people = session.exec(select(Person).where(Person.role == Role.SECRETARIAT)).all()
     channels = _best_channels(session)
-    return [
-        Recipient(
-            p.id or 0,
-            p.name,
-            p.role,
-            p.country_code,
-            SECRETARIAT_TIMEZONE,
-            p.language,
-            *channels.get(p.id or 0, (None, None)),
-        )
-        for p in people
-    ]
+    return [_recipient(person, SECRETARIAT_TIMEZONE, channels) for person in people]
+
+
+def _recipient(person: Person, timezone: str, channels: dict[int, tuple[str, str]]) -> Recipient:
+    channel, address = channels.get(person.id or 0, (None, None))
+    return Recipient(
+        person_id=person.id or 0,
+        name=person.name,
+        role=person.role,
+        country_code=person.country_code,
+        timezone=timezone,
+        language=person.language,
+        channel=channel,
+        address=address,
+    )
 
 
 def _best_channels(session: Session) -> dict[int, tuple[str, str]]:

@@ -6,9 +6,11 @@ import csv
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -19,19 +21,22 @@ from flows.loader import FLOWS_DIR
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _bot(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Run `python bot.py ARGS` in a new process on the test database."""
-    env = {
+def _env(settings: Settings) -> dict[str, str]:
+    return {
         **os.environ,
         "DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.database,
         "FLOWS_DIR": str(settings.flows_dir),
         "LOG_LEVEL": "WARNING",
     }
+
+
+def _bot(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `python bot.py ARGS` in a new process on the test database."""
     return subprocess.run(
         [sys.executable, "bot.py", *args],
         cwd=ROOT,
-        env=env,
+        env=_env(settings),
         input=stdin,
         text=True,
         capture_output=True,
@@ -68,12 +73,36 @@ def test_a_broken_flow_stops_start_up_with_one_line_naming_file_and_question(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_run_without_tokens_starts_in_local_mode_with_demo_data(settings: Settings) -> None:
-    result = _bot(settings, "run")
-    assert result.returncode == 0, result.stderr
-    assert "Nuqta is running in local mode." in result.stdout
-    assert "python bot.py chat --country JO" in result.stdout
-    assert "TELEGRAM_BOT_TOKEN" in result.stdout
+def test_run_without_tokens_serves_in_local_mode_until_stopped(settings: Settings) -> None:
+    env = {**_env(settings), "LOG_LEVEL": "INFO"}
+    with subprocess.Popen(
+        [sys.executable, "bot.py", "run"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as bot:
+        assert bot.stdout is not None and bot.stderr is not None
+        banner = _read_until(bot.stdout, "Running until stopped (Ctrl+C or SIGTERM).")
+        clock = _read_until(bot.stderr, "campaign clock: ")
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=30) == 0
+    assert "Nuqta is running in local mode." in banner
+    assert "python bot.py chat --country JO" in banner
+    assert "TELEGRAM_BOT_TOKEN" in banner
+    assert "invitation(s)" in clock
+
+
+def _read_until(stream: IO[str], marker: str) -> str:
+    """Everything a process printed up to the line holding `marker`; fails at end of output."""
+    seen = []
+    for line in stream:
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"{marker!r} never appeared in: {''.join(seen)!r}")
 
 
 def test_a_new_process_continues_the_conversation_and_the_export_has_it(

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.config import Settings
-from handlers.campaigns import tick
+from handlers.campaigns import close, tick
 from storage.models import Campaign, Conversation, Outbox, Person
 from tests.conftest import ChatDriver, Clock
 
@@ -164,3 +164,21 @@ def test_a_tap_on_open_the_request_starts_the_campaigns_flow(
     with Session(app.engine) as session:
         (started,) = session.exec(select(Conversation)).all()
     assert started.campaign_id == campaign.id
+
+
+def test_closing_sends_each_focal_point_the_regional_summary_once(
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    nadia = focal_points["ma"]
+    nadia.start_flow("wrd_statement")
+    for text in ("non", "non", "oui", "passer", "1"):
+        nadia.send(text)
+    assert close(app.engine, campaign.id or 0, clock.now) == 3
+    assert close(app.engine, campaign.id or 0, clock.now) == 0
+    (summary,) = [r.text for r in nadia.deliver() if r.text.startswith("La demande")]
+    assert summary == (
+        "La demande « JMR » est close. Le Secrétariat a reçu la réponse de 1 État sur 2. "
+        "La réponse de votre État en fait partie.\nMerci de votre coopération."
+    )
+    assert _at(app, clock, "2026-06-08T09:00") == []
