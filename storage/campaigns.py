@@ -122,8 +122,9 @@ def queue_once(
     if recipient.channel is None or recipient.address is None:
         return False
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
     statement = (
-        dialect.insert(Outbox.__table__)  # type: ignore[attr-defined]
+        dialect.insert(table)
         .values(
             person_id=recipient.person_id,
             channel=recipient.channel,
@@ -137,8 +138,10 @@ def queue_once(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
     )
-    return bool(connection.execute(statement).rowcount)
+    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
+    return connection.execute(statement).first() is not None
 
 
 @dataclass(frozen=True)

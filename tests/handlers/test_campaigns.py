@@ -41,6 +41,13 @@ def campaign(app: App, focal_points: dict[str, ChatDriver]) -> Campaign:
     return campaign
 
 
+def _submit_no_statement(driver: ChatDriver, no: str, yes: str, skip: str) -> None:
+    """Answer World Refugee Day: no statement, no activities, may circulate; then send."""
+    driver.start_flow("wrd_statement")
+    for text in (no, no, yes, skip, "1"):
+        driver.send(text)
+
+
 def _at(app: App, clock: Clock, moment: str) -> list[tuple[str, str, str]]:
     """Run the clock to `moment` (UTC) and tick; (step, person, text) of what was queued."""
     clock.now = datetime.fromisoformat(moment).replace(tzinfo=UTC)
@@ -106,10 +113,7 @@ def test_once_a_focal_point_answers_the_state_gets_no_more_reminders(
     app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
     _at(app, clock, "2026-05-10T09:00")
-    omar = focal_points["jo_alt"]
-    omar.start_flow("wrd_statement")
-    for text in ("no", "no", "yes", "skip", "1"):
-        omar.send(text)
+    _submit_no_statement(focal_points["jo_alt"], "no", "yes", "skip")
     assert [name for _, name, _ in _at(app, clock, "2026-06-05T09:00")] == ["Nadia Benali"]
 
 
@@ -171,9 +175,7 @@ def test_closing_sends_each_focal_point_the_regional_summary_once(
 ) -> None:
     _at(app, clock, "2026-05-10T09:00")
     nadia = focal_points["ma"]
-    nadia.start_flow("wrd_statement")
-    for text in ("non", "non", "oui", "passer", "1"):
-        nadia.send(text)
+    _submit_no_statement(nadia, "non", "oui", "passer")
     assert close(app.engine, campaign.id or 0, clock.now) == 3
     assert close(app.engine, campaign.id or 0, clock.now) == 0
     (summary,) = [r.text for r in nadia.deliver() if r.text.startswith("La demande")]
