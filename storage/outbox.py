@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flows.messages import Reply
-from storage.models import Outbox, OutboxStatus
+from storage.models import ChannelIdentity, Outbox, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,26 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one claimed row: the provider's id, or the error."""
+    """What happened to one claimed row.
+
+    Sent (a provider id, maybe), or an error and what to do about it: try again at
+    `retry_at`, hold it until the person writes, or give up (`failed`).
+    """
 
     id: int
     provider_id: str | None = None
     error: str | None = None
+    retry_at: datetime | None = None
+    held: bool = False
+
+    @property
+    def sent(self) -> bool:
+        """Whether the channel accepted the message."""
+        return self.error is None
 
 
 _TABLE: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+_IDENTITY: sa.Table = ChannelIdentity.__table__  # type: ignore[attr-defined]
 _INSERT = sa.insert(_TABLE)
 
 
@@ -49,13 +61,25 @@ def _claim(*, by_address: bool) -> sa.Update:
     )
     if by_address:
         due = due.where(_TABLE.c.address == sa.bindparam("due_address"))
+    # An address the channel refused (bot blocked, number invalid) waits until its person
+    # writes again, which marks it reachable; nothing for it is lost meanwhile.
+    refused = sa.exists().where(
+        _IDENTITY.c.channel == _TABLE.c.channel,
+        _IDENTITY.c.address == _TABLE.c.address,
+        _IDENTITY.c.reachable.is_(False),
+    )
+    due = due.where(~refused)
     due = (
         due.order_by(_TABLE.c.id).limit(sa.bindparam("due_limit")).with_for_update(skip_locked=True)
     )
     return (
         sa.update(_TABLE)
         .where(_TABLE.c.id.in_(due.scalar_subquery()))
-        .values(status=OutboxStatus.SENDING.value, attempts=_TABLE.c.attempts + 1)
+        .values(
+            status=OutboxStatus.SENDING.value,
+            attempts=_TABLE.c.attempts + 1,
+            not_before=sa.bindparam("due_now"),
+        )
         .returning(_TABLE.c.id, _TABLE.c.address, _TABLE.c.payload, _TABLE.c.attempts)
     )
 
@@ -71,10 +95,22 @@ _SENT = (
         provider_id=sa.bindparam("provider"),
     )
 )
-_FAILED = (
+_UNSENT = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"))
-    .values(status=OutboxStatus.FAILED.value, last_error=sa.bindparam("error"))
+    .values(
+        status=sa.bindparam("new_status"),
+        last_error=sa.bindparam("error"),
+        not_before=sa.bindparam("retry_at"),
+    )
+)
+_RESCUE = (
+    sa.update(_TABLE)
+    .where(
+        _TABLE.c.status == OutboxStatus.SENDING.value,
+        _TABLE.c.not_before <= sa.bindparam("stuck_since"),
+    )
+    .values(status=OutboxStatus.QUEUED.value, last_error="interrupted while sending")
 )
 
 
@@ -126,18 +162,55 @@ def claim(
 
 
 def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-    """Record how each send went.
+    """Record how each send went: sent, queued again for later, held, or failed.
 
-    Errors are kept as the exception's kind only, so no secret from a URL or a provider's
-    message ever lands in the table.
+    Errors are kept as a short kind only, so no secret from a URL or a provider's message
+    ever lands in the table.
     """
     sent = [
-        {"row_id": o.id, "provider": o.provider_id, "new_sent_at": now}
-        for o in outcomes
-        if o.error is None
+        {"row_id": o.id, "provider": o.provider_id, "new_sent_at": now} for o in outcomes if o.sent
     ]
-    failed = [{"row_id": o.id, "error": o.error[:500]} for o in outcomes if o.error is not None]
+    unsent = [
+        {
+            "row_id": o.id,
+            "new_status": _unsent_status(o).value,
+            "error": (o.error or "")[:500],
+            "retry_at": o.retry_at or now,
+        }
+        for o in outcomes
+        if not o.sent
+    ]
     if sent:
         connection.execute(_SENT, sent)
-    if failed:
-        connection.execute(_FAILED, failed)
+    if unsent:
+        connection.execute(_UNSENT, unsent)
+
+
+def _unsent_status(outcome: Outcome) -> OutboxStatus:
+    if outcome.held:
+        return OutboxStatus.HELD
+    return OutboxStatus.QUEUED if outcome.retry_at is not None else OutboxStatus.FAILED
+
+
+_REFUSE = (
+    sa.update(_IDENTITY)
+    .where(
+        _IDENTITY.c.channel == sa.bindparam("where_channel"),
+        _IDENTITY.c.address == sa.bindparam("where_address"),
+    )
+    .values(reachable=False, unreachable_reason=sa.bindparam("reason"))
+)
+
+
+def mark_unreachable(connection: sa.Connection, *, channel: str, address: str, reason: str) -> None:
+    """The channel refused this address for good: hold its messages until the person writes."""
+    params = {"where_channel": channel, "where_address": address, "reason": reason[:200]}
+    connection.execute(_REFUSE, params)
+
+
+def rescue_stuck(connection: sa.Connection, *, stuck_since: datetime) -> int:
+    """Queue again what a crashed sender left `sending` (claimed before `stuck_since`).
+
+    The message may then go out twice, never zero times: losing a reminder is worse.
+    """
+    return int(connection.execute(_RESCUE, {"stuck_since": stuck_since}).rowcount or 0)

@@ -1,0 +1,126 @@
+"""The one sending path: what happens when a channel cannot send right now, or ever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from bot.app import App
+from bot.delivery import Held, RetryLater, RetryPolicy, Unreachable, deliver_due
+from flows.messages import Reply
+from storage import outbox
+from storage.models import ChannelIdentity, Outbox, OutboxStatus
+from tests.conftest import ChatDriver, Clock
+
+NO_JITTER = RetryPolicy(jitter=lambda: 0.0)
+
+
+def _queue(app: App, driver: ChatDriver, *texts: str) -> None:
+    with app.engine.begin() as connection:
+        outbox.enqueue(
+            connection,
+            channel="console",
+            address=driver.address,
+            now=app.clock(),
+            person_id=driver.person.id,
+            replies=[Reply(t) for t in texts],
+        )
+
+
+def _deliver(app: App, send: Callable[[str, Reply], str | None]) -> int:
+    return deliver_due(app.engine, channel="console", send=send, now=app.clock(), policy=NO_JITTER)
+
+
+def _rows(app: App) -> list[tuple[str, str, int, str | None]]:
+    with Session(app.engine) as session:
+        rows = session.exec(select(Outbox).order_by(Outbox.id)).all()  # type: ignore[arg-type]
+    return [(r.payload["text"], r.status, r.attempts, r.last_error) for r in rows]
+
+
+def _fails(error: Exception) -> Callable[[str, Reply], str | None]:
+    def send(address: str, reply: Reply) -> str | None:
+        raise error
+
+    return send
+
+
+def _accepts(address: str, reply: Reply) -> str:
+    return "provider-1"
+
+
+def test_a_rate_limit_is_retried_exactly_when_the_provider_says(
+    app: App, clock: Clock, leila: ChatDriver
+) -> None:
+    _queue(app, leila, "سلام")
+    assert _deliver(app, _fails(RetryLater("429 too many requests", retry_after=3))) == 0
+    assert _rows(app) == [("سلام", OutboxStatus.QUEUED, 1, "429 too many requests")]
+    clock.advance(seconds=2)
+    assert _deliver(app, _accepts) == 0
+    clock.advance(seconds=1)
+    assert _deliver(app, _accepts) == 1
+    assert _rows(app) == [("سلام", OutboxStatus.SENT, 2, None)]
+
+
+def test_network_errors_back_off_exponentially_then_give_up(
+    app: App, clock: Clock, leila: ChatDriver
+) -> None:
+    _queue(app, leila, "hello")
+    waits = []
+    for _ in range(NO_JITTER.max_attempts):
+        _deliver(app, _fails(ConnectionError("https://api.example/bot123:SECRET/send")))
+        with Session(app.engine) as session:
+            (row,) = session.exec(select(Outbox)).all()
+        waits.append((row.not_before - clock.now).total_seconds())
+        clock.now = row.not_before
+    assert waits[:4] == [2.5, 5.0, 10.0, 20.0]
+    _, status, attempts, error = _rows(app)[0]
+    assert (status, attempts, error) == (OutboxStatus.FAILED, 8, "gave up: ConnectionError")
+    assert "SECRET" not in str(_rows(app))
+
+
+def test_a_refused_address_waits_until_its_person_writes_again(
+    app: App, clock: Clock, leila: ChatDriver
+) -> None:
+    _queue(app, leila, "first", "second")
+    _deliver(app, _fails(Unreachable("bot was blocked by the user")))
+    with Session(app.engine) as session:
+        identity = session.exec(select(ChannelIdentity)).one()
+    assert (identity.reachable, identity.unreachable_reason) == (
+        False,
+        "unreachable: bot was blocked by the user",
+    )
+    assert [status for _, status, _, _ in _rows(app)] == [OutboxStatus.FAILED] * 2
+    _queue(app, leila, "later")
+    assert _deliver(app, _accepts) == 0
+    clock.advance(minutes=5)
+    leila.send("مرحبا")
+    assert "later" in [r.text for r in leila.sent]
+
+
+def test_a_message_that_cannot_go_now_is_held_not_lost(
+    app: App, clock: Clock, leila: ChatDriver
+) -> None:
+    _queue(app, leila, "reminder")
+    _deliver(app, _fails(Held("needs template")))
+    assert _rows(app) == [("reminder", OutboxStatus.HELD, 1, "held: needs template")]
+
+
+def test_what_a_crashed_sender_left_sending_is_sent_again_later(
+    app: App, clock: Clock, leila: ChatDriver
+) -> None:
+    _queue(app, leila, "orphan")
+    with app.engine.begin() as connection:
+        outbox.claim(connection, channel="console", now=clock.now)
+    assert _deliver(app, _accepts) == 0
+    clock.advance(minutes=11)
+    assert _deliver(app, _accepts) == 1
+    assert _rows(app) == [("orphan", OutboxStatus.SENT, 2, None)]
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    policy = RetryPolicy(jitter=lambda: 1.0)
+    assert policy.delay(1, None) == timedelta(seconds=5)
+    assert policy.delay(30, None) == timedelta(hours=1)
+    assert RetryPolicy(jitter=lambda: 0.0).delay(30, None) == timedelta(minutes=30)
