@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from flows.calendar import Event, load_calendar
 from flows.loader import load_flows
 from flows.model import Flow
 from handlers.chat import Chat
@@ -25,6 +26,7 @@ class App:
     engine: Engine
     flows: dict[str, Flow]
     clock: Callable[[], datetime] = utcnow
+    calendar: tuple[Event, ...] = ()
     chat: Chat = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,7 +51,8 @@ def build_app(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     flows = load_flows(settings.flows_dir)
+    calendar = load_calendar(flows, settings.flows_dir)
     engine = make_engine(settings.database)
     if migrate:
         upgrade(engine)
-    return App(settings=settings, engine=engine, flows=flows, clock=clock)
+    return App(settings=settings, engine=engine, flows=flows, clock=clock, calendar=calendar)

@@ -17,6 +17,7 @@ from bot.app import App, build_app
 from bot.channels import console
 from bot.config import Settings
 from bot.scheduler import start_scheduler
+from flows.calendar import load_calendar
 from flows.loader import FlowError, load_flows
 from handlers import campaigns as campaign_handlers
 from storage import campaigns as campaign_store
@@ -209,7 +210,14 @@ def _campaign_line(campaign: Campaign, now: datetime) -> str:
 
 def _reminders(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     now = args.now or app.clock()
-    report = campaign_handlers.tick(app.engine, app.flows, now, send=args.send)
+    report = campaign_handlers.tick(
+        app.engine, app.flows, now, send=args.send, calendar=app.calendar
+    )
+    for planned in report.yearly:
+        stdout.write(
+            f"yearly campaign {planned.key}: {planned.title['en']}, "
+            f"deadline {planned.deadline.date().isoformat()}\n"
+        )
     verb = "queued" if args.send else "due (dry run; --send queues them)"
     for message in report.all():
         when = message.send_at.isoformat(timespec="minutes")
@@ -309,9 +317,11 @@ def _db(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> in
 
 def _flows(settings: Settings, stdout: TextIO) -> int:
     flows = load_flows(settings.flows_dir)
+    events = load_calendar(flows, settings.flows_dir)
     for flow in flows.values():
         count = len([q for q in flow.index.values() if q.type.value != "section"])
         stdout.write(f"{flow.path}: ok ({count} questions, version {flow.version})\n")
+    stdout.write(f"calendar.yaml: ok ({len(events)} yearly event(s))\n")
     return 0
 
 

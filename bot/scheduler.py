@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def run_tick(app: App) -> None:
     """One tick of the campaign clock, logged; an error is logged and the next tick retries."""
     try:
-        report = tick(app.engine, app.flows, app.clock(), send=True)
+        report = tick(app.engine, app.flows, app.clock(), send=True, calendar=app.calendar)
     except Exception:
         log.exception("campaign clock tick failed; the next tick tries again")
         return

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from flows.calendar import Event, PlannedCampaign, due_campaigns
 from flows.messages import Option, Reply
 from flows.model import Flow
 from handlers.reminders import PlannedMessage, due_reminders, is_overdue, local_time
@@ -33,6 +34,7 @@ INVITE_QUESTION = "invite"
 class TickReport:
     """What one tick queued (or, in a dry run, would queue), and who cannot be reached yet."""
 
+    yearly: list[PlannedCampaign] = field(default_factory=list)
     invitations: list[PlannedMessage] = field(default_factory=list)
     reminders: list[PlannedMessage] = field(default_factory=list)
     digests: list[PlannedMessage] = field(default_factory=list)
@@ -43,8 +45,17 @@ class TickReport:
         return [*self.invitations, *self.reminders, *self.digests]
 
 
-def tick(engine: Engine, flows: Mapping[str, Flow], now: datetime, *, send: bool) -> TickReport:
+def tick(
+    engine: Engine,
+    flows: Mapping[str, Flow],
+    now: datetime,
+    *,
+    send: bool,
+    calendar: tuple[Event, ...] = (),
+) -> TickReport:
     """Open due campaigns and queue what is due now; with send=False, only say what would go.
+
+    The calendar's yearly campaigns are created first (each year's once, by its key).
 
     Invitations are planned for everyone in the audience on every tick: someone who gets a
     channel after the campaign opened is invited at the next tick, and the keys keep
@@ -52,6 +63,7 @@ def tick(engine: Engine, flows: Mapping[str, Flow], now: datetime, *, send: bool
     """
     report = TickReport()
     with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+        report.yearly = _yearly(session, calendar, now, send=send)
         opening = list(store.open_campaigns_due(session, now))
         for campaign in opening:
             campaign.opened_at = now if send else None
@@ -63,6 +75,17 @@ def tick(engine: Engine, flows: Mapping[str, Flow], now: datetime, *, send: bool
             batch.settle("reminder", _reminders(session, campaign, people, now))
             batch.settle("digest", _digests(session, campaign, now), batch.missing())
     return report
+
+
+def _yearly(
+    session: Session, calendar: tuple[Event, ...], now: datetime, *, send: bool
+) -> list[PlannedCampaign]:
+    existing = store.calendar_keys(session)
+    planned = [p for p in due_campaigns(calendar, now) if p.key not in existing]
+    if send:
+        connection = session.connection()
+        planned = [p for p in planned if store.create_yearly(connection, p, now)]
+    return planned
 
 
 def _invitation(campaign: Campaign, person: Recipient, now: datetime) -> PlannedMessage:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from flows.calendar import PlannedCampaign
 from flows.messages import Reply
 from storage.models import (
+    DEFAULT_REMINDER_PLAN,
     Campaign,
     ChannelIdentity,
     Conversation,
@@ -101,6 +104,14 @@ def answered(session: Session, campaign: Campaign) -> set[str | int]:
     return {person for _, person in rows}
 
 
+def calendar_keys(session: Session) -> set[str]:
+    """The keys of the yearly campaigns created so far."""
+    keys = session.exec(
+        select(Campaign.calendar_key).where(col(Campaign.calendar_key).is_not(None))
+    )
+    return {key for key in keys if key}
+
+
 def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
     """Which of these idempotency keys the outbox already holds."""
     if not keys:
@@ -121,24 +132,50 @@ def queue_once(
     """Queue a message unless one with this key was ever queued; True when queued now."""
     if recipient.channel is None or recipient.address is None:
         return False
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+    values = {
+        "person_id": recipient.person_id,
+        "channel": recipient.channel,
+        "address": recipient.address,
+        "kind": kind,
+        "payload": reply.as_json(),
+        "status": OutboxStatus.QUEUED.value,
+        "attempts": 0,
+        "idempotency_key": key,
+        "not_before": now,
+        "created_at": now,
+    }
+    return _insert_once(connection, table, values, "idempotency_key")
+
+
+def create_yearly(connection: sa.Connection, planned: PlannedCampaign, now: datetime) -> bool:
+    """Create a calendar event's campaign for its year, unless it exists; True if created."""
+    table: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
+    values = {
+        "flow_id": planned.event.flow,
+        "title": planned.title,
+        "audience": {},
+        "opens_at": planned.opens_at,
+        "deadline": planned.deadline,
+        "one_per_state": True,
+        "reminder_plan": DEFAULT_REMINDER_PLAN,
+        "local_hour": 10,
+        "calendar_key": planned.key,
+        "created_at": now,
+    }
+    return _insert_once(connection, table, values, "calendar_key")
+
+
+def _insert_once(
+    connection: sa.Connection, table: sa.Table, values: dict[str, Any], key: str
+) -> bool:
+    """INSERT ... ON CONFLICT (key) DO NOTHING; True when the row is new."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(table)
-        .values(
-            person_id=recipient.person_id,
-            channel=recipient.channel,
-            address=recipient.address,
-            kind=kind,
-            payload=reply.as_json(),
-            status=OutboxStatus.QUEUED.value,
-            attempts=0,
-            idempotency_key=key,
-            not_before=now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.id)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c[key])
     )
     # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
     return connection.execute(statement).first() is not None

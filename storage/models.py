@@ -132,6 +132,8 @@ class Campaign(SQLModel, table=True):
     local_hour: int = 10
     opened_at: datetime | None = _when(default=None)
     closed_at: datetime | None = _when(default=None)
+    calendar_key: str | None = Field(default=None, unique=True, max_length=64)
+    """`event:year` for campaigns the calendar opens, so each year's opens only once."""
     created_at: datetime = _when(default_factory=utcnow)
 
 

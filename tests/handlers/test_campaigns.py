@@ -184,3 +184,18 @@ def test_closing_sends_each_focal_point_the_regional_summary_once(
         "La réponse de votre État en fait partie.\nMerci de votre coopération."
     )
     assert _at(app, clock, "2026-06-08T09:00") == []
+
+
+def test_the_calendar_opens_each_years_campaign_once_and_invites(
+    app: App, clock: Clock, focal_points: dict[str, ChatDriver]
+) -> None:
+    clock.now = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+    first = tick(app.engine, app.flows, clock.now, send=True, calendar=app.calendar)
+    again = tick(app.engine, app.flows, clock.now, send=True, calendar=app.calendar)
+    assert [p.key for p in first.yearly] == ["world_refugee_day:2026"]
+    assert again.yearly == [] and again.invitations == []
+    assert [m.recipient.name for m in first.invitations][:1] == ["ليلى الحسن"]
+    with Session(app.engine) as session:
+        (yearly,) = session.exec(select(Campaign)).all()
+    assert yearly.title["fr"] == "Journée mondiale des réfugiés 2026"
+    assert yearly.deadline == datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
