@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.scheduler import start_scheduler
 from flows.calendar import load_calendar
 from flows.loader import FlowError, load_flows
+from handlers import broadcasts
 from handlers import campaigns as campaign_handlers
 from storage import campaigns as campaign_store
 from storage import queries
@@ -26,7 +27,7 @@ from storage.countries import BY_CODE
 from storage.db import read_only, upgrade
 from storage.demo import load_demo
 from storage.export import export_csv
-from storage.models import Campaign, Person
+from storage.models import Campaign, Outbox, OutboxStatus, Person
 
 LOCAL_BANNER = """\
 Nuqta is running in local mode.
@@ -125,6 +126,29 @@ def _campaign_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     close.add_argument("id", type=int)
     campaigns.set_defaults(run=_campaigns)
 
+    broadcast = commands.add_parser("broadcast", help="a message to many focal points")
+    steps = broadcast.add_subparsers(dest="action", required=True)
+    send = steps.add_parser("send", help="preview, confirm, then queue a broadcast")
+    for language in ("ar", "en", "fr"):
+        send.add_argument(
+            f"--text-{language}",
+            required=language == "ar",
+            help="required" if language == "ar" else "default: the Arabic text",
+        )
+    send.add_argument("--countries", type=_codes, default=[], help="e.g. JO,EG (default: all)")
+    send.add_argument("--roles", type=_codes, default=[], help="default: primary,alternate")
+    send.add_argument("--channels", type=_codes, default=[], help="e.g. telegram,whatsapp")
+    send.add_argument("--at", type=_when, help="send at this time (default: now)")
+    send.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    show_broadcast = steps.add_parser("show", help="how a broadcast's delivery stands")
+    show_broadcast.add_argument("id", type=int)
+    broadcast.set_defaults(run=_broadcast)
+
+    messages = commands.add_parser("outbox", help="outgoing messages and their state")
+    messages.add_argument("--status", choices=[s.value for s in OutboxStatus])
+    messages.add_argument("--limit", type=int, default=50)
+    messages.set_defaults(run=_outbox)
+
     reminders = commands.add_parser("reminders", help="what the campaigns' clock sends")
     reminders.add_argument("action", choices=("due",))
     reminders.add_argument("--now", type=_when, help="pretend it is this time (ISO 8601)")
@@ -206,6 +230,68 @@ def _campaign_line(campaign: Campaign, now: datetime) -> str:
     deadline = campaign.deadline.isoformat(timespec="minutes")
     title = campaign.title.get("en", "")
     return f"#{campaign.id} {campaign.flow_id} [{state}] deadline {deadline}: {title}"
+
+
+def _broadcast(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
+    if args.action == "show":
+        for status, errors in sorted(broadcasts.delivery(app.engine, args.id).items()):
+            detail = "; ".join(f"{n} × {e}" for e, n in errors.most_common() if e)
+            stdout.write(f"{status:<10} {sum(errors.values()):>5}  {detail}\n")
+        return 0
+    audience = {
+        "countries": [c.upper() for c in args.countries],
+        "roles": args.roles,
+        "channels": args.channels,
+    }
+    preview = broadcasts.preview(app.engine, audience)
+    channels = ", ".join(f"{name} {n}" for name, n in sorted(preview.by_channel.items()))
+    reach = _people(preview.reachable)
+    stdout.write(f"This broadcast will reach {reach} ({channels or 'none'}).\n")
+    if preview.unreachable:
+        names = ", ".join(p.name for p in preview.unreachable)
+        stdout.write(f"Not reachable yet (no channel): {names}\n")
+    if not args.yes and not _confirmed(stdin, stdout):
+        stdout.write("Not sent.\n")
+        return 1
+    text = {lang: getattr(args, f"text_{lang}") for lang in ("ar", "en", "fr")}
+    now = app.clock()
+    broadcast_id, sent = broadcasts.send(
+        app.engine,
+        text={k: v for k, v in text.items() if v},
+        audience=audience,
+        send_at=args.at or now,
+        now=now,
+    )
+    stdout.write(
+        f"Broadcast #{broadcast_id} queued for {_people(sent.reachable)}; "
+        f"`python bot.py broadcast show {broadcast_id}` follows its delivery.\n"
+    )
+    return 0
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def _confirmed(stdin: TextIO, stdout: TextIO) -> bool:
+    stdout.write("Send it? [y/N] ")
+    stdout.flush()
+    return stdin.readline().strip().lower() in {"y", "yes", "نعم", "oui"}
+
+
+def _outbox(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
+    with Session(app.engine) as session:
+        query = select(Outbox).order_by(col(Outbox.id).desc()).limit(args.limit)
+        if args.status:
+            query = query.where(Outbox.status == args.status)
+        for row in session.exec(query):
+            text = row.payload.get("text", "").replace("\n", " ")[:60]
+            error = f"  [{row.last_error}]" if row.last_error else ""
+            stdout.write(
+                f"#{row.id:<6} {row.status:<9} {row.kind:<10} {row.channel}:{row.address}"
+                f"  tries {row.attempts}  {text}{error}\n"
+            )
+    return 0
 
 
 def _reminders(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:

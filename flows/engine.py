@@ -69,7 +69,7 @@ def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
     intro = f"{flow.title[t.language]}\n{flow.intro[t.language]}"
     if previous is not None:
         state["defaults"] = _copy(previous.record)
-        when = t.date(previous.at.date())
+        when = t.date(previous.at.date(), ctx.country)
         if previous.same_request:
             state["mode"] = "review"
             return Step(state, (Reply(intro), _review(flow, previous, ctx, when)))

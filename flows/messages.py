@@ -124,6 +124,8 @@ class Context:
     person_id: int
     channel: str
     sources: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
+    country: str | None = None
+    """The person's state: dates read with its month names (حزيران in Amman, يونيو in Cairo)."""
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def prompt(
     if question.type in HINTED_TYPES:
         lines.append(_hint(question, t))
     if default is not None:
-        shown = display(question, default.get("v"), t, choices)
+        shown = display(question, default.get("v"), t, choices, ctx.country)
         lines.append(t("engine.current_answer", answer=_shorten(shown)))
     picked = set(state.get("picked") or ())
     options = tuple(Option(c.code, c.label[t.language], selected=c.code in picked) for c in choices)
@@ -118,8 +118,14 @@ def _actions(
     return tuple(Option(code, t(f"action.{code}")) for code, shown in wanted if shown)
 
 
-def display(question: Question, value: Any, t: Translator, choices: tuple[Choice, ...]) -> str:
-    """An answer as the person should read it back, in their language."""
+def display(
+    question: Question,
+    value: Any,
+    t: Translator,
+    choices: tuple[Choice, ...],
+    country: str | None = None,
+) -> str:
+    """An answer as the person should read it back, in their language and state's calendar."""
     if value is None:
         return t("engine.skipped")
     labels = {c.code: c.label[t.language] for c in choices}
@@ -128,7 +134,7 @@ def display(question: Question, value: Any, t: Translator, choices: tuple[Choice
     if question.type in (QType.CHOICE, QType.DB_CHOICE, QType.YES_NO):
         return labels.get(str(value), str(value))
     if question.type is QType.DATE:
-        return t.date(date.fromisoformat(value))
+        return t.date(date.fromisoformat(value), country)
     if question.type is QType.FILE and isinstance(value, dict):
         return f"📎 {value.get('name') or value.get('ref')}"
     if question.type in (QType.INTEGER, QType.RATING):
@@ -150,7 +156,7 @@ def summary_lines(flow: Flow, state: dict[str, Any], ctx: Context) -> list[tuple
         question = flow.question(slot.id)
         answer = answer_of(flow, state, slot.id, slot.item)
         value = None if answer is None else answer.get("v")
-        shown = display(question, value, t, choices_for(question, ctx.sources))
+        shown = display(question, value, t, choices_for(question, ctx.sources), ctx.country)
         label = _item_prefix(flow, slot, t) + _shorten(question.text[t.language], 90)
         lines.append((slot, f"{label}\n   ↳ {_shorten(shown)}"))
     return lines

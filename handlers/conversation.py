@@ -51,6 +51,7 @@ def context(turn: Turn) -> Context:
         person_id=turn.person.id,
         channel=turn.channel,
         sources=Sources(turn),
+        country=turn.person.country_code,
     )
 
 

@@ -48,17 +48,25 @@ class Recipient:
 
 def recipients(session: Session, campaign: Campaign) -> list[Recipient]:
     """Everyone the campaign's audience takes in, with the channel they answer on most."""
+    return audience_members(session, campaign.audience)
+
+
+def audience_members(session: Session, audience: dict[str, Any]) -> list[Recipient]:
+    """Everyone an audience filter takes in (`countries`, `roles`, and `channels`: only
+    people whose best channel is one of them), with the channel they answer on most."""
     rows = session.exec(
         select(Person, Country.timezone)
-        .join(Country, col(Country.code) == Person.country_code)
+        .join(Country, col(Country.code) == Person.country_code, isouter=True)
         .order_by(col(Person.country_code), col(Person.id))
     ).all()
     channels = _best_channels(session)
-    return [
-        _recipient(person, timezone, channels)
+    wanted = set(audience.get("channels") or [])
+    members = [
+        _recipient(person, timezone or SECRETARIAT_TIMEZONE, channels)
         for person, timezone in rows
-        if in_audience(campaign.audience, country_code=person.country_code, role=person.role)
+        if in_audience(audience, country_code=person.country_code, role=person.role)
     ]
+    return [m for m in members if not wanted or m.channel in wanted]
 
 
 def secretariat(session: Session) -> list[Recipient]:
@@ -128,6 +136,7 @@ def queue_once(
     reply: Reply,
     kind: str,
     now: datetime,
+    not_before: datetime | None = None,
 ) -> bool:
     """Queue a message unless one with this key was ever queued; True when queued now."""
     if recipient.channel is None or recipient.address is None:
@@ -142,7 +151,7 @@ def queue_once(
         "status": OutboxStatus.QUEUED.value,
         "attempts": 0,
         "idempotency_key": key,
-        "not_before": now,
+        "not_before": not_before or now,
         "created_at": now,
     }
     return _insert_once(connection, table, values, "idempotency_key")

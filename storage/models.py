@@ -137,6 +137,20 @@ class Campaign(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+class Broadcast(SQLModel, table=True):
+    """A message from the secretariat to an audience, each person in their language.
+
+    `text` holds ar/en/fr (a missing language falls back to Arabic); `audience` filters by
+    `countries`, `roles` and `channels`; nothing goes out before `send_at`.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: dict[str, str] = _json(default_factory=dict)
+    audience: dict[str, Any] = _json(default_factory=dict)
+    send_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
 class Conversation(SQLModel, table=True):
     """The durable state of one person's walk through one flow.
 

@@ -49,7 +49,7 @@ def test_flows_check_lists_every_flow(settings: Settings) -> None:
     out = io.StringIO()
     assert main(["flows", "check"], settings=settings, stdout=out) == 0
     assert "pledge_update.yaml: ok (" in out.getvalue()
-    assert out.getvalue().splitlines()[4:] == ["calendar.yaml: ok (1 yearly event(s))"]
+    assert out.getvalue().splitlines()[5:] == ["calendar.yaml: ok (2 yearly event(s))"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -24,14 +24,18 @@ def _due(event: Event, moment: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def test_the_shipped_calendar_opens_world_refugee_day() -> None:
-    (event,) = load_calendar(FLOWS, FLOWS_DIR)
-    assert (event.id, event.flow, event.month, event.day) == (
-        "world_refugee_day",
-        "wrd_statement",
-        6,
-        20,
-    )
+def test_the_shipped_calendar_opens_world_refugee_day_and_international_migrants_day() -> None:
+    refugees, migrants = load_calendar(FLOWS, FLOWS_DIR)
+    assert [(e.id, e.flow, e.month, e.day) for e in (refugees, migrants)] == [
+        ("world_refugee_day", "wrd_statement", 6, 20),
+        ("international_migrants_day", "imd_statement", 12, 18),
+    ]
+    assert _due(refugees, "2026-06-01T12:00") == [
+        ("world_refugee_day:2026", "2026-05-16", "2026-06-06")
+    ]
+    assert _due(migrants, "2026-12-01T12:00") == [
+        ("international_migrants_day:2026", "2026-11-13", "2026-12-04")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -49,9 +49,10 @@ def _translation_problems(where: str, text: Text) -> list[str]:
     return problems
 
 
-def test_exactly_the_four_flows(flows: dict[str, Flow]) -> None:
+def test_exactly_the_five_flows(flows: dict[str, Flow]) -> None:
     assert sorted(flows) == [
         "arcp_evaluation",
+        "imd_statement",
         "pledge_update",
         "wog_coordination",
         "wrd_statement",
@@ -64,6 +65,7 @@ def test_exactly_the_four_flows(flows: dict[str, Flow]) -> None:
         ("pledge_update", True),
         ("wog_coordination", True),
         ("wrd_statement", False),
+        ("imd_statement", False),
         ("arcp_evaluation", False),
     ],
 )

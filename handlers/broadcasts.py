@@ -1,0 +1,107 @@
+"""Broadcasts: one message from the secretariat to many focal points, each in their language.
+
+Like every other outgoing message, a broadcast only ever becomes outbox rows, one per
+person, keyed `broadcast:<id>:<person>`, so sending it again never reaches anyone twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from flows.messages import Reply
+from storage import campaigns as store
+from storage.campaigns import Recipient
+from storage.db import write_lock
+from storage.models import Broadcast, Outbox
+
+FALLBACK_LANGUAGE = "ar"
+"""The League's first language: used when a broadcast has no text in a person's language."""
+
+
+@dataclass
+class Preview:
+    """Who a broadcast would reach, by channel, and who has no channel yet."""
+
+    by_channel: Counter[str] = field(default_factory=Counter)
+    unreachable: list[Recipient] = field(default_factory=list)
+
+    @property
+    def reachable(self) -> int:
+        """How many people it would reach."""
+        return sum(self.by_channel.values())
+
+
+def text_for(text: dict[str, str], language: str) -> str:
+    """The broadcast in a language, or in Arabic when it was not written in that one."""
+    return text.get(language) or text[FALLBACK_LANGUAGE]
+
+
+def preview(engine: Engine, audience: dict[str, Any]) -> Preview:
+    """Who an audience takes in now, without sending anything."""
+    with Session(engine) as session:
+        return _preview(store.audience_members(session, audience))
+
+
+def _preview(people: list[Recipient]) -> Preview:
+    result = Preview()
+    for person in people:
+        if person.channel is None:
+            result.unreachable.append(person)
+        else:
+            result.by_channel[person.channel] += 1
+    return result
+
+
+def send(
+    engine: Engine,
+    *,
+    text: dict[str, str],
+    audience: dict[str, Any],
+    send_at: datetime,
+    now: datetime,
+) -> tuple[int, Preview]:
+    """Store the broadcast and queue it for everyone reachable; (its id, who it reached)."""
+    if not text.get(FALLBACK_LANGUAGE):
+        raise ValueError(
+            "a broadcast needs its Arabic text (every other language falls back to it)"
+        )
+    with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+        broadcast = Broadcast(text=text, audience=audience, send_at=send_at, created_at=now)
+        session.add(broadcast)
+        session.flush()
+        assert broadcast.id is not None
+        people = store.audience_members(session, audience)
+        connection = session.connection()
+        for person in people:
+            reply = Reply(text_for(text, person.language))
+            store.queue_once(
+                connection,
+                key=f"broadcast:{broadcast.id}:{person.person_id}",
+                recipient=person,
+                reply=reply,
+                kind="broadcast",
+                now=now,
+                not_before=send_at,
+            )
+        return broadcast.id, _preview(people)
+
+
+def delivery(engine: Engine, broadcast_id: int) -> dict[str, Counter[str]]:
+    """How a broadcast's messages stand: per status, the count of each error (or "")."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Outbox.status, Outbox.last_error, sa.func.count(col(Outbox.id)))
+            .where(col(Outbox.idempotency_key).like(f"broadcast:{broadcast_id}:%"))
+            .group_by(col(Outbox.status), col(Outbox.last_error))
+        ).all()
+    report: dict[str, Counter[str]] = {}
+    for status, error, count in rows:
+        report.setdefault(str(status), Counter())[error or ""] += count
+    return report

@@ -1,0 +1,75 @@
+"""Broadcasts: each person reads the secretariat's message in their language, once."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from bot.app import App
+from bot.cli import main
+from bot.config import Settings
+from handlers import broadcasts
+from storage.models import Person
+from tests.conftest import ChatDriver, Clock
+
+TEXT = {"ar": "اجتماع نقاط الاتصال يوم 10 ديسمبر", "fr": "Réunion des points focaux le 10 décembre"}
+
+
+def _drivers(app: App, people: dict[str, Person]) -> dict[str, ChatDriver]:
+    return {name: ChatDriver(app, person) for name, person in people.items()}
+
+
+def test_each_person_gets_their_language_and_arabic_when_it_is_missing(
+    app: App, clock: Clock, people: dict[str, Person]
+) -> None:
+    drivers = _drivers(app, people)
+    _, reached = broadcasts.send(
+        app.engine, text=TEXT, audience={}, send_at=clock.now, now=clock.now
+    )
+    assert reached.reachable == 3
+    assert [r.text for r in drivers["ma"].deliver()] == [TEXT["fr"]]
+    assert [r.text for r in drivers["jo_alt"].deliver()] == [TEXT["ar"]]
+    assert drivers["secretariat"].deliver() == []
+
+
+def test_the_audience_filters_by_state_role_and_channel(
+    app: App, clock: Clock, people: dict[str, Person]
+) -> None:
+    _drivers(app, people)
+    by_state = broadcasts.preview(app.engine, {"countries": ["MA"]})
+    staff = broadcasts.preview(app.engine, {"roles": ["secretariat"]})
+    on_telegram = broadcasts.preview(app.engine, {"channels": ["telegram"]})
+    assert (by_state.reachable, staff.reachable, on_telegram.reachable) == (1, 1, 0)
+
+
+def test_a_scheduled_broadcast_waits_for_its_time(
+    app: App, clock: Clock, people: dict[str, Person]
+) -> None:
+    nadia = ChatDriver(app, people["ma"])
+    later = clock.now + timedelta(hours=2)
+    broadcasts.send(
+        app.engine, text=TEXT, audience={"countries": ["MA"]}, send_at=later, now=clock.now
+    )
+    assert nadia.deliver() == []
+    clock.now = later
+    assert [r.text for r in nadia.deliver()] == [TEXT["fr"]]
+
+
+def test_the_command_previews_and_sends_only_when_confirmed(
+    app: App, settings: Settings, people: dict[str, Person]
+) -> None:
+    _drivers(app, people)
+    command = ["broadcast", "send", "--text-ar", TEXT["ar"], "--countries", "JO"]
+    out = io.StringIO()
+    assert main(command, settings=settings, stdin=io.StringIO("n\n"), stdout=out) == 1
+    assert out.getvalue() == (
+        "This broadcast will reach 2 people (console 2).\nSend it? [y/N] Not sent.\n"
+    )
+    out = io.StringIO()
+    assert main([*command, "--yes"], settings=settings, stdout=out) == 0
+    assert out.getvalue().endswith(
+        "Broadcast #1 queued for 2 people; `python bot.py broadcast show 1` follows its delivery.\n"
+    )
+    out = io.StringIO()
+    assert main(["broadcast", "show", "1"], settings=settings, stdout=out) == 0
+    assert out.getvalue() == "queued         2  \n"
