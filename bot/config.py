@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where local files live")
     flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
     log_level: str = Field(default="INFO", description="Python logging level")
+    telegram_per_second: float = Field(
+        default=30, gt=0, description="Telegram messages per second, all chats together"
+    )
+    telegram_per_chat_per_second: float = Field(
+        default=1, gt=0, description="Telegram messages per second to one chat (bursts of 3)"
+    )
+    whatsapp_per_second: float = Field(
+        default=10, gt=0, description="WhatsApp messages per second from our sender"
+    )
     tick_seconds: int = Field(
         default=60, ge=1, description="How often the campaign clock checks what is due"
     )

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.ratelimit import RateLimiter
 from flows.messages import Reply
 from storage import outbox
 from storage.db import write_lock
@@ -79,6 +80,7 @@ def deliver_due(
     address: str | None = None,
     limit: int = 100,
     policy: RetryPolicy = RetryPolicy(),
+    limiter: RateLimiter | None = None,
 ) -> int:
     """Send the channel's due messages once each, in order; return how many were sent.
 
@@ -90,7 +92,11 @@ def deliver_due(
         claimed = outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
     if not claimed:
         return 0
-    outcomes = [_send_one(row, send, now, policy) for row in claimed]
+    outcomes = []
+    for row in claimed:
+        if limiter is not None:
+            limiter.wait(row.address)
+        outcomes.append(_send_one(row, send, now, policy))
     refused = {row.address: o.error for row, o in zip(claimed, outcomes, strict=True) if _gone(o)}
     with write_lock(engine), engine.begin() as connection:
         outbox.record(connection, outcomes, now=now)

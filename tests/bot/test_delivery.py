@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.app import App
+from bot.app import App, build_app
+from bot.config import Settings
 from bot.delivery import Held, RetryLater, RetryPolicy, Unreachable, deliver_due
+from bot.ratelimit import RateLimit, RateLimiter
 from flows.messages import Reply
 from storage import outbox
-from storage.models import ChannelIdentity, Outbox, OutboxStatus
-from tests.conftest import ChatDriver, Clock
+from storage.models import ChannelIdentity, Outbox, OutboxStatus, Person
+from tests.conftest import ChatDriver, Clock, FakeTime
 
 NO_JITTER = RetryPolicy(jitter=lambda: 0.0)
 
@@ -124,3 +128,45 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert policy.delay(1, None) == timedelta(seconds=5)
     assert policy.delay(30, None) == timedelta(hours=1)
     assert RetryPolicy(jitter=lambda: 0.0).delay(30, None) == timedelta(minutes=30)
+
+
+def test_a_limited_channel_waits_for_each_slot_and_drops_nothing(
+    app: App, leila: ChatDriver
+) -> None:
+    _queue(app, leila, *(f"m{n}" for n in range(5)))
+    time = FakeTime()
+    limit = RateLimit(per_second=30, burst=30, per_address_per_second=1, address_burst=3)
+    limiter = RateLimiter(limit, clock=time.clock, sleep=time.sleep)
+    sent = deliver_due(
+        app.engine, channel="console", send=_accepts, now=app.clock(), limiter=limiter
+    )
+    assert (sent, round(sum(time.slept), 4)) == (5, 2.0)
+
+
+def test_two_dispatchers_send_each_message_exactly_once(
+    app: App, settings: Settings, clock: Clock, people: dict[str, Person]
+) -> None:
+    drivers = [ChatDriver(app, person) for person in people.values()]
+    for driver in drivers:
+        _queue(app, driver, *(f"{driver.address}-{n}" for n in range(15)))
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def record(address: str, reply: Reply) -> str:
+        with lock:
+            sent.append(reply.text)
+        return "ok"
+
+    def dispatch(engine: Engine) -> None:
+        while deliver_due(engine, channel="console", send=record, now=clock.now, limit=4):
+            pass
+
+    with build_app(settings, clock=clock) as second:
+        threads = [
+            threading.Thread(target=dispatch, args=(e,)) for e in (app.engine, second.engine)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(sent) == 60 and len(set(sent)) == 60

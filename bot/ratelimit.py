@@ -1,0 +1,105 @@
+"""Keeping under each channel's sending limits: wait for a slot, never drop a message.
+
+Token buckets: a channel-wide bucket (Telegram about 30 messages a second, WhatsApp 10 per
+sender) and, where the channel wants it, one per chat (Telegram about one a second per
+private chat, with short bursts allowed).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Messages per second overall and per address, with the bursts each may take at once."""
+
+    per_second: float
+    burst: int = 1
+    per_address_per_second: float | None = None
+    address_burst: int = 1
+
+
+_EPSILON = 1e-6
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    capacity: int
+    tokens: float = field(init=False)
+    stamp: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.capacity)
+
+    def wait_for(self, now: float) -> float:
+        """Seconds until a token is free (0 when one is free now)."""
+        tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        # Tolerance: after sleeping the computed delay, rounding may leave 0.9999999 tokens,
+        # and waiting for the rest would loop on ever smaller sleeps.
+        return 0.0 if tokens >= 1 - _EPSILON else (1 - tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate) - 1
+        self.stamp = now
+
+
+class RateLimiter:
+    """Waits before each send until both the channel's and the address's buckets allow it."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._channel = _Bucket(limit.per_second, limit.burst)
+        self._addresses: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, address: str) -> float:
+        """Block until `address` may get a message; return how long it waited."""
+        with self._lock:
+            buckets = [self._channel, *self._address_bucket(address)]
+            waited = 0.0
+            while (delay := max(b.wait_for(self._clock()) for b in buckets)) > 0:
+                self._sleep(delay)
+                waited += delay
+            now = self._clock()
+            for bucket in buckets:
+                bucket.take(now)
+            return waited
+
+    def _address_bucket(self, address: str) -> list[_Bucket]:
+        rate = self.limit.per_address_per_second
+        if rate is None:
+            return []
+        if address not in self._addresses:
+            self._addresses[address] = _Bucket(rate, self.limit.address_burst)
+            self._addresses[address].stamp = self._clock()
+        return [self._addresses[address]]
+
+
+def channel_limits(settings: Settings) -> dict[str, RateLimit]:
+    """Each channel's limits, from settings (defaults: the providers' published limits)."""
+    telegram = settings.telegram_per_second
+    whatsapp = settings.whatsapp_per_second
+    return {
+        "telegram": RateLimit(
+            per_second=telegram,
+            burst=max(int(telegram), 1),
+            per_address_per_second=settings.telegram_per_chat_per_second,
+            address_burst=3,
+        ),
+        "whatsapp": RateLimit(per_second=whatsapp, burst=max(int(whatsapp), 1)),
+    }
