@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -140,6 +141,12 @@ def _campaign_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     send.add_argument("--channels", type=_codes, default=[], help="e.g. telegram,whatsapp")
     send.add_argument("--at", type=_when, help="send at this time (default: now)")
     send.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    send.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="follow delivery until nothing moved for this many seconds",
+    )
     show_broadcast = steps.add_parser("show", help="how a broadcast's delivery stands")
     show_broadcast.add_argument("id", type=int)
     broadcast.set_defaults(run=_broadcast)
@@ -234,9 +241,7 @@ def _campaign_line(campaign: Campaign, now: datetime) -> str:
 
 def _broadcast(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     if args.action == "show":
-        for status, errors in sorted(broadcasts.delivery(app.engine, args.id).items()):
-            detail = "; ".join(f"{n} × {e}" for e, n in errors.most_common() if e)
-            stdout.write(f"{status:<10} {sum(errors.values()):>5}  {detail}\n")
+        _delivery_report(broadcasts.delivery(app.engine, args.id), stdout)
         return 0
     audience = {
         "countries": [c.upper() for c in args.countries],
@@ -262,11 +267,37 @@ def _broadcast(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO
         send_at=args.at or now,
         now=now,
     )
-    stdout.write(
-        f"Broadcast #{broadcast_id} queued for {_people(sent.reachable)}; "
-        f"`python bot.py broadcast show {broadcast_id}` follows its delivery.\n"
-    )
+    stdout.write(f"Broadcast #{broadcast_id} queued for {_people(sent.reachable)}.\n")
+    report: dict[str, Counter[str]] = {}
+    for report in broadcasts.watch(app.engine, broadcast_id, idle_seconds=args.wait):
+        stdout.write("\r" + _progress(report, sent.reachable))
+        stdout.flush()
+    stdout.write("\n")
+    _delivery_report(report, stdout)
+    waiting = sum(sum(report.get(s, Counter()).values()) for s in broadcasts.PENDING)
+    if waiting:
+        stdout.write(
+            f"{_people(waiting)} still to send: the bot sends them while "
+            f"`python bot.py run` is running (`broadcast show {broadcast_id}`).\n"
+        )
     return 0
+
+
+def _progress(report: dict[str, Counter[str]], total: int, width: int = 30) -> str:
+    """A one-line bar: how many were handed to their channel, failed or held."""
+    done = {status: sum(errors.values()) for status, errors in report.items()}
+    sent = sum(done.get(s, 0) for s in ("sent", "delivered", "read"))
+    filled = width * sent // max(total, 1)
+    return (
+        f"[{'#' * filled}{'-' * (width - filled)}] {sent}/{total} sent"
+        f" · {done.get('failed', 0)} failed · {done.get('held', 0)} held"
+    )
+
+
+def _delivery_report(report: dict[str, Counter[str]], stdout: TextIO) -> None:
+    for status, errors in sorted(report.items()):
+        detail = "; ".join(f"{n} × {e}" for e, n in errors.most_common() if e)
+        stdout.write(f"{status:<10} {sum(errors.values()):>5}  {detail}".rstrip() + "\n")
 
 
 def _people(count: int) -> str:

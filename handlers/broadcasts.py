@@ -6,7 +6,9 @@ person, keyed `broadcast:<id>:<person>`, so sending it again never reaches anyon
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,6 +93,33 @@ def send(
                 not_before=send_at,
             )
         return broadcast.id, _preview(people)
+
+
+PENDING = frozenset({"queued", "sending"})
+
+
+def watch(
+    engine: Engine,
+    broadcast_id: int,
+    *,
+    idle_seconds: float,
+    poll_seconds: float = 0.5,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[dict[str, Counter[str]]]:
+    """Follow a broadcast's delivery: yield its report each time it changes, until nothing
+    is pending or nothing has moved for `idle_seconds` (the senders run in `bot.py run`)."""
+    last: dict[str, Counter[str]] | None = None
+    moved = clock()
+    while True:
+        report = delivery(engine, broadcast_id)
+        if report != last:
+            last, moved = report, clock()
+            yield report
+        pending = sum(sum(report.get(status, Counter()).values()) for status in PENDING)
+        if not pending or clock() - moved >= idle_seconds:
+            return
+        sleep(poll_seconds)
 
 
 def delivery(engine: Engine, broadcast_id: int) -> dict[str, Counter[str]]:

@@ -10,7 +10,7 @@ from bot.cli import main
 from bot.config import Settings
 from handlers import broadcasts
 from storage.models import Person
-from tests.conftest import ChatDriver, Clock
+from tests.conftest import ChatDriver, Clock, FakeTime
 
 TEXT = {"ar": "اجتماع نقاط الاتصال يوم 10 ديسمبر", "fr": "Réunion des points focaux le 10 décembre"}
 
@@ -66,10 +66,37 @@ def test_the_command_previews_and_sends_only_when_confirmed(
         "This broadcast will reach 2 people (console 2).\nSend it? [y/N] Not sent.\n"
     )
     out = io.StringIO()
-    assert main([*command, "--yes"], settings=settings, stdout=out) == 0
-    assert out.getvalue().endswith(
-        "Broadcast #1 queued for 2 people; `python bot.py broadcast show 1` follows its delivery.\n"
-    )
+    assert main([*command, "--yes", "--wait", "0"], settings=settings, stdout=out) == 0
+    assert out.getvalue().split("\n")[1:] == [
+        "Broadcast #1 queued for 2 people.",
+        "\r[------------------------------] 0/2 sent · 0 failed · 0 held",
+        "queued         2",
+        "2 people still to send: the bot sends them while `python bot.py run` is running"
+        " (`broadcast show 1`).",
+        "",
+    ]
     out = io.StringIO()
     assert main(["broadcast", "show", "1"], settings=settings, stdout=out) == 0
-    assert out.getvalue() == "queued         2  \n"
+    assert out.getvalue() == "queued         2\n"
+
+
+def test_following_a_broadcast_reports_each_change_until_all_went_out(
+    app: App, clock: Clock, people: dict[str, Person]
+) -> None:
+    drivers = _drivers(app, people)
+    broadcast_id, _ = broadcasts.send(
+        app.engine, text=TEXT, audience={"countries": ["JO"]}, send_at=clock.now, now=clock.now
+    )
+    time = FakeTime()
+
+    def deliver_one(seconds: float) -> None:
+        time.sleep(seconds)
+        for driver in (drivers["jo"], drivers["jo_alt"]):
+            if driver.deliver():
+                return
+
+    reports = broadcasts.watch(
+        app.engine, broadcast_id, idle_seconds=5, clock=time.clock, sleep=deliver_one
+    )
+    seen = [{status: sum(c.values()) for status, c in r.items()} for r in reports]
+    assert seen == [{"queued": 2}, {"queued": 1, "sent": 1}, {"sent": 2}]
