@@ -199,3 +199,17 @@ def test_the_calendar_opens_each_years_campaign_once_and_invites(
         (yearly,) = session.exec(select(Campaign)).all()
     assert yearly.title["fr"] == "Journée mondiale des réfugiés 2026"
     assert yearly.deadline == datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
+
+
+def test_a_restart_between_queueing_and_sending_delivers_each_message_once(
+    app: App, clock: Clock, campaign: Campaign, settings: Settings, people: dict[str, Person]
+) -> None:
+    _at(app, clock, "2026-05-10T09:00")
+    with build_app(settings, clock=clock) as restarted:
+        assert tick(restarted.engine, restarted.flows, clock.now, send=True).all() == []
+        nadia = ChatDriver(restarted, people["ma"])
+        first, again = nadia.deliver(), nadia.deliver()
+    assert [r.text.split(" :")[0] for r in first] == [
+        "Nouvelle demande du Secrétariat de la Ligue des États arabes"
+    ]
+    assert again == []
