@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where local files live")
     flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
     log_level: str = Field(default="INFO", description="Python logging level")
+    telegram_bot_username: str = Field(
+        default="", description="The bot's Telegram username, for invitation links"
+    )
     telegram_per_second: float = Field(
         default=30, gt=0, description="Telegram messages per second, all chats together"
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Reply
@@ -20,8 +21,8 @@ from flows.model import Flow
 from handlers import conversation, menu
 from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
-from locales.catalog import translator
-from storage import outbox, queries, turns
+from locales.catalog import LANGUAGES, translator
+from storage import invitations, outbox, queries, turns
 from storage.db import write_lock
 from storage.models import Campaign, utcnow
 from storage.turns import ConversationRow
@@ -52,6 +53,41 @@ class Chat:
     def handle(self, *, channel: str, address: str, inbound: Inbound) -> bool:
         """Handle one message; False when nobody is known at that address."""
         return self._locked(channel, address, lambda turn: self._dispatch(turn, inbound))
+
+    def join(self, *, channel: str, address: str, code: str) -> bool:
+        """Redeem an invitation code from an address: bind it to its person and greet them.
+
+        A wrong, used or expired code gets the polite explanation in all three languages.
+        """
+        now = self.clock()
+        with write_lock(self.engine), Session(self.engine) as session, session.begin():
+            result = invitations.redeem(session, code=code, now=now)
+            if isinstance(result, invitations.Refused):
+                reply = Reply(trilingual(f"chat.code_{result.value}", "chat.stranger"))
+                outbox.enqueue(
+                    session.connection(),
+                    channel=channel,
+                    address=address,
+                    replies=[reply],
+                    person_id=None,
+                    now=now,
+                )
+                return False
+            queries.bind_identity(session, person=result, channel=channel, address=address)
+        return self.handle(channel=channel, address=address, inbound=Inbound(command="start"))
+
+    def refuse(self, *, channel: str, address: str) -> None:
+        """Answer someone Nuqta does not know: what it is and how to be invited, nothing more."""
+        with write_lock(self.engine), self.engine.begin() as connection:
+            reply = Reply(trilingual("chat.stranger"))
+            outbox.enqueue(
+                connection,
+                channel=channel,
+                address=address,
+                replies=[reply],
+                person_id=None,
+                now=self.clock(),
+            )
 
     def start_flow(self, *, channel: str, address: str, flow_id: str) -> bool:
         """Open a flow directly, as if picked from the menu (its open campaign if any)."""
@@ -191,6 +227,13 @@ class Chat:
                 )
         except Exception:
             log.exception("could not even queue the apology on %s", channel)
+
+
+def trilingual(*keys: str) -> str:
+    """Messages for someone whose language is unknown: Arabic, then English, then French."""
+    return "\n\n".join(
+        " ".join(translator(language)(key) for key in keys) for language in LANGUAGES
+    )
 
 
 def _campaign(turn: Turn, raw_id: str) -> Campaign | None:

@@ -93,6 +93,17 @@ class ChannelIdentity(SQLModel, table=True):
     last_inbound_at: datetime | None = _when(default=None)
 
 
+class Invitation(SQLModel, table=True):
+    """A one-time code that lets a person connect a channel; only its hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = _when(default_factory=utcnow)
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(default=None)
+
+
 class Pledge(SQLModel, table=True):
     """A pledge a state made at the Global Refugee Forum or the IMRF."""
 
