@@ -7,7 +7,7 @@ carries an idempotency key, so it is queued once and only once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -137,7 +137,7 @@ class _Batch:
     def missing(self) -> list[str]:
         return _missing_states(self.session, self.campaign)
 
-    def settle(self, kind: str, planned: list[PlannedMessage], missing: list[str] = ()) -> None:  # type: ignore[assignment]
+    def settle(self, kind: str, planned: list[PlannedMessage], missing: Sequence[str] = ()) -> None:
         """Keep what was never queued; queue it when sending; note who has no channel."""
         done = store.queued_keys(self.session, [m.key for m in planned])
         fresh = [m for m in planned if m.key not in done]

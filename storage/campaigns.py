@@ -25,6 +25,7 @@ from storage.models import (
     Person,
     Role,
     Submission,
+    table_of,
 )
 from storage.queries import in_audience, scope_of
 
@@ -141,7 +142,7 @@ def queue_once(
     """Queue a message unless one with this key was ever queued; True when queued now."""
     if recipient.channel is None or recipient.address is None:
         return False
-    table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+    table: sa.Table = table_of(Outbox)
     values = {
         "person_id": recipient.person_id,
         "channel": recipient.channel,
@@ -159,7 +160,7 @@ def queue_once(
 
 def create_yearly(connection: sa.Connection, planned: PlannedCampaign, now: datetime) -> bool:
     """Create a calendar event's campaign for its year, unless it exists; True if created."""
-    table: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
+    table: sa.Table = table_of(Campaign)
     values = {
         "flow_id": planned.event.flow,
         "title": planned.title,

@@ -17,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table model's Core table, for statements built once (SQLModel leaves it untyped)."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
 def _json(**kwargs: Any) -> Any:
     return Field(sa_type=sa.JSON, **kwargs)
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flows.messages import Reply
-from storage.models import ChannelIdentity, Outbox, OutboxStatus
+from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class Outcome:
         return self.error is None
 
 
-_TABLE: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
-_IDENTITY: sa.Table = ChannelIdentity.__table__  # type: ignore[attr-defined]
+_TABLE: sa.Table = table_of(Outbox)
+_IDENTITY: sa.Table = table_of(ChannelIdentity)
 _INSERT = sa.insert(_TABLE)
 
 

@@ -22,6 +22,7 @@ from storage.models import (
     Pledge,
     Role,
     Submission,
+    table_of,
 )
 
 OPEN_SCOPE = "open"
@@ -173,14 +174,14 @@ def submission_record(session: Session, *, flow: Flow, submission: Submission) -
     return record
 
 
-_SUBMISSIONS: sa.Table = Submission.__table__  # type: ignore[attr-defined]
-_ANSWERS: sa.Table = Answer.__table__  # type: ignore[attr-defined]
+_SUBMISSIONS: sa.Table = table_of(Submission)
+_ANSWERS: sa.Table = table_of(Answer)
 _SAME_REQUEST = (
     (_SUBMISSIONS.c.country_code == sa.bindparam("req_country"))
     & (_SUBMISSIONS.c.flow_id == sa.bindparam("req_flow"))
     & (_SUBMISSIONS.c.scope == sa.bindparam("req_scope"))
 )
-_COUNTRIES: sa.Table = Country.__table__  # type: ignore[attr-defined]
+_COUNTRIES: sa.Table = table_of(Country)
 _LOCK_STATE = (
     sa.select(_COUNTRIES.c.code)
     .where(_COUNTRIES.c.code == sa.bindparam("req_country"))

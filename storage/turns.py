@@ -15,7 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.models import ChannelIdentity, ChatSession, Conversation, ConversationStatus, Person
+from storage.models import (
+    ChannelIdentity,
+    ChatSession,
+    Conversation,
+    ConversationStatus,
+    Person,
+    table_of,
+)
 
 INBOUND_PRECISION = timedelta(minutes=1)
 """`last_inbound_at` feeds WhatsApp's 24-hour window; a minute's precision is plenty and
@@ -88,12 +95,8 @@ def _chat_fields(chat: ChatRow) -> tuple[Any, ...]:
     return (chat.active_conversation_id, chat.pending, tuple(chat.menu or ()))
 
 
-def _table(model: type[Any]) -> sa.Table:
-    return model.__table__  # type: ignore[no-any-return]
-
-
 _IDENTITY, _PERSON, _CHAT, _CONVERSATION = (
-    _table(m) for m in (ChannelIdentity, Person, ChatSession, Conversation)
+    table_of(m) for m in (ChannelIdentity, Person, ChatSession, Conversation)
 )
 _ROWS: dict[str, tuple[type[Any], sa.Table]] = {
     "i": (IdentityRow, _IDENTITY),

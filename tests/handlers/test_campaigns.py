@@ -86,11 +86,14 @@ def test_each_reminder_reaches_each_state_at_ten_in_the_morning_its_own_time(
     assert [s[:2] for s in _at(app, clock, "2026-05-29T09:00")] == [("d-7", "Nadia Benali")]
     assert _at(app, clock, "2026-05-29T12:00") == []
     reminder = _at(app, clock, "2026-06-03T07:30")
-    assert reminder == [(
-        "d-2", "ليلى الحسن",
-        "تذكير: لم تصل الأمانة العامة بعدُ ردّ دولتكم على «اليوم العالمي للاجئين». "
-        "الموعد النهائي: 5 حزيران 2026 (يتبقى يومان).",
-    )]  # fmt: skip
+    assert reminder == [
+        (
+            "d-2",
+            "ليلى الحسن",
+            "تذكير: لم تصل الأمانة العامة بعدُ ردّ دولتكم على «اليوم العالمي للاجئين». "
+            "الموعد النهائي: 5 حزيران 2026 (يتبقى يومان).",
+        )
+    ]
 
 
 def test_on_the_deadline_the_alternates_are_reminded_too(
