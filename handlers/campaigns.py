@@ -70,10 +70,11 @@ def tick(
             session.add(campaign)
         for campaign in [*opening, *store.running(session, now)]:
             people = store.recipients(session, campaign)
+            missing = _missing_states(session, campaign)
             batch = _Batch(session, campaign, now, report, send=send)
             batch.settle("invitation", [_invitation(campaign, p, now) for p in people])
             batch.settle("reminder", _reminders(session, campaign, people, now))
-            batch.settle("digest", _digests(session, campaign, now), batch.missing())
+            batch.settle("digest", _digests(session, campaign, now, missing), missing)
     return report
 
 
@@ -110,10 +111,12 @@ def _reminders(
     )
 
 
-def _digests(session: Session, campaign: Campaign, now: datetime) -> list[PlannedMessage]:
+def _digests(
+    session: Session, campaign: Campaign, now: datetime, missing: list[str]
+) -> list[PlannedMessage]:
     """One message a day to the secretariat once the deadline passed and states are missing."""
     assert campaign.id is not None
-    if not _missing_states(session, campaign):
+    if not missing:
         return []
     planned = []
     for person in store.secretariat(session):
@@ -133,9 +136,6 @@ class _Batch:
     now: datetime
     report: TickReport
     send: bool
-
-    def missing(self) -> list[str]:
-        return _missing_states(self.session, self.campaign)
 
     def settle(self, kind: str, planned: list[PlannedMessage], missing: Sequence[str] = ()) -> None:
         """Keep what was never queued; queue it when sending; note who has no channel."""

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -42,13 +43,10 @@ class Chat:
         engine: Engine,
         flows: Mapping[str, Flow],
         clock: Callable[[], datetime] = utcnow,
-        on_queued: Callable[[str], None] | None = None,
     ) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
-        self.on_queued = on_queued
-        """Called with the channel name after replies were committed, to wake its sender."""
 
     def handle(self, *, channel: str, address: str, inbound: Inbound) -> bool:
         """Handle one message; False when nobody is known at that address."""
@@ -64,14 +62,7 @@ class Chat:
             result = invitations.redeem(session, code=code, now=now)
             if isinstance(result, invitations.Refused):
                 reply = Reply(trilingual(f"chat.code_{result.value}", "chat.stranger"))
-                outbox.enqueue(
-                    session.connection(),
-                    channel=channel,
-                    address=address,
-                    replies=[reply],
-                    person_id=None,
-                    now=now,
-                )
+                _queue_alone(session.connection(), channel, address, reply, None, now)
                 return False
             queries.bind_identity(session, person=result, channel=channel, address=address)
         return self.handle(channel=channel, address=address, inbound=Inbound(command="start"))
@@ -80,14 +71,7 @@ class Chat:
         """Answer someone Nuqta does not know: what it is and how to be invited, nothing more."""
         with write_lock(self.engine), self.engine.begin() as connection:
             reply = Reply(trilingual("chat.stranger"))
-            outbox.enqueue(
-                connection,
-                channel=channel,
-                address=address,
-                replies=[reply],
-                person_id=None,
-                now=self.clock(),
-            )
+            _queue_alone(connection, channel, address, reply, None, self.clock())
 
     def start_flow(self, *, channel: str, address: str, flow_id: str) -> bool:
         """Open a flow directly, as if picked from the menu (its open campaign if any)."""
@@ -96,10 +80,7 @@ class Chat:
     def _locked(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
         for attempt in range(1, SUBMIT_RETRIES + 1):
             try:
-                known = self._turn(channel, address, action)
-                if known and self.on_queued is not None:
-                    self.on_queued(channel)
-                return known
+                return self._turn(channel, address, action)
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
@@ -217,16 +198,24 @@ class Chat:
                 loaded = turns.load_for_update(connection, channel=channel, address=address)
                 person = loaded.person if loaded else None
                 reply = Reply(translator(person.language if person else "ar")("chat.error"))
-                outbox.enqueue(
-                    connection,
-                    channel=channel,
-                    address=address,
-                    replies=[reply],
-                    person_id=person.id if person else None,
-                    now=self.clock(),
-                )
+                person_id = person.id if person else None
+                _queue_alone(connection, channel, address, reply, person_id, self.clock())
         except Exception:
             log.exception("could not even queue the apology on %s", channel)
+
+
+def _queue_alone(
+    connection: sa.Connection,
+    channel: str,
+    address: str,
+    reply: Reply,
+    person_id: int | None,
+    now: datetime,
+) -> None:
+    """Queue one reply outside a turn (a refusal, an apology)."""
+    outbox.enqueue(
+        connection, channel=channel, address=address, replies=[reply], person_id=person_id, now=now
+    )
 
 
 def trilingual(*keys: str) -> str:
