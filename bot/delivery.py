@@ -97,7 +97,7 @@ def deliver_due(
         if limiter is not None:
             limiter.wait(row.address)
         outcomes.append(_send_one(row, send, now, policy))
-    refused = {row.address: o.error for row, o in zip(claimed, outcomes, strict=True) if _gone(o)}
+    refused = {row.address: o.error for row, o in zip(claimed, outcomes, strict=True) if o.refused}
     with write_lock(engine), engine.begin() as connection:
         outbox.record(connection, outcomes, now=now)
         for refused_address, reason in refused.items():
@@ -105,10 +105,6 @@ def deliver_due(
                 connection, channel=channel, address=refused_address, reason=reason or ""
             )
     return sum(1 for outcome in outcomes if outcome.sent)
-
-
-def _gone(outcome: outbox.Outcome) -> bool:
-    return not outcome.sent and not outcome.held and outcome.retry_at is None
 
 
 def _send_one(
@@ -120,7 +116,7 @@ def _send_one(
         return outbox.Outcome(row.id, error=f"held: {error.reason}", held=True)
     except Unreachable as error:
         log.warning("outbox row %s: address refused: %s", row.id, error.reason)
-        return outbox.Outcome(row.id, error=f"unreachable: {error.reason}")
+        return outbox.Outcome(row.id, error=f"unreachable: {error.reason}", refused=True)
     except Exception as error:
         reason = error.reason if isinstance(error, SendError) else type(error).__name__
         if row.attempts >= policy.max_attempts:

@@ -33,7 +33,8 @@ class Outcome:
     """What happened to one claimed row.
 
     Sent (a provider id, maybe), or an error and what to do about it: try again at
-    `retry_at`, hold it until the person writes, or give up (`failed`).
+    `retry_at`, hold it until the person writes, or give up (`failed`); `refused` says the
+    channel refused the address itself, so nothing more goes there until they write.
     """
 
     id: int
@@ -41,6 +42,7 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     held: bool = False
+    refused: bool = False
 
     @property
     def sent(self) -> bool:

@@ -82,6 +82,9 @@ def test_network_errors_back_off_exponentially_then_give_up(
     _, status, attempts, error = _rows(app)[0]
     assert (status, attempts, error) == (OutboxStatus.FAILED, 8, "gave up: ConnectionError")
     assert "SECRET" not in str(_rows(app))
+    with Session(app.engine) as session:
+        identity = session.exec(select(ChannelIdentity)).one()
+    assert identity.reachable, "giving up on one message is no refusal of the address"
 
 
 def test_a_refused_address_waits_until_its_person_writes_again(
