@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.loader import FLOWS_DIR
@@ -24,9 +24,37 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where local files live")
     flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
     log_level: str = Field(default="INFO", description="Python logging level")
+    http_host: str = Field(default="0.0.0.0", description="Address the web server listens on")
+    http_port: int = Field(default=8080, ge=1, le=65535, description="Port of the web server")
+    public_url: str = Field(
+        default="",
+        description="Public base address of the web server (webhooks), e.g. https://nuqta.example",
+    )
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest file kept from a focal point"
+    )
+    telegram_bot_token: SecretStr = Field(
+        default=SecretStr(""), description="Token from @BotFather; turns the Telegram channel on"
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", description="Bot API server root"
+    )
     telegram_bot_username: str = Field(
         default="", description="The bot's Telegram username, for invitation links"
     )
+    twilio_account_sid: str = Field(
+        default="", description="Twilio account; with the token, turns WhatsApp on"
+    )
+    twilio_auth_token: SecretStr = Field(
+        default=SecretStr(""), description="Twilio auth token (signs webhooks, authorizes sends)"
+    )
+    twilio_whatsapp_from: str = Field(
+        default="", description="Our WhatsApp sender, e.g. whatsapp:+14155238886"
+    )
+    twilio_messaging_service_sid: str = Field(
+        default="", description="Or a Messaging Service that picks the sender"
+    )
+    twilio_api_url: str = Field(default="https://api.twilio.com", description="Twilio REST root")
     telegram_per_second: float = Field(
         default=30, gt=0, description="Telegram messages per second, all chats together"
     )
@@ -54,6 +82,16 @@ class Settings(BaseSettings):
         """The database URL to connect to, with the driver we ship for PostgreSQL."""
         url = self.database_url or f"sqlite:///{self.data_dir / 'nuqta.db'}"
         return normalize_database_url(url)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Whether a Telegram bot token is set."""
+        return bool(self.telegram_bot_token.get_secret_value())
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """Whether Twilio credentials are set."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
 
     @property
     def files_dir(self) -> Path:

@@ -4,13 +4,18 @@ Channel adapters send one reply and raise one of the errors below when they cann
 module turns that into what happens next: try again later (exponential backoff with
 jitter, or exactly when the provider said), hold the message, or give up and stop
 sending to an address the channel refused.
+
+Two ways in, one behaviour: `deliver_due` for senders that block (the console, tests),
+`deliver_due_async` for the network channels, which send to many chats at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +30,9 @@ log = logging.getLogger(__name__)
 
 Sender = Callable[[str, Reply], str | None]
 """Sends one reply to an address; returns the provider's message id, raises on failure."""
+
+AsyncSender = Callable[[outbox.Claimed, Reply], Awaitable[str | None]]
+"""Sends one claimed row (address, kind, person) on a network channel; same contract."""
 
 STUCK_AFTER = timedelta(minutes=10)
 """A row still `sending` this long after it was claimed belongs to a sender that died."""
@@ -71,6 +79,9 @@ class RetryPolicy:
         return timedelta(seconds=ceiling * (0.5 + self.jitter() / 2))
 
 
+DEFAULT_POLICY = RetryPolicy()
+
+
 def deliver_due(
     engine: Engine,
     *,
@@ -79,7 +90,7 @@ def deliver_due(
     now: datetime,
     address: str | None = None,
     limit: int = 100,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_POLICY,
     limiter: RateLimiter | None = None,
 ) -> int:
     """Send the channel's due messages once each, in order; return how many were sent.
@@ -87,17 +98,79 @@ def deliver_due(
     Rows are claimed (marked `sending`) in one transaction before any network call, so a
     second sender never takes them; the outcomes are recorded together afterwards.
     """
-    with write_lock(engine), engine.begin() as connection:
-        outbox.rescue_stuck(connection, stuck_since=now - STUCK_AFTER)
-        claimed = outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
-    if not claimed:
-        return 0
+    claimed = claim_due(engine, channel=channel, now=now, limit=limit, address=address)
     outcomes = []
     for row in claimed:
         if limiter is not None:
             limiter.wait(row.address)
-        outcomes.append(_send_one(row, send, now, policy))
-    refused = {row.address: o.error for row, o in zip(claimed, outcomes, strict=True) if o.refused}
+        try:
+            outcomes.append(outbox.Outcome(row.id, send(row.address, _reply(row))))
+        except Exception as error:
+            outcomes.append(failure(row, error, now, policy))
+    return record_outcomes(engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now)
+
+
+async def deliver_due_async(
+    engine: Engine,
+    *,
+    channel: str,
+    send: AsyncSender,
+    now: datetime,
+    limit: int = 100,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    limiter: RateLimiter | None = None,
+) -> int:
+    """`deliver_due` for network channels: chats in parallel, each chat's messages in order.
+
+    The database work runs in a worker thread, so the event loop keeps serving webhooks.
+    """
+    claimed = await asyncio.to_thread(
+        claim_due, engine, channel=channel, now=now, limit=limit, address=None
+    )
+    by_address: dict[str, list[outbox.Claimed]] = defaultdict(list)
+    for row in claimed:
+        by_address[row.address].append(row)
+
+    async def send_in_order(rows: list[outbox.Claimed]) -> list[outbox.Outcome]:
+        outcomes = []
+        for row in rows:
+            if limiter is not None:
+                await limiter.pace(row.address)
+            try:
+                outcomes.append(outbox.Outcome(row.id, await send(row, _reply(row))))
+            except Exception as error:
+                outcomes.append(failure(row, error, now, policy))
+        return outcomes
+
+    per_chat = await asyncio.gather(*(send_in_order(rows) for rows in by_address.values()))
+    outcomes = sorted((o for chat in per_chat for o in chat), key=lambda o: o.id)
+    return await asyncio.to_thread(
+        record_outcomes, engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now
+    )
+
+
+def claim_due(
+    engine: Engine, *, channel: str, now: datetime, limit: int, address: str | None
+) -> list[outbox.Claimed]:
+    """Take what is due for sending, after rescuing what a dead sender left half-sent."""
+    with write_lock(engine), engine.begin() as connection:
+        outbox.rescue_stuck(connection, stuck_since=now - STUCK_AFTER)
+        return outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
+
+
+def record_outcomes(
+    engine: Engine,
+    *,
+    channel: str,
+    claimed: Sequence[outbox.Claimed],
+    outcomes: Sequence[outbox.Outcome],
+    now: datetime,
+) -> int:
+    """Write down how each send went and stop sending where refused; return how many went."""
+    if not outcomes:
+        return 0
+    address_of = {row.id: row.address for row in claimed}
+    refused = {address_of[o.id]: o.error for o in outcomes if o.refused}
     with write_lock(engine), engine.begin() as connection:
         outbox.record(connection, outcomes, now=now)
         for refused_address, reason in refused.items():
@@ -107,21 +180,22 @@ def deliver_due(
     return sum(1 for outcome in outcomes if outcome.sent)
 
 
-def _send_one(
-    row: outbox.Claimed, send: Sender, now: datetime, policy: RetryPolicy
+def failure(
+    row: outbox.Claimed, error: Exception, now: datetime, policy: RetryPolicy
 ) -> outbox.Outcome:
-    try:
-        return outbox.Outcome(row.id, provider_id=send(row.address, Reply.from_json(row.payload)))
-    except Held as error:
+    """What a send error means for its row: held, refused, retried later or given up."""
+    if isinstance(error, Held):
         return outbox.Outcome(row.id, error=f"held: {error.reason}", held=True)
-    except Unreachable as error:
+    if isinstance(error, Unreachable):
         log.warning("outbox row %s: address refused: %s", row.id, error.reason)
         return outbox.Outcome(row.id, error=f"unreachable: {error.reason}", refused=True)
-    except Exception as error:
-        reason = error.reason if isinstance(error, SendError) else type(error).__name__
-        if row.attempts >= policy.max_attempts:
-            log.warning("outbox row %s: giving up after %d attempts", row.id, row.attempts)
-            return outbox.Outcome(row.id, error=f"gave up: {reason}")
-        after = error.retry_after if isinstance(error, RetryLater) else None
-        retry_at = now + policy.delay(row.attempts, after)
-        return outbox.Outcome(row.id, error=reason, retry_at=retry_at)
+    reason = error.reason if isinstance(error, SendError) else type(error).__name__
+    if row.attempts >= policy.max_attempts:
+        log.warning("outbox row %s: giving up after %d attempts", row.id, row.attempts)
+        return outbox.Outcome(row.id, error=f"gave up: {reason}")
+    after = error.retry_after if isinstance(error, RetryLater) else None
+    return outbox.Outcome(row.id, error=reason, retry_at=now + policy.delay(row.attempts, after))
+
+
+def _reply(row: outbox.Claimed) -> Reply:
+    return Reply.from_json(row.payload)

@@ -7,6 +7,7 @@ private chat, with short bursts allowed).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -69,16 +70,31 @@ class RateLimiter:
 
     def wait(self, address: str) -> float:
         """Block until `address` may get a message; return how long it waited."""
+        waited = 0.0
+        while (delay := self._try_take(address)) > 0:
+            self._sleep(delay)
+            waited += delay
+        return waited
+
+    async def pace(self, address: str) -> float:
+        """`wait` for the event loop: other chats go on sending while this one waits."""
+        waited = 0.0
+        while (delay := self._try_take(address)) > 0:
+            await asyncio.sleep(delay)
+            waited += delay
+        return waited
+
+    def _try_take(self, address: str) -> float:
+        """Take a slot for `address` if both buckets have one (0.0), else the time to wait."""
         with self._lock:
             buckets = [self._channel, *self._address_bucket(address)]
-            waited = 0.0
-            while (delay := max(b.wait_for(self._clock()) for b in buckets)) > 0:
-                self._sleep(delay)
-                waited += delay
+            delay = max(b.wait_for(self._clock()) for b in buckets)
+            if delay > 0:
+                return delay
             now = self._clock()
             for bucket in buckets:
                 bucket.take(now)
-            return waited
+            return 0.0
 
     def _address_bucket(self, address: str) -> list[_Bucket]:
         rate = self.limit.per_address_per_second

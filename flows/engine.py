@@ -103,7 +103,7 @@ def step(flow: Flow, state: State, inbound: Inbound, ctx: Context) -> Step:
     mode = state.get("mode", "ask")
     expected = _expected_ref(flow, state)
     if inbound.question is not None and inbound.question != expected:
-        return Step(state, (Reply(translator(ctx.language)("engine.stale")),))
+        return Step(state, (Reply(translator(ctx.language)("engine.stale")),), stale=True)
     command = inbound.command or (
         None if inbound.choice or inbound.file else parse_command(inbound.text)
     )

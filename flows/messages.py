@@ -137,3 +137,5 @@ class Step:
     submitted: bool = False
     cancelled: bool = False
     finished: bool = False
+    stale: bool = False
+    """The message answered a question the conversation had already moved past."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from handlers import conversation, menu
 from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
 from locales.catalog import LANGUAGES, translator
+from storage import inbound as inbound_log
 from storage import invitations, outbox, queries, turns
 from storage.db import write_lock
 from storage.models import Campaign, utcnow
@@ -32,6 +34,27 @@ log = logging.getLogger(__name__)
 SUBMIT_RETRIES = 3
 """Attempts when two focal points of one state submit at the same instant."""
 HOST_PROMPTS = frozenset({"menu", "language"})
+
+
+@dataclass(frozen=True)
+class Handled:
+    """How one incoming message went; true when someone is known at the address.
+
+    `duplicate`: the platform delivered this message before, and nothing was done again.
+    `stale`: it answered a question the conversation had already moved past.
+    `replies`: what was queued in answer, in order.
+    """
+
+    known: bool
+    duplicate: bool = False
+    stale: bool = False
+    replies: tuple[Reply, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.known
+
+
+UNKNOWN = Handled(known=False)
 
 
 class Chat:
@@ -48,17 +71,25 @@ class Chat:
         self.flows = flows
         self.clock = clock
 
-    def handle(self, *, channel: str, address: str, inbound: Inbound) -> bool:
-        """Handle one message; False when nobody is known at that address."""
-        return self._locked(channel, address, lambda turn: self._dispatch(turn, inbound))
+    def handle(
+        self, *, channel: str, address: str, inbound: Inbound, key: str | None = None
+    ) -> Handled:
+        """Handle one message; falsy when nobody is known at that address.
 
-    def join(self, *, channel: str, address: str, code: str) -> bool:
+        `key` is the platform's id of the message (update_id, MessageSid): a message whose
+        key was handled before is not handled again.
+        """
+        return self._locked(channel, address, lambda turn: self._dispatch(turn, inbound), key)
+
+    def join(self, *, channel: str, address: str, code: str, key: str | None = None) -> bool:
         """Redeem an invitation code from an address: bind it to its person and greet them.
 
         A wrong, used or expired code gets the polite explanation in all three languages.
         """
         now = self.clock()
         with write_lock(self.engine), Session(self.engine) as session, session.begin():
+            if key is not None and not self._first_time(session.connection(), channel, key):
+                return True
             result = invitations.redeem(session, code=code, now=now)
             if isinstance(result, invitations.Refused):
                 reply = Reply(trilingual(f"chat.code_{result.value}", "chat.stranger"))
@@ -67,20 +98,27 @@ class Chat:
             queries.bind_identity(session, person=result, channel=channel, address=address)
         return self.handle(channel=channel, address=address, inbound=Inbound(command="start"))
 
-    def refuse(self, *, channel: str, address: str) -> None:
+    def refuse(self, *, channel: str, address: str, key: str | None = None) -> None:
         """Answer someone Nuqta does not know: what it is and how to be invited, nothing more."""
         with write_lock(self.engine), self.engine.begin() as connection:
+            if key is not None and not self._first_time(connection, channel, key):
+                return
             reply = Reply(trilingual("chat.stranger"))
             _queue_alone(connection, channel, address, reply, None, self.clock())
 
-    def start_flow(self, *, channel: str, address: str, flow_id: str) -> bool:
+    def start_flow(self, *, channel: str, address: str, flow_id: str) -> Handled:
         """Open a flow directly, as if picked from the menu (its open campaign if any)."""
-        return self._locked(channel, address, lambda turn: self._start(turn, flow_id))
+        return self._locked(channel, address, lambda turn: self._start(turn, flow_id), None)
 
-    def _locked(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
+    def _first_time(self, connection: sa.Connection, channel: str, key: str) -> bool:
+        return inbound_log.first_time(connection, channel=channel, key=key, now=self.clock())
+
+    def _locked(
+        self, channel: str, address: str, action: Callable[[Turn], None], key: str | None
+    ) -> Handled:
         for attempt in range(1, SUBMIT_RETRIES + 1):
             try:
-                return self._turn(channel, address, action)
+                return self._turn(channel, address, action, key)
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
@@ -88,19 +126,24 @@ class Chat:
                 log.exception("failed to handle a message on %s", channel)
                 break
         self._apologize(channel, address)
-        return True
+        return Handled(known=True)
 
-    def _turn(self, channel: str, address: str, action: Callable[[Turn], None]) -> bool:
+    def _turn(
+        self, channel: str, address: str, action: Callable[[Turn], None], key: str | None
+    ) -> Handled:
         with write_lock(self.engine), self.engine.begin() as connection:
             loaded = turns.load_for_update(connection, channel=channel, address=address)
             if loaded is None:
-                return False
+                return UNKNOWN
+            if key is not None and not self._first_time(connection, channel, key):
+                return Handled(known=True, duplicate=True)
             now = self.clock()
             person, chat, active = loaded.person, loaded.chat, loaded.conversation
             turn = Turn(connection, loaded.identity, person, chat, now, active)
             action(turn)
             turn.finish()
-            turns.save(connection, loaded, now=now)
+            if turns.save(connection, loaded, now=now):
+                outbox.release_held(connection, channel=channel, address=address, now=now)
             outbox.enqueue(
                 connection,
                 channel=channel,
@@ -109,7 +152,7 @@ class Chat:
                 person_id=loaded.person.id,
                 now=now,
             )
-            return True
+            return Handled(known=True, stale=turn.stale, replies=tuple(turn.replies))
 
     def _dispatch(self, turn: Turn, inbound: Inbound) -> None:
         command = inbound.command or (

@@ -151,6 +151,7 @@ def _apply(turn: Turn, flow: Flow, conversation: turns.ConversationRow, step: St
     conversation.updated_at = turn.now
     conversation.channel = turn.channel
     turn.say(*step.replies)
+    turn.stale = turn.stale or step.stale
     if step.submitted:
         conversation.status = ConversationStatus.SUBMITTED
         _submit(turn, flow, conversation)

@@ -29,6 +29,8 @@ class Turn:
     now: datetime
     active: ConversationRow | None = None
     replies: list[Reply] = field(default_factory=list)
+    stale: bool = False
+    """The message answered a question the conversation had moved past."""
     _session: Session | None = field(default=None, repr=False)
 
     @property

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from flows.calendar import PlannedCampaign
 from flows.messages import Reply
+from storage.db import insert_once
 from storage.models import (
     DEFAULT_REMINDER_PLAN,
     Campaign,
@@ -155,7 +155,7 @@ def queue_once(
         "not_before": not_before or now,
         "created_at": now,
     }
-    return _insert_once(connection, table, values, "idempotency_key")
+    return insert_once(connection, table, values, "idempotency_key")
 
 
 def create_yearly(connection: sa.Connection, planned: PlannedCampaign, now: datetime) -> bool:
@@ -173,22 +173,7 @@ def create_yearly(connection: sa.Connection, planned: PlannedCampaign, now: date
         "calendar_key": planned.key,
         "created_at": now,
     }
-    return _insert_once(connection, table, values, "calendar_key")
-
-
-def _insert_once(
-    connection: sa.Connection, table: sa.Table, values: dict[str, Any], key: str
-) -> bool:
-    """INSERT ... ON CONFLICT (key) DO NOTHING; True when the row is new."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[key])
-        .returning(table.c[key])
-    )
-    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
-    return connection.execute(statement).first() is not None
+    return insert_once(connection, table, values, "calendar_key")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -113,3 +114,18 @@ def seed_countries(engine: Engine) -> None:
         for info in COUNTRIES:
             session.merge(Country(**info._asdict()))
         session.commit()
+
+
+def insert_once(
+    connection: sa.Connection, table: sa.Table, values: dict[str, Any], *keys: str
+) -> bool:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING; True when the row is new."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(table.c[keys[0]])
+    )
+    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
+    return connection.execute(statement).first() is not None

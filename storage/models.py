@@ -239,6 +239,8 @@ class Answer(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """An outgoing message. Nothing is sent except through this table."""
 
+    __table_args__ = (sa.Index("ix_outbox_provider", "channel", "address", "provider_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     channel: str = Field(max_length=16)
@@ -249,7 +251,24 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     provider_id: str | None = Field(default=None, max_length=64)
+    provider_status: str | None = Field(default=None, max_length=24)
+    """The provider's own word for where the message is (delivered, read, undelivered...)."""
     idempotency_key: str | None = Field(default=None, unique=True, max_length=128)
     not_before: datetime = _when(default_factory=utcnow)
     created_at: datetime = _when(default_factory=utcnow)
     sent_at: datetime | None = _when(default=None)
+
+
+class InboundMessage(SQLModel, table=True):
+    """A platform message already handled (Telegram update_id, Twilio MessageSid).
+
+    Inserted in the same transaction as its handling, so a redelivery changes nothing.
+    """
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (sa.UniqueConstraint("channel", "key", name="uq_inbound_message_channel_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    key: str = Field(max_length=128)
+    received_at: datetime = _when(default_factory=utcnow)

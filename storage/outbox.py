@@ -26,6 +26,8 @@ class Claimed:
     address: str
     payload: dict[str, Any]
     attempts: int
+    kind: str = "reply"
+    person_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,14 @@ def _claim(*, by_address: bool) -> sa.Update:
             attempts=_TABLE.c.attempts + 1,
             not_before=sa.bindparam("due_now"),
         )
-        .returning(_TABLE.c.id, _TABLE.c.address, _TABLE.c.payload, _TABLE.c.attempts)
+        .returning(
+            _TABLE.c.id,
+            _TABLE.c.address,
+            _TABLE.c.payload,
+            _TABLE.c.attempts,
+            _TABLE.c.kind,
+            _TABLE.c.person_id,
+        )
     )
 
 
@@ -192,6 +201,23 @@ def _unsent_status(outcome: Outcome) -> OutboxStatus:
     if outcome.held:
         return OutboxStatus.HELD
     return OutboxStatus.QUEUED if outcome.retry_at is not None else OutboxStatus.FAILED
+
+
+_RELEASE = (
+    sa.update(_TABLE)
+    .where(
+        _TABLE.c.channel == sa.bindparam("where_channel"),
+        _TABLE.c.address == sa.bindparam("where_address"),
+        _TABLE.c.status == OutboxStatus.HELD.value,
+    )
+    .values(status=OutboxStatus.QUEUED.value, not_before=sa.bindparam("release_at"))
+)
+
+
+def release_held(connection: sa.Connection, *, channel: str, address: str, now: datetime) -> int:
+    """Queue again what was held for an address (it wrote, so the channel takes it now)."""
+    params = {"where_channel": channel, "where_address": address, "release_at": now}
+    return int(connection.execute(_RELEASE, params).rowcount or 0)
 
 
 _REFUSE = (

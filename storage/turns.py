@@ -186,11 +186,16 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
     )
 
 
-def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> None:
-    """Write back what the turn changed, and that the person was heard from now."""
+def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
+    """Write back what the turn changed, and that the person was heard from now.
+
+    True when the person had not written for a while (or the channel had refused them):
+    what was held back for them may go now.
+    """
     identity = loaded.identity
     last = identity.last_inbound_at
-    if last is None or now - last >= INBOUND_PRECISION or not identity.reachable:
+    heard_again = last is None or now - last >= INBOUND_PRECISION or not identity.reachable
+    if heard_again:
         connection.execute(_HEARD, {"where_id": identity.id, "new_now": now})
     chat = loaded.chat
     if _chat_fields(chat) != loaded._chat_before:
@@ -208,6 +213,7 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> None:
         connection.execute(
             _LANGUAGE, {"where_id": loaded.person.id, "new_language": loaded.person.language}
         )
+    return heard_again
 
 
 # -- conversations ------------------------------------------------------------------------

