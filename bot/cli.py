@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.app import build_app
-from bot.commands import broadcasts, campaigns, chat, data, people
+from bot.commands import broadcasts, campaigns, chat, data, directory, people
 from bot.commands.common import CliError
 from bot.config import Settings
 from flows.loader import FlowError
@@ -40,6 +40,6 @@ def main(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nuqta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (chat, data, people, campaigns, broadcasts):
+    for module in (chat, data, people, directory, campaigns, broadcasts):
         module.register(commands)
     return parser
