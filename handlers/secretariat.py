@@ -176,7 +176,9 @@ def _broadcast_draft(turn: Turn, flows: Mapping[str, Flow], inbound: Inbound) ->
     )
     if reach.unreachable:
         names = ", ".join(p.name for p in reach.unreachable)
-        preview += "\n\n" + t("secretariat.broadcast_unreachable", names=names)
+        body, question = preview.rsplit("\n\n", 1)
+        note = t("secretariat.broadcast_unreachable", names=names)
+        preview = f"{body}\n\n{note}\n\n{question}"
     turn.chat.pending = "broadcast_ok"
     turn.chat.menu = [text]
     options = (

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import secrets
 import time
 from collections import OrderedDict
@@ -46,6 +47,8 @@ from locales.catalog import translator
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+"""Opt in to PTB 23's durations (timedelta), so reading a 429's retry_after does not warn."""
 
 CHANNEL = store.CHANNEL
 WEBHOOK_PATH = "/telegram/webhook"
