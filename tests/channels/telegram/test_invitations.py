@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.app import App
 from bot.channels.telegram.adapter import TelegramAdapter
 from storage.models import Person
@@ -20,8 +18,9 @@ async def test_the_invitation_link_connects_and_greets_by_name_in_arabic(
 
     replies = await leila.says(f"/start {code}")
 
-    assert replies[0].startswith("مرحباً ليلى الحسن.")
-    assert "[تحديث التعهدات]" in "\n".join(replies) or "[" in replies[0]
+    [menu] = replies
+    assert menu.startswith("مرحباً ليلى الحسن.")
+    assert menu.endswith("[تحديث التعهدات]\n[النهج القائم على الحكومة بأكملها]\n[تغيير اللغة]")
 
 
 async def test_a_used_code_is_refused_politely_in_three_languages(
@@ -35,7 +34,7 @@ async def test_a_used_code_is_refused_politely_in_three_languages(
 
     assert reply.startswith("سبق استخدام رمز الدعوة هذا.")
     assert "This invitation code has already been used." in reply
-    assert "Ce code d’invitation a déjà été utilisé." in reply or "déjà été utilisé" in reply
+    assert "déjà été utilisé" in reply
 
 
 async def test_an_expired_code_is_refused(
@@ -63,4 +62,3 @@ async def test_a_stranger_learns_what_nuqta_is_and_nothing_else(
     [again] = await stranger.says("/menu")
     assert again == reply
     assert await stranger.says("/progress") == [reply]
-    assert timedelta
