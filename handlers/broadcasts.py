@@ -75,24 +75,41 @@ def send(
             "a broadcast needs its Arabic text (every other language falls back to it)"
         )
     with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
-        broadcast = Broadcast(text=text, audience=audience, send_at=send_at, created_at=now)
-        session.add(broadcast)
-        session.flush()
-        assert broadcast.id is not None
-        people = store.audience_members(session, audience)
-        connection = session.connection()
-        for person in people:
-            reply = Reply(text_for(text, person.language))
-            store.queue_once(
-                connection,
-                key=f"broadcast:{broadcast.id}:{person.person_id}",
-                recipient=person,
-                reply=reply,
-                kind="broadcast",
-                now=now,
-                not_before=send_at,
-            )
-        return broadcast.id, _preview(people)
+        return queue(session, text=text, audience=audience, send_at=send_at, now=now)
+
+
+def queue(
+    session: Session,
+    *,
+    text: dict[str, str],
+    audience: dict[str, Any],
+    send_at: datetime,
+    now: datetime,
+) -> tuple[int, Preview]:
+    """`send` inside the caller's transaction (a chat turn already holding the write lock)."""
+    broadcast = Broadcast(text=text, audience=audience, send_at=send_at, created_at=now)
+    session.add(broadcast)
+    session.flush()
+    assert broadcast.id is not None
+    people = store.audience_members(session, audience)
+    connection = session.connection()
+    for person in people:
+        reply = Reply(text_for(text, person.language))
+        store.queue_once(
+            connection,
+            key=f"broadcast:{broadcast.id}:{person.person_id}",
+            recipient=person,
+            reply=reply,
+            kind="broadcast",
+            now=now,
+            not_before=send_at,
+        )
+    return broadcast.id, _preview(people)
+
+
+def preview_in(session: Session, audience: dict[str, Any]) -> Preview:
+    """`preview` inside the caller's session."""
+    return _preview(store.audience_members(session, audience))
 
 
 PENDING = frozenset({"queued", "sending"})

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Reply
 from flows.model import Flow
-from handlers import conversation, menu
+from handlers import conversation, menu, secretariat
 from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
 from locales.catalog import LANGUAGES, translator
@@ -155,6 +155,8 @@ class Chat:
             return Handled(known=True, stale=turn.stale, replies=tuple(turn.replies))
 
     def _dispatch(self, turn: Turn, inbound: Inbound) -> None:
+        if secretariat.handle(turn, self.flows, inbound):
+            return
         command = inbound.command or (
             None if inbound.choice or inbound.file else parse_command(inbound.text)
         )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from bot.app import App
+from bot.channels.telegram.adapter import TelegramAdapter
 from bot.runtime import ChannelAdapter
 
 
 def configured_channels(app: App) -> list[ChannelAdapter]:
     """An adapter for every channel whose credentials are set."""
     adapters: list[ChannelAdapter] = []
+    if app.settings.telegram_enabled:
+        adapters.append(TelegramAdapter(app))
     return adapters

@@ -1,0 +1,135 @@
+"""A neutral `Reply` as Telegram shows it: text in pieces of at most 4,096 characters and an
+inline keyboard under the last piece.
+
+Options are buttons, one a row (a rating scale on one row); navigation actions (done, keep,
+back, skip, help, cancel) share the rows below. Callback data is `<question ref>|<index>`
+for an option and `<question ref>|!<code>` for an action: always within Telegram's 64
+bytes, whatever the length of an option's code, because the index is read back against
+the outbox row that carried the message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from flows.messages import Option, Reply
+
+MAX_TEXT = 4096
+"""Telegram's longest message, in UTF-16 code units."""
+MAX_CAPTION = 1024
+"""Telegram's longest document caption."""
+MAX_CALLBACK = 64
+"""Telegram's longest callback data, in bytes."""
+LONG_LABEL = 40
+"""With a longer option label, options are numbered in the text and buttons show numbers
+(a button cuts a long label short)."""
+NUMBERS_PER_ROW = 5
+ACTIONS_PER_ROW = 3
+CHOSEN = "✓"
+_SENTENCE_END = re.compile(r"[.!?؟…。](?:[\"'»”)\]]*)\s+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A reply as Telegram messages: the text pieces and the keyboard of the last one."""
+
+    chunks: tuple[str, ...]
+    keyboard: InlineKeyboardMarkup | None
+
+
+def render(reply: Reply) -> Rendered:
+    """How a reply is sent: the text (with numbered options when labels are long) split
+    for Telegram, and its buttons."""
+    text = reply.text
+    if _numbered(reply):
+        lines = [
+            f"{n}. {CHOSEN + ' ' if o.selected else ''}{o.label}"
+            for n, o in enumerate(reply.options, 1)
+        ]
+        text = f"{text}\n\n" + "\n".join(lines)
+    return Rendered(tuple(split_text(text)), keyboard(reply))
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a reply, or None when it offers nothing to tap."""
+    ref = reply.question or ""
+    numbered = _numbered(reply)
+    buttons = [
+        InlineKeyboardButton(_label(option, n, numbered), callback_data=callback_data(ref, str(i)))
+        for i, (n, option) in enumerate(enumerate(reply.options, 1))
+    ]
+    if numbered:
+        rows = [buttons[i : i + NUMBERS_PER_ROW] for i in range(0, len(buttons), NUMBERS_PER_ROW)]
+    else:
+        rows = [buttons] if reply.compact and buttons else [[b] for b in buttons]
+    actions = [
+        InlineKeyboardButton(action.label, callback_data=callback_data(ref, f"!{action.code}"))
+        for action in reply.actions
+    ]
+    rows += [actions[i : i + ACTIONS_PER_ROW] for i in range(0, len(actions), ACTIONS_PER_ROW)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _numbered(reply: Reply) -> bool:
+    return not reply.compact and any(len(o.label) > LONG_LABEL for o in reply.options)
+
+
+def _label(option: Option, number: int, numbered: bool) -> str:
+    mark = f"{CHOSEN} " if option.selected else ""
+    return f"{mark}{number}" if numbered else f"{mark}{option.label}"
+
+
+def callback_data(ref: str, part: str) -> str:
+    """`<ref>|<part>` within 64 bytes; a ref too long is cut (the outbox row has it whole)."""
+    room = MAX_CALLBACK - len(part.encode()) - 1
+    cut = ref.encode()[: max(room, 0)].decode(errors="ignore")
+    return f"{cut}|{part}"
+
+
+def parse_callback(data: str) -> tuple[str, str] | None:
+    """(ref, part) from callback data we made, None for anything else."""
+    ref, bar, part = data.rpartition("|")
+    return (ref, part) if bar and part else None
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most `limit`, cut at a paragraph, else a line, a sentence, a space."""
+    pieces: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        cut = _cut(rest, _fit(rest, limit))
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def _fit(text: str, limit: int) -> int:
+    """The longest prefix (in characters) whose UTF-16 length is within `limit`."""
+    end = min(len(text), limit)
+    while utf16_len(text[:end]) > limit:
+        end -= max(1, (utf16_len(text[:end]) - limit) // 2)
+    return end
+
+
+def _cut(text: str, end: int) -> int:
+    window = text[:end]
+    floor = end // 3
+    for separator in ("\n\n", "\n"):
+        at = window.rfind(separator)
+        if at > floor:
+            return at + len(separator)
+    sentences = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() > floor]
+    if sentences:
+        return sentences[-1]
+    at = window.rfind(" ")
+    return at + 1 if at > floor else end
