@@ -42,10 +42,17 @@ async def twilio_api() -> AsyncIterator[FakeTwilio]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, twilio_api: FakeTwilio) -> Settings:
+def overrides() -> dict[str, Any]:
+    """Settings a test changes: `@pytest.mark.parametrize("overrides", [{...}])`."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database_url: str, twilio_api: FakeTwilio, overrides: dict[str, Any]
+) -> Settings:
     """The app's settings with WhatsApp on, pointed at the fake Twilio."""
-    return Settings(
-        _env_file=None,
+    values: dict[str, Any] = dict(
         data_dir=tmp_path / "data",
         database_url=database_url,
         public_url=PUBLIC_URL,
@@ -55,6 +62,7 @@ def settings(tmp_path: Path, database_url: str, twilio_api: FakeTwilio) -> Setti
         twilio_api_url=twilio_api.url,
         whatsapp_per_second=1000,
     )
+    return Settings(_env_file=None, **{**values, **overrides})
 
 
 def sign(url: str, form: Mapping[str, str], token: str = AUTH_TOKEN) -> str:
