@@ -120,10 +120,9 @@ class WhatsAppAdapter:
     async def _create(self, row: Claimed, message: Outgoing) -> str | None:
         if self.client is None:
             raise RuntimeError("the WhatsApp channel is not started")
-        params: dict[str, Any] = {
-            "to": row.address,
-            "status_callback": self.status_url(row.id),
-        }
+        params: dict[str, Any] = {"to": row.address}
+        if self.settings.public_url:
+            params["status_callback"] = self.status_url(row.id)
         if self.settings.twilio_whatsapp_from:
             params["from_"] = self.settings.twilio_whatsapp_from
         else:
@@ -199,7 +198,8 @@ class WhatsAppAdapter:
             url = self.api_root + url[len(TWILIO_ROOT) :]
         ours = url.startswith(self.api_root + "/")
         auth = basic_auth(self.settings.twilio_account_sid, self.token) if ours else None
-        target = self.settings.files_dir / CHANNEL / message.sid
+        name = "".join(ch for ch in message.sid if ch.isascii() and ch.isalnum())
+        target = self.settings.files_dir / CHANNEL / (name or "media")
         try:
             return await download(
                 self._media,

@@ -8,6 +8,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from bot.channels.registry import configured_channels
 from bot.channels.whatsapp.render import button_payload
 from flows.messages import Reply
 from storage import outbox
@@ -118,3 +119,12 @@ def _reachable(served: Served) -> bool:
             ChannelIdentity.address == LEILA
         )
         return bool(connection.execute(query).scalar_one())
+
+
+def test_run_serves_whatsapp_and_prints_the_urls_for_the_twilio_console(served: Served) -> None:
+    (adapter,) = configured_channels(served.app)
+    assert adapter.name == "whatsapp"
+    assert adapter.banner == [  # type: ignore[attr-defined]
+        f"WhatsApp: incoming messages webhook (HTTP POST): {PUBLIC_URL}/twilio/whatsapp",
+        f"WhatsApp: status callbacks (sent with every message): {PUBLIC_URL}/twilio/status",
+    ]
