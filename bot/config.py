@@ -55,6 +55,21 @@ class Settings(BaseSettings):
         default="", description="Or a Messaging Service that picks the sender"
     )
     twilio_api_url: str = Field(default="https://api.twilio.com", description="Twilio REST root")
+    twilio_templates: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description=(
+            "WhatsApp templates for messages outside the 24-hour window, as JSON: message kind "
+            "(invitation, reminder, digest, summary, broadcast, reply) to language to ContentSid, "
+            'e.g. {"reminder": {"ar": "HX...", "en": "HX..."}}'
+        ),
+    )
+    twilio_quick_replies: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Quick-reply Content templates by number of buttons, as JSON, "
+            'e.g. {"2": "HX...", "3": "HX..."}; questions with that many choices get buttons'
+        ),
+    )
     telegram_per_second: float = Field(
         default=30, gt=0, description="Telegram messages per second, all chats together"
     )

@@ -96,13 +96,16 @@ def _claim(*, by_address: bool) -> sa.Update:
 
 
 _CLAIM = {by_address: _claim(by_address=by_address) for by_address in (False, True)}
+# A provider's status callback (delivered, failed...) may be recorded before the sender
+# writes down that the message went: the row then keeps what the callback said.
+_STILL_SENDING = _TABLE.c.status == OutboxStatus.SENDING.value
 _SENT = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"))
     .values(
-        status=OutboxStatus.SENT.value,
+        status=sa.case((_STILL_SENDING, OutboxStatus.SENT.value), else_=_TABLE.c.status),
         sent_at=sa.bindparam("new_sent_at"),
-        last_error=None,
+        last_error=sa.case((_STILL_SENDING, None), else_=_TABLE.c.last_error),
         provider_id=sa.bindparam("provider"),
     )
 )

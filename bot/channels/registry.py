@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.channels.telegram.adapter import TelegramAdapter
+from bot.channels.whatsapp.adapter import WhatsAppAdapter
 from bot.runtime import ChannelAdapter
 
 
@@ -12,4 +13,6 @@ def configured_channels(app: App) -> list[ChannelAdapter]:
     adapters: list[ChannelAdapter] = []
     if app.settings.telegram_enabled:
         adapters.append(TelegramAdapter(app))
+    if app.settings.whatsapp_enabled:
+        adapters.append(WhatsAppAdapter(app))
     return adapters

@@ -36,6 +36,7 @@ def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
         expires = app.clock() + invitations.DEFAULT_TTL
     username = app.settings.telegram_bot_username
     link = f"https://t.me/{username}?start={code}" if username else None
+    whatsapp = whatsapp_link(app.settings.twilio_whatsapp_from, code)
     if args.json:
         stdout.write(
             json.dumps(
@@ -48,6 +49,7 @@ def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
                     "code": code,
                     "expires_at": expires.isoformat(),
                     "telegram_link": link,
+                    "whatsapp_link": whatsapp,
                 },
                 ensure_ascii=False,
             )
@@ -64,7 +66,18 @@ def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
         if link
         else "  Telegram: set TELEGRAM_BOT_USERNAME to print the link (?start=<code>)\n"
     )
+    stdout.write(
+        f"  WhatsApp: {whatsapp}\n"
+        if whatsapp
+        else "  WhatsApp: set TWILIO_WHATSAPP_FROM to print the link (wa.me, text join <code>)\n"
+    )
     return 0
+
+
+def whatsapp_link(sender: str, code: str) -> str | None:
+    """The wa.me link that opens a chat with our WhatsApp number, "join <code>" typed in."""
+    number = "".join(ch for ch in sender.removeprefix("whatsapp:") if ch.isdigit())
+    return f"https://wa.me/{number}?text=join%20{code}" if number else None
 
 
 def _person(args: argparse.Namespace, app: App, session: Session) -> Person:

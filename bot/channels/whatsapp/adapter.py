@@ -1,0 +1,236 @@
+"""The WhatsApp adapter the runtime serves: Twilio webhooks in, Twilio's REST API out.
+
+Incoming messages are answered with an empty TwiML at once (or after `HANDLE_WAIT`
+seconds at most, the handling going on meanwhile), so a slow database never makes Twilio
+time out; replies go out from the outbox through the `twilio` library's async client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.app import App
+from bot.channels.whatsapp import CHANNEL
+from bot.channels.whatsapp.client import TWILIO_ROOT, basic_auth, rest_client
+from bot.channels.whatsapp.errors import send_error
+from bot.channels.whatsapp.inbound import Message, TooLarge, download, join_code, read_message
+from bot.channels.whatsapp.status import read_status
+from bot.channels.whatsapp.webhook import (
+    INBOUND_PATH,
+    STATUS_PATH,
+    forbidden,
+    public_address,
+    signed_form,
+    twiml,
+)
+from bot.channels.whatsapp.window import Outgoing, messages_for
+from bot.delivery import DEFAULT_POLICY, RetryPolicy
+from bot.ratelimit import channel_limits
+from bot.runtime import RUNTIME, Runtime
+from flows.messages import FileRef, Reply
+from storage import delivery_status
+from storage.db import write_lock
+from storage.delivery_status import StatusUpdate
+from storage.outbox import Claimed
+from storage.recipients import Recipient, recipient
+
+log = logging.getLogger(__name__)
+
+HANDLE_WAIT = 5.0
+"""Longest a webhook waits for its message to be handled before answering Twilio."""
+
+
+class WhatsAppAdapter:
+    """The WhatsApp channel through Twilio (see the package docstring)."""
+
+    name = CHANNEL
+
+    def __init__(self, app: App, *, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.limit = channel_limits(app.settings)["whatsapp"]
+        self.policy = policy
+        self.token = app.settings.twilio_auth_token.get_secret_value()
+        self.validator = RequestValidator(self.token)
+        self.api_root = app.settings.twilio_api_url.rstrip("/")
+        self.client: Client | None = None
+        self._media: aiohttp.ClientSession | None = None
+        self._handling: set[asyncio.Task[None]] = set()
+
+    @property
+    def banner(self) -> list[str]:
+        """What `run` prints: the two addresses to paste into the Twilio console."""
+        base = self.settings.public_url.rstrip("/")
+        if not base:
+            return ["WhatsApp: set PUBLIC_URL; without it every Twilio request is refused (403)"]
+        return [
+            f"WhatsApp: incoming messages webhook (HTTP POST): {base}{INBOUND_PATH}",
+            f"WhatsApp: status callbacks (sent with every message): {base}{STATUS_PATH}",
+        ]
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """The two Twilio webhooks."""
+        return [web.post(INBOUND_PATH, self._on_message), web.post(STATUS_PATH, self._on_status)]
+
+    async def start(self, runtime: Runtime) -> None:
+        """Open the REST client (pointed at TWILIO_API_URL) and the media downloader."""
+        sid = self.settings.twilio_account_sid
+        self.client = rest_client(sid, self.token, self.api_root)
+        self._media = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+
+    async def stop(self) -> None:
+        """Let messages being handled finish, then close the connections."""
+        if self._handling:
+            await asyncio.wait(self._handling, timeout=HANDLE_WAIT * 2)
+        if self.client is not None:
+            await self.client.http_client.close()  # type: ignore[attr-defined]
+        if self._media is not None:
+            await self._media.close()
+
+    # -- sending ------------------------------------------------------------------------
+
+    async def send(self, row: Claimed, reply: Reply) -> str | None:
+        """Send one outbox row: text (split at 1,600), buttons or a template; the last SID."""
+        who = await asyncio.to_thread(self._recipient, row.address)
+        messages = messages_for(
+            reply,
+            kind=row.kind,
+            recipient=who,
+            now=self.app.clock(),
+            templates=self.settings.twilio_templates,
+            quick_replies=self.settings.twilio_quick_replies,
+        )
+        sid = None
+        for message in messages:
+            sid = await self._create(row, message)
+        return sid
+
+    async def _create(self, row: Claimed, message: Outgoing) -> str | None:
+        if self.client is None:
+            raise RuntimeError("the WhatsApp channel is not started")
+        params: dict[str, Any] = {"to": row.address}
+        if self.settings.public_url:
+            params["status_callback"] = self.status_url(row.id)
+        if self.settings.twilio_whatsapp_from:
+            params["from_"] = self.settings.twilio_whatsapp_from
+        else:
+            params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        if message.content_sid:
+            params["content_sid"] = message.content_sid
+            params["content_variables"] = json.dumps(
+                message.content_variables or {}, ensure_ascii=False
+            )
+        else:
+            params["body"] = message.body
+        try:
+            created = await self.client.messages.create_async(**params)
+        except Exception as error:
+            raise send_error(error) from None
+        return created.sid
+
+    def status_url(self, row_id: int) -> str:
+        """Where Twilio reports on the message of one outbox row."""
+        return public_address(self.settings.public_url, f"{STATUS_PATH}?row={row_id}")
+
+    def _recipient(self, address: str) -> Recipient | None:
+        with self.app.engine.connect() as connection:
+            return recipient(connection, channel=CHANNEL, address=address)
+
+    # -- receiving ----------------------------------------------------------------------
+
+    async def _on_message(self, request: web.Request) -> web.Response:
+        form = await signed_form(request, self.validator, self.settings.public_url)
+        if form is None:
+            log.warning("refused an unsigned or forged request to %s", INBOUND_PATH)
+            return forbidden()
+        message = read_message(form)
+        if message is not None:
+            runtime = request.app[RUNTIME]
+            task = asyncio.create_task(self._handle(runtime, message))
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), HANDLE_WAIT)
+        return twiml()
+
+    async def _handle(self, runtime: Runtime, message: Message) -> None:
+        """Fetch the attachment if any, then hand the message to the chat, in order."""
+        try:
+            inbound = message.inbound
+            if message.media and await asyncio.to_thread(self._recipient, message.address):
+                file = await self._fetch(message)
+                if file is not None:
+                    inbound = replace(inbound, file=file)
+            chat = runtime.app.chat
+            address, key = message.address, message.sid
+
+            def handle() -> None:
+                if chat.handle(channel=CHANNEL, address=address, inbound=inbound, key=key):
+                    return
+                code = join_code(inbound.text) if inbound.choice is None else None
+                if code is not None:
+                    chat.join(channel=CHANNEL, address=address, code=code, key=key)
+                else:
+                    chat.refuse(channel=CHANNEL, address=address, key=key)
+
+            await runtime.inbound(CHANNEL, address, handle)
+        except Exception:
+            log.exception("could not handle a WhatsApp message")
+
+    async def _fetch(self, message: Message) -> FileRef | None:
+        """The first attachment, kept under FILES_DIR; None if too large or unreachable."""
+        assert self._media is not None
+        media = message.media[0]
+        url = media.url
+        if url.startswith(TWILIO_ROOT):
+            url = self.api_root + url[len(TWILIO_ROOT) :]
+        ours = url.startswith(self.api_root + "/")
+        auth = basic_auth(self.settings.twilio_account_sid, self.token) if ours else None
+        name = "".join(ch for ch in message.sid if ch.isascii() and ch.isalnum())
+        target = self.settings.files_dir / CHANNEL / (name or "media")
+        try:
+            return await download(
+                self._media,
+                replace(media, url=url),
+                to=target,
+                auth=auth,
+                max_bytes=self.settings.max_file_bytes,
+            )
+        except TooLarge:
+            log.info("an attachment over MAX_FILE_BYTES was not kept")
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("could not fetch an attachment: %s", type(error).__name__)
+        return None
+
+    async def _on_status(self, request: web.Request) -> web.Response:
+        form = await signed_form(request, self.validator, self.settings.public_url)
+        if form is None:
+            log.warning("refused an unsigned or forged request to %s", STATUS_PATH)
+            return forbidden()
+        row = request.query.get("row", "")
+        update = read_status(form, int(row), self._retry_at) if row.isdigit() else None
+        if update is not None:
+            await asyncio.to_thread(self._apply, update)
+        return web.Response(text="")
+
+    def _retry_at(self, attempts: int) -> datetime | None:
+        if attempts >= self.policy.max_attempts:
+            return None
+        return self.app.clock() + self.policy.delay(attempts, None)
+
+    def _apply(self, update: StatusUpdate) -> None:
+        engine = self.app.engine
+        with write_lock(engine), engine.begin() as connection:
+            delivery_status.apply(connection, update)

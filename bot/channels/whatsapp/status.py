@@ -1,0 +1,54 @@
+"""Delivery status callbacks: what Twilio says happened to a message we sent.
+
+Each send names its outbox row in the callback URL (`?row=<id>`); the callback's
+`MessageStatus` (queued, sending, sent, delivered, read, failed, undelivered, or a word
+we do not know yet, kept as is) and `ErrorCode` become a `StatusUpdate` of that row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bot.channels.whatsapp.errors import NEEDS_TEMPLATE, OUTSIDE_WINDOW, RATE_LIMITED, REFUSED
+from storage.delivery_status import StatusUpdate
+from storage.models import OutboxStatus
+
+_PROGRESS = {
+    "sent": OutboxStatus.SENT,
+    "delivered": OutboxStatus.DELIVERED,
+    "read": OutboxStatus.READ,
+}
+_FAILED = frozenset({"failed", "undelivered"})
+
+
+def read_status(
+    form: Mapping[str, str], row_id: int, retry_at: Callable[[int], datetime | None]
+) -> StatusUpdate | None:
+    """The update a callback asks for; None when it names no message."""
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    word = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
+    if not sid or not word:
+        return None
+    if word in _PROGRESS:
+        return StatusUpdate(row_id, sid, word, status=_PROGRESS[word])
+    if word not in _FAILED:
+        return StatusUpdate(row_id, sid, word)
+    raw = form.get("ErrorCode", "")
+    code = int(raw) if raw.isdigit() else None
+    reason = f"{word} {code}" if code else word
+    if code == OUTSIDE_WINDOW:
+        return StatusUpdate(row_id, sid, word, status=OutboxStatus.HELD, error=_held())
+    if code in REFUSED:
+        error = f"unreachable: twilio {code}"
+        failed = OutboxStatus.FAILED
+        return StatusUpdate(row_id, sid, word, status=failed, error=error, refused=True)
+    if code in RATE_LIMITED:
+        return StatusUpdate(
+            row_id, sid, word, status=OutboxStatus.QUEUED, error=reason, retry_at=retry_at
+        )
+    return StatusUpdate(row_id, sid, word, status=OutboxStatus.FAILED, error=reason)
+
+
+def _held() -> str:
+    return f"held: {NEEDS_TEMPLATE}"

@@ -1,0 +1,37 @@
+"""Who is behind an address, as a sender needs it: language, name, last message from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from storage.models import ChannelIdentity, Person, table_of
+
+_IDENTITY: sa.Table = table_of(ChannelIdentity)
+_PERSON: sa.Table = table_of(Person)
+_LOOKUP = (
+    sa.select(_PERSON.c.name, _PERSON.c.language, _IDENTITY.c.last_inbound_at)
+    .select_from(_IDENTITY.join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id))
+    .where(
+        _IDENTITY.c.channel == sa.bindparam("channel"),
+        _IDENTITY.c.address == sa.bindparam("address"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The person reached at an address on a channel."""
+
+    name: str
+    language: str
+    last_inbound_at: datetime | None
+    """When they last wrote on this channel (minute precision); None if they never did."""
+
+
+def recipient(connection: sa.Connection, *, channel: str, address: str) -> Recipient | None:
+    """The person bound to an address on a channel; None for a stranger."""
+    row = connection.execute(_LOOKUP, {"channel": channel, "address": address}).first()
+    return None if row is None else Recipient(*row)
