@@ -49,10 +49,24 @@ class ConsoleChat:
         self.out = out
 
     def send(self, address: str, reply: Reply) -> str | None:
-        """The console's sender: print, in the person's current language."""
-        self.out.write(render_text(reply, translator(self._language())) + "\n\n")
+        """The console's sender: print, in the person's current language.
+
+        A document (an export) is saved under DATA_DIR/exports and its path printed.
+        """
+        t = translator(self._language())
+        text = render_text(reply, t)
+        if reply.document is not None and "content" in reply.document:
+            text += "\n" + t("document.saved", path=self._save(reply.document))
+        self.out.write(text + "\n\n")
         self.out.flush()
         return None
+
+    def _save(self, document: dict[str, object]) -> Path:
+        folder = self.app.settings.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(str(document.get("name") or "document.txt")).name
+        path.write_text(str(document["content"]), encoding="utf-8")
+        return path.resolve()
 
     def say(self, inbound: Inbound) -> None:
         """Handle one message and print whatever it queued."""

@@ -31,8 +31,16 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def render_body(reply: Reply, t: Translator) -> str:
-    """The reply as one text: message, numbered choices, the words to type."""
-    return render_text(reply, t)
+    """The reply as one text: message, numbered choices, the words to type.
+
+    A document (an export) needs a public media address WhatsApp can fetch; rather than
+    publish the replies, the text says where to get it.
+    """
+    body = render_text(reply, t)
+    if reply.document is not None:
+        name = str(reply.document.get("name") or "")
+        body += "\n\n" + t("document.elsewhere", name=name)
+    return body
 
 
 def split_body(text: str, limit: int = BODY_LIMIT) -> list[str]:

@@ -8,6 +8,7 @@ from bot.channels.whatsapp.inbound import join_code, read_message
 from bot.channels.whatsapp.render import (
     quick_reply,
     read_payload,
+    render_body,
     split_body,
     template_variables,
 )
@@ -100,3 +101,11 @@ def test_a_tapped_button_is_read_as_its_choice() -> None:
     message = read_message(form)
     assert message is not None
     assert (message.inbound.choice, message.inbound.question) == ("yes", "+pledges.0")
+
+
+def test_a_document_reply_says_where_to_get_the_file() -> None:
+    reply = Reply("ردود «تحديث التعهدات» في ملف CSV.", document={"name": "p.csv", "content": ""})
+    assert render_body(reply, translator("ar")).splitlines()[-1] == (
+        "الملف «p.csv» لا يُرسَل عبر واتساب؛ "
+        "يمكن استلامه عبر تيليغرام أو بالأمر python bot.py export."
+    )
