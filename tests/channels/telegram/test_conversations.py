@@ -12,6 +12,7 @@ from bot.app import App
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.telegram.files import stored_path
 from storage.export import export_csv
+from tests.channels.pledge_walk import ANSWERS, ROW, csv_rows
 from tests.channels.telegram.botapi import BotApi
 from tests.channels.telegram.conftest import TelegramPerson, settle
 
@@ -93,6 +94,15 @@ async def test_pledge_update_in_arabic_with_buttons_and_arabic_indic_digits(
     assert row["actions_1"] == "أصدرت الوزارة ٦٢٠٠٠ تصريح عمل للاجئين خلال عام ٢٠٢٤."
     assert row["challenges_1"] == ""
     assert row["evidence_file_1"] == file_id
+
+
+async def test_the_same_answers_typed_on_telegram_give_the_same_csv_row_as_on_whatsapp(
+    app: App, leila: TelegramPerson, telegram: TelegramAdapter
+) -> None:
+    await leila.says("/start")
+    for typed, _ in ANSWERS:
+        await leila.says(typed)
+    assert csv_rows(app) == [{**ROW, "channel": "telegram"}]
 
 
 async def test_a_tap_on_an_answered_question_is_answered_as_stale(

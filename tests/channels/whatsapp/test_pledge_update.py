@@ -1,68 +1,21 @@
 """A focal point completes `pledge_update` on WhatsApp, by numbers in Arabic-Indic digits
 and by labels, and the secretariat's CSV gets the same row as the same answers typed in
-another channel (the console here, which renders choices exactly as Telegram's text does)."""
+the console (and on Telegram: `tests/channels/telegram/test_conversations.py`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from sqlmodel import Session
-
 from bot.app import App
-from storage.export import export_csv
 from storage.models import Person
+from tests.channels.pledge_walk import ANSWERS, ROW, csv_rows
 from tests.channels.whatsapp.conftest import Phone
 from tests.conftest import ChatDriver
-
-ANSWERS = [
-    ("١", "تحديث التعهدات\nيُرجى موافاة الأمانة العامة"),
-    ("١", "(2/8) [التعهد 1] ما حالة تنفيذ التعهد؟\n\n1. لم يبدأ التنفيذ بعد\n2. قيد التخطيط"),
-    ("قيد التنفيذ", "(3/8) [التعهد 1] ما الإجراءات المتخذة حيال تنفيذ هذا التعهد؟"),
-    ("أصدرت الوزارة ٦٢٠٠٠ تصريح عمل للاجئين خلال عام ٢٠٢٤.", "(4/8) [التعهد 1] ما التحديات"),
-    ("تخطي", "(5/8) [التعهد 1] ما الدعم المطلوب"),
-    ("دعم فني لتحديث نظام التصاريح الإلكتروني", "(6/8) [التعهد 1] أرفقوا وثيقة داعمة"),
-    ("تخطي", "(7/8) [التعهد 1] رابط إلكتروني"),
-    ("www.mol.gov.jo/permits", "هل تودّون تحديث تعهد آخر؟\n\n1. نعم\n2. لا"),
-    ("لا", "(8/8) ما الجهود الوطنية المبذولة"),
-    ("إعداد الاستراتيجية الوطنية للهجرة 2025-2030", "ملخص إجاباتكم — تحديث التعهدات"),
-    ("۱", "شكراً لكم. تسلّمت الأمانة العامة ردّ الأردن على «تحديث التعهدات» — الإصدار 1"),
-]
-"""What Leila types, and how the reply she reads begins."""
-
-ROW = {
-    "country_code": "JO",
-    "country": "الأردن",
-    "person": "ليلى الحسن",
-    "submitted_at": "2026-05-10T09:00:00Z",
-    "version": "1",
-    "campaign_id": "",
-    "pledge_1": "GRF-2019-JO-01",
-    "pledge_title_1": "",
-    "pledge_forum_1": "",
-    "status_1": "قيد التنفيذ",
-    "actions_1": "أصدرت الوزارة ٦٢٠٠٠ تصريح عمل للاجئين خلال عام ٢٠٢٤.",
-    "challenges_1": "",
-    "support_needed_1": "دعم فني لتحديث نظام التصاريح الإلكتروني",
-    "evidence_file_1": "",
-    "evidence_link_1": "https://www.mol.gov.jo/permits",
-    "wider_efforts": "إعداد الاستراتيجية الوطنية للهجرة 2025-2030",
-}
-"""The secretariat's CSV row (wide, Arabic labels), whichever channel the answers came by."""
-
-
-def _rows(app: App) -> list[dict[str, str]]:
-    out = io.StringIO(newline="")
-    with Session(app.engine) as session:
-        export_csv(session, out, flow=app.flows["pledge_update"], labels="ar")
-    return list(csv.DictReader(io.StringIO(out.getvalue().lstrip("\ufeff"))))
 
 
 async def test_pledge_update_on_whatsapp_by_numbers_and_labels(app: App, leila: Phone) -> None:
     await leila.read()
     for typed, expected in ANSWERS:
         assert (await leila.send(typed)).startswith(expected), typed
-    (row,) = _rows(app)
+    (row,) = csv_rows(app)
     assert row == {**ROW, "channel": "whatsapp"}
 
 
@@ -73,5 +26,5 @@ def test_the_same_answers_in_the_console_give_the_same_row(
     console.send("مرحبا")
     for typed, expected in ANSWERS:
         assert console.send(typed).startswith(expected), typed
-    (row,) = _rows(app)
+    (row,) = csv_rows(app)
     assert row == {**ROW, "channel": "console"}
