@@ -10,11 +10,11 @@ the outbox row that carried the message.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channels.text import split_text as text_split
 from flows.messages import Option, Reply
 
 MAX_TEXT = 4096
@@ -29,7 +29,6 @@ LONG_LABEL = 40
 NUMBERS_PER_ROW = 5
 ACTIONS_PER_ROW = 3
 CHOSEN = "✓"
-_SENTENCE_END = re.compile(r"[.!?؟…。](?:[\"'»”)\]]*)\s+")
 
 
 @dataclass(frozen=True)
@@ -101,35 +100,5 @@ def utf16_len(text: str) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit`, cut at a paragraph, else a line, a sentence, a space."""
-    pieces: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        cut = _cut(rest, _fit(rest, limit))
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
-
-
-def _fit(text: str, limit: int) -> int:
-    """The longest prefix (in characters) whose UTF-16 length is within `limit`."""
-    end = min(len(text), limit)
-    while utf16_len(text[:end]) > limit:
-        end -= max(1, (utf16_len(text[:end]) - limit) // 2)
-    return end
-
-
-def _cut(text: str, end: int) -> int:
-    window = text[:end]
-    floor = end // 3
-    for separator in ("\n\n", "\n"):
-        at = window.rfind(separator)
-        if at > floor:
-            return at + len(separator)
-    sentences = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() > floor]
-    if sentences:
-        return sentences[-1]
-    at = window.rfind(" ")
-    return at + 1 if at > floor else end
+    """Pieces Telegram takes (4,096 UTF-16 units), cut at paragraphs, then sentences."""
+    return text_split(text, limit, utf16_len)

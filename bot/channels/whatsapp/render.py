@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from bot.channels.text import render_text
+from bot.channels.text import render_text, split_text
 from flows.messages import Reply
 from locales.catalog import Translator
 
@@ -26,7 +26,6 @@ QUICK_REPLY_BODY_LIMIT = 1024
 TEMPLATE_TEXT_LIMIT = 900
 """Longest text put into one template variable (the template's own words come on top)."""
 _BODY_VAR, _FIRST_TITLE_VAR, _FIRST_ID_VAR = 1, 2, 5
-_SENTENCE_END = re.compile(r"[.!?؟…。](?=\s)")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -44,30 +43,8 @@ def render_body(reply: Reply, t: Translator) -> str:
 
 
 def split_body(text: str, limit: int = BODY_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut after a paragraph, else a line, a sentence
-    or a word (a single longer word is cut where it must)."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = _cut_at(rest[: limit + 1], limit)
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
-
-
-def _cut_at(window: str, limit: int) -> int:
-    """Where to end the next piece: just after the last good boundary within `limit`."""
-    for separator in ("\n\n", "\n"):
-        at = window.rfind(separator, 0, limit)
-        if at > 0:
-            return at + len(separator)
-    ends = [m.end() for m in _SENTENCE_END.finditer(window, 0, limit)]
-    if ends:
-        return ends[-1]
-    at = window.rfind(" ", 0, limit)
-    return at + 1 if at > 0 else limit
+    """Pieces of at most 1,600 characters, cut after a paragraph, a line or a sentence."""
+    return split_text(text, limit)
 
 
 def button_payload(question: str | None, code: str) -> str:

@@ -19,7 +19,8 @@ from bot.channels.whatsapp.adapter import WhatsAppAdapter
 from bot.channels.whatsapp.webhook import INBOUND_PATH, STATUS_PATH
 from bot.config import Settings
 from bot.runtime import Runtime
-from storage import invitations, queries
+from flows.messages import Reply
+from storage import invitations, outbox, queries
 from storage.models import Outbox, Person
 from tests.channels.whatsapp.fake_twilio import (
     ACCOUNT_SID,
@@ -148,6 +149,19 @@ class Served:
             form["ErrorCode"] = code
         status, _ = await self.post(f"{STATUS_PATH}?row={row_id}", form)
         return status
+
+    def queue(self, text: str, *, kind: str = "reply") -> None:
+        """Put a message for Leila in the outbox, as the campaign clock or a turn would."""
+        with self.app.engine.begin() as connection:
+            outbox.enqueue(
+                connection,
+                channel="whatsapp",
+                address=LEILA,
+                replies=[Reply(text)],
+                person_id=1,
+                now=self.app.clock(),
+                kind=kind,
+            )
 
     async def deliver(self) -> int:
         """Send every due WhatsApp outbox row now."""

@@ -10,8 +10,6 @@ import sqlalchemy as sa
 
 from bot.channels.registry import configured_channels
 from bot.channels.whatsapp.render import button_payload
-from flows.messages import Reply
-from storage import outbox
 from storage.models import ChannelIdentity
 from tests.channels.whatsapp.conftest import LEILA, PUBLIC_URL, Phone, Served
 from tests.channels.whatsapp.fake_twilio import AUTH_TOKEN, SENDER
@@ -63,7 +61,7 @@ async def test_three_choices_go_as_quick_reply_buttons(served: Served, leila: Ph
 async def test_a_long_text_goes_as_several_messages_in_order(served: Served, leila: Phone) -> None:
     paragraphs = [f"فقرة {n}: " + " ".join(["نص طويل."] * 60) for n in range(1, 7)]
     text = "\n\n".join(paragraphs)
-    _queue(served, text)
+    served.queue(text)
     await leila.read()
     bodies = [s.body or "" for s in served.twilio.sent[1:]]
     assert len(bodies) == 3
@@ -90,7 +88,7 @@ async def test_twilio_errors_decide_what_happens_to_the_message(
     served: Served, leila: Phone, status: int, code: int, row_status: str, error: str
 ) -> None:
     served.twilio.fail_next(status, code, f"failed with token {AUTH_TOKEN}")
-    _queue(served, "رسالة")
+    served.queue("رسالة")
     await served.deliver()
     (_, row) = served.rows()
     assert (row["status"], row["last_error"]) == (row_status, error)
@@ -99,18 +97,6 @@ async def test_twilio_errors_decide_what_happens_to_the_message(
         assert row["not_before"] > served.app.clock()
     reachable = code not in (21610, 63024)
     assert _reachable(served) is reachable
-
-
-def _queue(served: Served, text: str) -> None:
-    with served.app.engine.begin() as connection:
-        outbox.enqueue(
-            connection,
-            channel="whatsapp",
-            address=LEILA,
-            replies=[Reply(text)],
-            person_id=1,
-            now=served.app.clock(),
-        )
 
 
 def _reachable(served: Served) -> bool:

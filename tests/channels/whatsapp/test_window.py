@@ -7,33 +7,18 @@ import json
 
 import pytest
 
-from flows.messages import Reply
-from storage import outbox
-from tests.channels.whatsapp.conftest import LEILA, Phone, Served
+from tests.channels.whatsapp.conftest import Phone, Served
 from tests.conftest import Clock
 
 REMINDER = "تذكير: يحلّ الموعد النهائي لـ«تحديث التعهدات» في 20 أيار 2026.\nبقي 10 أيام."
 TEMPLATE = "HX" + "a" * 32
 
 
-def _remind(served: Served) -> None:
-    with served.app.engine.begin() as connection:
-        outbox.enqueue(
-            connection,
-            channel="whatsapp",
-            address=LEILA,
-            replies=[Reply(REMINDER)],
-            person_id=1,
-            now=served.app.clock(),
-            kind="reminder",
-        )
-
-
 async def test_inside_the_window_a_reminder_goes_as_text(
     served: Served, leila: Phone, clock: Clock
 ) -> None:
     clock.advance(hours=23)
-    _remind(served)
+    served.queue(REMINDER, kind="reminder")
     assert await leila.read() == REMINDER
 
 
@@ -42,7 +27,7 @@ async def test_after_25_hours_a_reminder_uses_the_template(
     served: Served, leila: Phone, clock: Clock
 ) -> None:
     clock.advance(hours=25)
-    _remind(served)
+    served.queue(REMINDER, kind="reminder")
     await leila.read()
     sent = served.twilio.sent[-1]
     assert sent.form["ContentSid"] == TEMPLATE
@@ -59,7 +44,7 @@ async def test_without_a_template_it_is_held_and_goes_when_the_person_writes(
     served: Served, leila: Phone, clock: Clock
 ) -> None:
     clock.advance(hours=25)
-    _remind(served)
+    served.queue(REMINDER, kind="reminder")
     assert await leila.read() == ""  # an English template does not serve Arabic
     held = served.rows()[-1]
     assert (held["status"], held["last_error"]) == ("held", "held: needs template")
