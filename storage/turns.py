@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage import outbox
 from storage.models import (
     ChannelIdentity,
     ChatSession,
@@ -121,7 +122,8 @@ LOAD = (
             table.c[name].label(label)
             for alias, (_, table) in _ROWS.items()
             for name, label in _LABELS[alias]
-        )
+        ),
+        outbox.waiting(_IDENTITY.c.channel, _IDENTITY.c.address).label("waiting"),
     )
     .select_from(
         _IDENTITY.join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id)
@@ -178,6 +180,7 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
     row = connection.execute(LOAD, params).mappings().first()
     if row is None:
         return None
+    outbox.note_waiting(connection, channel=channel, address=address, waiting=row["waiting"])
     return Loaded(
         identity=_build("i", row),
         person=_build("p", row),
