@@ -229,13 +229,14 @@ _LOCK_STATE = (
     .with_for_update()
 )
 _LATEST_VERSION = sa.select(sa.func.max(_SUBMISSIONS.c.version)).where(_SAME_REQUEST)
-# Only the current row: retiring every earlier version again made each submission slower
-# than the one before.
 _RETIRE = (
     sa.update(_SUBMISSIONS)
     .where(_SAME_REQUEST, _SUBMISSIONS.c.is_current.is_(True))
     .values(is_current=False)
 )
+# The current version is the latest: found by the unique key, not by reading every version
+# (retiring them all again made each submission slower than the one before).
+_RETIRE_LATEST = _RETIRE.where(_SUBMISSIONS.c.version == sa.bindparam("req_version"))
 _INSERT_SUBMISSION = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
 _INSERT_ANSWERS = sa.insert(_ANSWERS)
 
@@ -270,8 +271,12 @@ def save_submission(
     if connection.dialect.name != "sqlite":
         # SQLite needs no row lock: a writing transaction holds the whole database.
         connection.execute(_LOCK_STATE, request)
-    version = (connection.execute(_LATEST_VERSION, request).scalar() or 0) + 1
-    connection.execute(_RETIRE, request)
+    latest = connection.execute(_LATEST_VERSION, request).scalar() or 0
+    if latest:
+        retired = connection.execute(_RETIRE_LATEST, {**request, "req_version": latest})
+        if not retired.rowcount:
+            connection.execute(_RETIRE, request)  # the latest is not current: look everywhere
+    version = latest + 1
     submission_id = connection.execute(
         _INSERT_SUBMISSION,
         {
