@@ -11,7 +11,6 @@ background, many sends per transaction, so recording never delays the next send.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -152,6 +151,10 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send, then sleep until woken, polled or stopped; errors are logged, never fatal."""
+        # One waiter for the whole run (not two tasks per sleep: this sleeps after every
+        # message): stopping wakes the sender like new work does.
+        stopping = asyncio.create_task(stop.wait())
+        stopping.add_done_callback(lambda _: self._wake.set())
         try:
             while not stop.is_set():
                 try:
@@ -160,14 +163,11 @@ class Dispatcher:
                     log.exception("%s sender failed; trying again shortly", self.channel)
                 if self._wake.is_set():
                     continue
-                waits = [asyncio.create_task(e.wait()) for e in (self._wake, stop)]
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait(
-                        waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED"
-                    )
-                for task in waits:
-                    task.cancel()
-                if not self._wake.is_set():
+                try:
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
+                except TimeoutError:
                     self._due = True  # the poll: reminders, broadcasts, retries now due
         finally:
+            stopping.cancel()
             await self.flush()

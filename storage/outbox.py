@@ -58,6 +58,9 @@ _TABLE: sa.Table = table_of(Outbox)
 _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _INSERT = sa.insert(_TABLE)
 _INSERT_CLAIMED = sa.insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+# SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one by one;
+# rowids of one INSERT are given in the order of its rows, so sorted ids match them instead.
+_INSERT_CLAIMED_SQLITE = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 
 def waiting(channel: sa.ColumnElement[str], address: sa.ColumnElement[str]) -> sa.Exists:
@@ -283,7 +286,10 @@ def enqueue(
     for row in rows:
         row["status"] = OutboxStatus.SENDING.value
         row["attempts"] = 1
-    ids = connection.execute(_INSERT_CLAIMED, rows).scalars().all()
+    if connection.dialect.name == "sqlite":
+        ids = sorted(connection.execute(_INSERT_CLAIMED_SQLITE, rows).scalars().all())
+    else:
+        ids = list(connection.execute(_INSERT_CLAIMED, rows).scalars().all())
     handover._stage(
         connection,
         [
@@ -355,6 +361,9 @@ _RELEASE = (
 
 def release_held(connection: sa.Connection, *, channel: str, address: str, now: datetime) -> int:
     """Queue again what was held for an address (it wrote, so the channel takes it now)."""
+    handover = _HANDOVER.get()
+    if handover is not None and handover._waiting.get((id(connection), address)) is False:
+        return 0  # the turn's first query saw nothing held (nor queued) for the address
     params = {"where_channel": channel, "where_address": address, "release_at": now}
     return int(connection.execute(_RELEASE, params).rowcount or 0)
 

@@ -161,3 +161,16 @@ async def test_stopping_puts_back_what_was_handed_over_but_not_sent(
     stop.set()
     await dispatcher.run(stop)
     assert [status for _, status in _statuses(app)] == [OutboxStatus.QUEUED]
+
+
+def test_several_replies_are_claimed_in_order(app: App, leila: ChatDriver) -> None:
+    handover = outbox.Handover("console")
+    handled = handover.run(
+        lambda: app.chat.start_flow(
+            channel="console", address=leila.address, flow_id="pledge_update"
+        )
+    )
+    assert len(handled.replies) > 1
+    texts = [reply.text for reply in handled.replies]
+    assert [row.payload["text"] for row in handover.committed] == texts
+    assert [text for text, _ in _statuses(app)] == texts  # by id: the same order
