@@ -68,9 +68,11 @@ def waiting(channel: sa.ColumnElement[str], address: sa.ColumnElement[str]) -> s
     return sa.exists().where(
         _TABLE.c.channel == channel,
         _TABLE.c.address == address,
-        # OR, not IN: an IN list is expanded again at every execution.
-        (_TABLE.c.status == OutboxStatus.QUEUED.value)
-        | (_TABLE.c.status == OutboxStatus.HELD.value),
+        # Literal statuses, so PostgreSQL and SQLite use the partial index ix_outbox_waiting
+        # (a bound parameter cannot prove its condition).
+        _TABLE.c.status.in_(
+            [sa.literal_column(f"'{s.value}'") for s in (OutboxStatus.QUEUED, OutboxStatus.HELD)]
+        ),
     )
 
 
