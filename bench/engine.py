@@ -1,13 +1,17 @@
-"""Benchmark: many focal points completing `pledge_update` at once, through the real stack.
+"""Benchmark: many focal points completing `pledge_update` at once, through the real runtime.
 
 Every simulated person opens the flow, picks a pledge, gives its status and actions,
 skips the optional questions, declines another pledge and submits. Their messages are
-interleaved (each round takes the people in a new random order); each is handled by the
-real chat handler (state, answers and replies committed in one transaction) and its
-replies are then taken from the outbox and handed to the channel, as the console does.
-A message's latency runs from its arrival to its replies being handed over.
+interleaved (each round takes the people in a new random order) and arrive at a steady
+rate (`--rate`, the goal's 1,000 a second by default), whether or not the bot keeps up.
+Each is handled the way the network channels handle theirs: `Runtime.inbound` runs the
+real chat handler in a worker thread (state, answers and replies committed in one
+transaction), one person's messages in order, and wakes the channel's `Dispatcher`, which
+claims what is due across all chats in one transaction, hands each reply to the channel's
+send and records the outcomes in one transaction. A message's latency runs from its
+arrival to its last reply being handed to the channel's send; the channel sends nowhere.
 
-    python bench/engine.py [--people 10000] [--workers 4] [--database sqlite|postgresql|all]
+    python bench/engine.py [--people 10000] [--rate 1000] [--database sqlite|postgresql|all]
 
 Prints, per database: messages per second, latency per message (p50/p95/p99, handling
 plus delivery), and peak memory. PostgreSQL runs when TEST_DATABASE_URL is set.
@@ -16,30 +20,33 @@ plus delivery), and peak memory. PostgreSQL runs when TEST_DATABASE_URL is set.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import resource
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections import defaultdict, deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from aiohttp import web
 from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import App, build_app
 from bot.config import Settings, normalize_database_url
-from bot.delivery import deliver_due
+from bot.ratelimit import RateLimit
+from bot.runtime import Runtime
 from flows.messages import Inbound, Reply
 from storage.countries import COUNTRIES
 from storage.db import scratch_schema
-from storage.models import ChannelIdentity, ChatSession, Person, Pledge, Submission
+from storage.models import ChannelIdentity, ChatSession, Outbox, Person, Pledge, Submission
+from storage.outbox import Claimed
 
 CHANNEL = "bench"
 SCRIPT: tuple[str, ...] = (
@@ -63,19 +70,102 @@ class Result:
 
     database: str
     people: int
+    rate: float
     messages: int
     seconds: float
     latencies_ms: list[float]
     peak_mib: float
+    by_step: dict[int, list[float]]
 
     def report(self) -> str:
         q = statistics.quantiles(self.latencies_ms, n=100, method="inclusive")
         return (
             f"{self.database:<11} people={self.people} messages={self.messages} "
+            f"offered={self.rate:,.0f} msg/s "
             f"throughput={self.messages / self.seconds:,.0f} msg/s "
             f"p50={q[49]:.2f} ms p95={q[94]:.2f} ms p99={q[98]:.2f} ms "
-            f"peak RSS={self.peak_mib:.0f} MiB"
+            f"max={max(self.latencies_ms):.2f} ms peak RSS={self.peak_mib:.0f} MiB"
         )
+
+    def steps(self) -> str:
+        """p50/p99 by step of the script (0: opening the flow, 10: submitting)."""
+        lines = []
+        for step, latencies in sorted(self.by_step.items()):
+            q = statistics.quantiles(latencies, n=100, method="inclusive")
+            lines.append(f"  step {step:>2}: p50={q[49]:.2f} ms p99={q[98]:.2f} ms")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Message:
+    """One message on its way: when it arrived, how many replies it queued, how many went."""
+
+    arrival: float
+    step: int
+    expected: int | None = None
+    sent: int = 0
+    last_sent: float = 0.0
+
+
+@dataclass
+class BenchChannel:
+    """A network channel that sends nowhere and notes when each message's replies went.
+
+    One person's replies are sent in the order their messages were handled, so each send
+    belongs to the oldest of that person's messages that still waits for replies.
+    """
+
+    loop: asyncio.AbstractEventLoop
+    name: str = CHANNEL
+    limit: RateLimit = field(default_factory=lambda: RateLimit(per_second=1e9, burst=10**9))
+    waiting: dict[str, deque[_Message]] = field(default_factory=lambda: defaultdict(deque))
+    latencies_ms: list[float] = field(default_factory=list)
+    by_step: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sends: int = 0
+    last_done: float = 0.0
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return ()
+
+    async def start(self, runtime: Runtime) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, row: Claimed, reply: Reply) -> str | None:
+        now = self.loop.time()
+        self.sends += 1
+        queue = self.waiting[row.address]
+        message = next(m for m in queue if m.expected is None or m.sent < m.expected)
+        message.sent += 1
+        message.last_sent = now
+        self._settle(row.address)
+        return None
+
+    def arrived(self, address: str, at: float, step: int) -> None:
+        self.waiting[address].append(_Message(arrival=at, step=step))
+
+    def handled(self, address: str, replies: int) -> None:
+        message = next(m for m in self.waiting[address] if m.expected is None)
+        message.expected = replies
+        if replies == 0:
+            message.last_sent = self.loop.time()
+        self._settle(address)
+
+    @property
+    def outstanding(self) -> int:
+        return sum(len(queue) for queue in self.waiting.values())
+
+    def _settle(self, address: str) -> None:
+        queue = self.waiting[address]
+        while queue and queue[0].expected is not None and queue[0].sent >= queue[0].expected:
+            done = queue.popleft()
+            self.latencies_ms.append((done.last_sent - done.arrival) * 1000)
+            self.by_step[done.step].append(self.latencies_ms[-1])
+            self.last_done = max(self.last_done, done.last_sent)
+        if not queue:
+            del self.waiting[address]
 
 
 def _seed(app: App, people: int) -> list[str]:
@@ -119,70 +209,124 @@ def _seed(app: App, people: int) -> list[str]:
     return [f"b{i}" for i in ids]
 
 
-def _one_message(app: App, address: str, step: int) -> float:
-    """Handle one message, then hand its replies to the channel; the milliseconds it took."""
-    began = time.perf_counter()
-    if step == 0:
-        app.chat.start_flow(channel=CHANNEL, address=address, flow_id="pledge_update")
-    else:
-        app.chat.handle(channel=CHANNEL, address=address, inbound=Inbound(text=SCRIPT[step - 1]))
-    deliver_due(app.engine, channel=CHANNEL, send=_discard, now=app.clock(), address=address)
-    return (time.perf_counter() - began) * 1000
-
-
-def _discard(address: str, reply: Reply) -> str:
-    return "ok"
-
-
-def _schedule(addresses: list[str], seed: int = 7) -> Iterator[list[tuple[str, int]]]:
-    """Rounds of (address, step): everyone's next message, in a new random order each round."""
+def _schedule(addresses: list[str], seed: int = 7) -> Iterator[tuple[str, int]]:
+    """(address, step): everyone's next message, in a new random order each round."""
     rng = random.Random(seed)
     for step in range(len(SCRIPT) + 1):
         order = addresses[:]
         rng.shuffle(order)
-        yield [(address, step) for address in order]
+        yield from ((address, step) for address in order)
 
 
-def run(database: str, url: str, people: int, workers: int) -> Result:
+async def _drive(app: App, addresses: list[str], rate: float) -> tuple[int, BenchChannel]:
+    """Feed every message at `rate` a second; how many, and the channel that timed them."""
+    loop = asyncio.get_running_loop()
+    channel = BenchChannel(loop)
+    runtime = Runtime(app, [channel])
+    stop = asyncio.Event()
+    sender = asyncio.create_task(runtime.dispatchers[CHANNEL].run(stop))
+
+    async def one(address: str, step: int) -> None:
+        if step == 0:
+
+            def call() -> object:
+                return app.chat.start_flow(
+                    channel=CHANNEL, address=address, flow_id="pledge_update"
+                )
+        else:
+            inbound = Inbound(text=SCRIPT[step - 1])
+
+            def call() -> object:
+                return app.chat.handle(channel=CHANNEL, address=address, inbound=inbound)
+
+        handled = await runtime.inbound(CHANNEL, address, call)
+        channel.handled(address, len(handled.replies))  # type: ignore[attr-defined]
+
+    tasks: set[asyncio.Task[None]] = set()
+    messages = 0
+    began = loop.time()
+    for messages, (address, step) in enumerate(_schedule(addresses), start=1):
+        due = began + (messages - 1) / rate
+        if due > loop.time():
+            await asyncio.sleep(due - loop.time())
+        channel.arrived(address, due, step)
+        task = asyncio.create_task(one(address, step))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    while tasks:
+        await asyncio.gather(*tasks)
+    while channel.outstanding:
+        runtime.dispatchers[CHANNEL].wake()
+        await asyncio.sleep(0.01)
+    stop.set()
+    await sender
+    channel.last_done -= began
+    return messages, channel
+
+
+def run(database: str, url: str, people: int, rate: float) -> Result:
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(
             _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING"
         )
         app = build_app(settings)
         addresses = _seed(app, people)
-        latencies: list[float] = []
-
-        began = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for round_ in _schedule(addresses):
-                latencies.extend(pool.map(lambda item: _one_message(app, *item), round_))
-        seconds = time.perf_counter() - began
+        messages, channel = asyncio.run(_drive(app, addresses, rate))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with Session(app.engine) as session:
             submitted = len(session.exec(select(Submission.id)).all())
+            statuses = dict(
+                session.execute(
+                    sa.select(Outbox.status, sa.func.count()).group_by(Outbox.status)
+                ).all()
+            )
         app.engine.dispose()
     if submitted != people:
         raise SystemExit(f"{database}: {submitted} submissions for {people} people")
-    return Result(database, people, len(latencies), seconds, latencies, peak)
+    queued = sum(statuses.values())
+    if (
+        len(channel.latencies_ms) != messages
+        or channel.sends != queued
+        or statuses.get("sent") != queued
+    ):
+        raise SystemExit(
+            f"{database}: {channel.sends} sends, outbox {statuses}, {messages} messages"
+        )
+    return Result(
+        database,
+        people,
+        rate,
+        messages,
+        channel.last_done,
+        channel.latencies_ms,
+        peak,
+        channel.by_step,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=1000.0, help="messages a second")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
+    parser.add_argument("--steps", action="store_true", help="also latency by step")
     args = parser.parse_args()
+
+    def show(result: Result) -> None:
+        print(result.report(), flush=True)
+        if args.steps:
+            print(result.steps(), flush=True)
+
     if args.database in ("sqlite", "all"):
         with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{folder}/bench.db"
-            print(run("sqlite", url, args.people, args.workers).report(), flush=True)
+            show(run("sqlite", f"sqlite:///{folder}/bench.db", args.people, args.rate))
     if args.database in ("postgresql", "all"):
         pg = os.environ.get("TEST_DATABASE_URL")
         if not pg:
             print("postgresql  skipped: TEST_DATABASE_URL is not set")
             return 0
         with scratch_schema(normalize_database_url(pg)) as url:
-            print(run("postgresql", url, args.people, args.workers).report(), flush=True)
+            show(run("postgresql", url, args.people, args.rate))
     return 0
 
 

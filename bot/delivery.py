@@ -6,7 +6,8 @@ jitter, or exactly when the provider said), hold the message, or give up and sto
 sending to an address the channel refused.
 
 Two ways in, one behaviour: `deliver_due` for senders that block (the console, tests),
-`deliver_due_async` for the network channels, which send to many chats at once.
+`deliver_due_async` for the network channels, which send to many chats at once (their
+`Dispatcher` also sends the rows a turn claimed itself, see `storage.outbox.Handover`).
 """
 
 from __future__ import annotations
@@ -127,8 +128,23 @@ async def deliver_due_async(
     claimed = await asyncio.to_thread(
         claim_due, engine, channel=channel, now=now, limit=limit, address=None
     )
+    outcomes = await send_claimed(claimed, send=send, now=now, policy=policy, limiter=limiter)
+    return await asyncio.to_thread(
+        record_outcomes, engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now
+    )
+
+
+async def send_claimed(
+    claimed: Sequence[outbox.Claimed],
+    *,
+    send: AsyncSender,
+    now: datetime,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    limiter: RateLimiter | None = None,
+) -> list[outbox.Outcome]:
+    """Send claimed rows: chats in parallel, each chat's rows in order; their outcomes."""
     by_address: dict[str, list[outbox.Claimed]] = defaultdict(list)
-    for row in claimed:
+    for row in sorted(claimed, key=lambda row: row.id):
         by_address[row.address].append(row)
 
     async def send_in_order(rows: list[outbox.Claimed]) -> list[outbox.Outcome]:
@@ -142,11 +158,10 @@ async def deliver_due_async(
                 outcomes.append(failure(row, error, now, policy))
         return outcomes
 
+    if len(by_address) == 1:
+        return await send_in_order(next(iter(by_address.values())))
     per_chat = await asyncio.gather(*(send_in_order(rows) for rows in by_address.values()))
-    outcomes = sorted((o for chat in per_chat for o in chat), key=lambda o: o.id)
-    return await asyncio.to_thread(
-        record_outcomes, engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now
-    )
+    return sorted((o for chat in per_chat for o in chat), key=lambda o: o.id)
 
 
 def claim_due(

@@ -1,21 +1,32 @@
 """One sender per network channel: sends what the outbox holds as soon as it is due.
 
-It wakes when a handled message queued replies (no waiting for the next poll) and polls
-every `poll_seconds` for the rest (reminders, broadcasts, retries that came due).
+A handled message hands over the replies its own transaction claimed (see
+`storage.outbox.Handover`), and the sender sends them at once, with no transaction of its
+own before the send. It claims from the outbox when a turn queued replies the usual way
+(something older was waiting for that chat) and every `poll_seconds` for the rest
+(reminders, broadcasts, retries that came due). How each send went is written down in the
+background, many sends per transaction, so recording never delays the next send.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot.delivery import DEFAULT_POLICY, AsyncSender, RetryPolicy, deliver_due_async
+from bot.delivery import (
+    DEFAULT_POLICY,
+    AsyncSender,
+    RetryPolicy,
+    claim_due,
+    record_outcomes,
+    send_claimed,
+)
 from bot.ratelimit import RateLimiter
+from storage.outbox import Claimed, Handover, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +45,7 @@ class Dispatcher:
         policy: RetryPolicy = DEFAULT_POLICY,
         poll_seconds: float = 1.0,
         batch: int = 100,
+        record_seconds: float = 0.05,
     ) -> None:
         self.engine = engine
         self.channel = channel
@@ -43,36 +55,119 @@ class Dispatcher:
         self.policy = policy
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.record_seconds = record_seconds
+        self._flushing = False
         self._wake = asyncio.Event()
+        self._due = True
+        self._ready: list[Claimed] = []
+        self._sent: list[Claimed] = []
+        self._outcomes: list[Outcome] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
+        self._due = True
+        self._wake.set()
+
+    def hand_over(self, handover: Handover) -> None:
+        """A handled message's replies: send those its turn claimed, claim any it queued."""
+        self._ready.extend(handover.committed)
+        if handover.queued:
+            self._due = True
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Send one batch of what is due; how many went out."""
+        """Send what was handed over and, when due, a batch from the outbox; how many went."""
         self._wake.clear()
-        return await deliver_due_async(
-            self.engine,
-            channel=self.channel,
-            send=self.send,
-            now=self.clock(),
-            limit=self.batch,
-            policy=self.policy,
-            limiter=self.limiter,
+        now = self.clock()
+        claimed: list[Claimed] = []
+        if self._due:
+            self._due = False
+            claimed = await asyncio.to_thread(
+                claim_due,
+                self.engine,
+                channel=self.channel,
+                now=now,
+                limit=self.batch,
+                address=None,
+            )
+            if len(claimed) == self.batch:
+                self.wake()  # more may be due
+        # Taken after the claim: a chat's row handed over before a later row of that chat
+        # was queued and claimed goes out in this round too, ahead of it (rows go by id).
+        rows, self._ready = [*self._ready, *claimed], []
+        if not rows:
+            return 0
+        outcomes = await send_claimed(
+            rows, send=self.send, now=now, policy=self.policy, limiter=self.limiter
         )
+        self._sent.extend(rows)
+        self._outcomes.extend(outcomes)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record())
+        return sum(1 for outcome in outcomes if outcome.sent)
+
+    async def _record(self) -> None:
+        """Write down every outcome not yet written, in as few transactions as it takes.
+
+        Outcomes are gathered for `record_seconds` first, then written in one transaction:
+        a reply is sent before its outcome is written, so this never delays a message.
+        """
+        while self._outcomes:
+            if not self._flushing:
+                await asyncio.sleep(self.record_seconds)
+            rows, outcomes = self._sent, self._outcomes
+            self._sent, self._outcomes = [], []
+            try:
+                await asyncio.to_thread(
+                    record_outcomes,
+                    self.engine,
+                    channel=self.channel,
+                    claimed=rows,
+                    outcomes=outcomes,
+                    now=self.clock(),
+                )
+            except Exception:
+                log.exception("%s sender could not record %d sends", self.channel, len(rows))
+                self._sent, self._outcomes = rows + self._sent, outcomes + self._outcomes
+                if self._flushing:
+                    return  # stopping: what is left is rescued as interrupted (`rescue_stuck`)
+                await asyncio.sleep(self.poll_seconds)
+
+    async def flush(self) -> None:
+        """Put back what was handed over but not sent, and wait until every outcome is written."""
+        self._flushing = True
+        if self._ready:
+            rows, self._ready = self._ready, []
+            now = self.clock()
+            self._sent.extend(rows)
+            self._outcomes.extend(
+                Outcome(row.id, error="interrupted while sending", retry_at=now) for row in rows
+            )
+        if self._outcomes and (self._recorder is None or self._recorder.done()):
+            self._recorder = asyncio.create_task(self._record())
+        if self._recorder is not None:
+            await self._recorder
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send, then sleep until woken, polled or stopped; errors are logged, never fatal."""
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("%s sender failed; trying again shortly", self.channel)
-            if self._wake.is_set():
-                continue
-            waits = [asyncio.create_task(e.wait()) for e in (self._wake, stop)]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
-            for task in waits:
-                task.cancel()
+        # One waiter for the whole run (not two tasks per sleep: this sleeps after every
+        # message): stopping wakes the sender like new work does.
+        stopping = asyncio.create_task(stop.wait())
+        stopping.add_done_callback(lambda _: self._wake.set())
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once()
+                except Exception:
+                    log.exception("%s sender failed; trying again shortly", self.channel)
+                if self._wake.is_set():
+                    continue
+                try:
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
+                except TimeoutError:
+                    self._due = True  # the poll: reminders, broadcasts, retries now due
+        finally:
+            stopping.cancel()
+            await self.flush()

@@ -20,7 +20,7 @@ from bot.dispatcher import Dispatcher
 from bot.ratelimit import RateLimit, RateLimiter
 from bot.server import make_web_app, start_server
 from flows.messages import Reply
-from storage.outbox import Claimed
+from storage.outbox import Claimed, Handover
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,10 +92,16 @@ class Runtime:
         self.web_app[RUNTIME] = self
 
     async def inbound(self, channel: str, address: str, call: Callable[[], T]) -> T:
-        """Handle a message from `address` in order, then send its replies right away."""
-        result = await self.order.run(f"{channel}:{address}", call)
-        self.dispatchers[channel].wake()
-        return result
+        """Handle a message from `address` in order, then send its replies right away.
+
+        The turn claims its replies itself (`Handover`), so the channel's sender sends
+        them without a transaction of its own in between.
+        """
+        handover = Handover(channel)
+        try:
+            return await self.order.run(f"{channel}:{address}", lambda: handover.run(call))
+        finally:
+            self.dispatchers[channel].hand_over(handover)
 
     async def serve(self, stop: asyncio.Event, *, host: str, port: int) -> None:
         """Serve until `stop` is set, then shut down in order: receive, send, listen."""

@@ -83,10 +83,8 @@ def open_request(
         started_at=turn.now,
         updated_at=turn.now,
     )
-    turns.insert_conversation(turn.connection, conversation)
-    turn.chat.active_conversation_id = conversation.id
     turn.active = conversation
-    _apply(turn, flow, conversation, step)
+    _apply(turn, flow, conversation, step)  # inserts it, with the state it starts in
 
 
 def continue_flow(
@@ -126,22 +124,22 @@ def _previous(turn: Turn, flow: Flow, campaign_id: int | None) -> engine.Previou
     """The state's submission to offer: this very request's, else the latest of the flow."""
     country = turn.person.country_code
     assert country is not None
-    scope = queries.scope_of(campaign_id)
-    same = queries.current_submission(
-        turn.session, country_code=country, flow_id=flow.id, scope=scope
+    found = queries.previous_submission(
+        turn.connection,
+        country_code=country,
+        flow_id=flow.id,
+        scope=queries.scope_of(campaign_id),
     )
-    submission = same or queries.current_submission(
-        turn.session, country_code=country, flow_id=flow.id
-    )
-    if submission is None:
+    if found is None:
         return None
+    submission, same_request = found
     author = turn.session.get(Person, submission.person_id)
     return engine.Previous(
         record=queries.submission_record(turn.session, flow=flow, submission=submission),
         by=author.name if author else "?",
         at=submission.submitted_at,
         version=submission.version,
-        same_request=same is not None,
+        same_request=same_request,
     )
 
 
@@ -157,9 +155,13 @@ def _apply(turn: Turn, flow: Flow, conversation: turns.ConversationRow, step: St
         _submit(turn, flow, conversation)
     elif step.cancelled or step.finished:
         conversation.status = ConversationStatus.CANCELLED
+    if conversation.id is None:
+        turns.insert_conversation(turn.connection, conversation)
+        turn.chat.active_conversation_id = conversation.id
+    else:
+        turns.update_conversation(turn.connection, conversation)
     if conversation.status != ConversationStatus.ACTIVE:
         turn.chat.active_conversation_id = None
-    turns.update_conversation(turn.connection, conversation)
 
 
 def _submit(turn: Turn, flow: Flow, conversation: turns.ConversationRow) -> None:
@@ -175,7 +177,7 @@ def _submit(turn: Turn, flow: Flow, conversation: turns.ConversationRow) -> None
         now=turn.now,
     )
     t = turn.t
-    state = queries.country(turn.session, turn.person.country_code)
+    state = queries.country_info(turn.person.country_code)
     lines = [
         t(
             "chat.receipt",

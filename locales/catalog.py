@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -59,12 +59,12 @@ class Translator:
 
         Arabic in Amman reads "20 حزيران 2025"; in Cairo, "20 يونيو 2025".
         """
-        return format_date(value, format="long", locale=self.locale_for(country))
+        return format_date(value, format="long", locale=_locale(self.locale_for(country)))
 
     def datetime(self, value: datetime, country: str | None = None, tz: str | None = None) -> str:
         """A date and time to the minute (no seconds), in a time zone, the local way."""
-        zone = get_timezone(tz) if tz else UTC
-        locale = self.locale_for(country)
+        zone = _zone(tz) if tz else UTC
+        locale = _locale(self.locale_for(country))
         day = format_date(value.astimezone(zone).date(), format="long", locale=locale)
         return f"{day} {format_time(value, format='short', tzinfo=zone, locale=locale)}"
 
@@ -82,6 +82,18 @@ def _locale_for(language: str, country: str | None) -> str:
             return language
         return f"{language}_{country}"
     return language
+
+
+@cache
+def _zone(name: str) -> tzinfo:
+    """Loaded once: the zone cache of `zoneinfo` keeps only a few, and there are 22 states."""
+    return get_timezone(name)
+
+
+@cache
+def _locale(name: str) -> Locale:
+    """Parsed once: Babel parses a locale given by name again at every call."""
+    return Locale.parse(name)
 
 
 @lru_cache(maxsize=4096)

@@ -14,6 +14,10 @@ class CountryInfo(NamedTuple):
     name_fr: str
     timezone: str
 
+    def name(self, language: str) -> str:
+        """The state's name in a language (Arabic when unknown)."""
+        return str(getattr(self, f"name_{language}", self.name_ar))
+
 
 COUNTRIES: tuple[CountryInfo, ...] = (
     CountryInfo("DZ", "الجزائر", "Algeria", "Algérie", "Africa/Algiers"),

@@ -59,10 +59,14 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     """Writers take SQLite's write lock at BEGIN, so the per-person lock is held from the
     first read and a transaction never fails half-way on a lock upgrade; readers marked
     with `read_only` begin deferred and never block the writers."""
+    # Straight to the driver: this runs for every transaction, and SQLAlchemy's execution
+    # machinery cost more than the statement itself.
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
     if connection.get_execution_options().get("nuqta_read_only"):
-        connection.exec_driver_sql("BEGIN")
+        dbapi.execute("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi.execute("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

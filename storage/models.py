@@ -239,7 +239,18 @@ class Answer(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """An outgoing message. Nothing is sent except through this table."""
 
-    __table_args__ = (sa.Index("ix_outbox_provider", "channel", "address", "provider_id"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_provider", "channel", "address", "provider_id"),
+        # Only what still waits (queued, held): every incoming message asks whether anything
+        # waits for its chat, and this answers without reading the chat's sent rows.
+        sa.Index(
+            "ix_outbox_waiting",
+            "channel",
+            "address",
+            postgresql_where=sa.text("status IN ('queued', 'held')"),
+            sqlite_where=sa.text("status IN ('queued', 'held')"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)

@@ -7,12 +7,14 @@ Statements are built once, at import: this runs for every message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from flows.messages import Reply
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
@@ -55,6 +57,119 @@ class Outcome:
 _TABLE: sa.Table = table_of(Outbox)
 _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _INSERT = sa.insert(_TABLE)
+_INSERT_CLAIMED = sa.insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+# SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one by one;
+# rowids of one INSERT are given in the order of its rows, so sorted ids match them instead.
+_INSERT_CLAIMED_SQLITE = sa.insert(_TABLE).returning(_TABLE.c.id)
+
+
+def waiting(channel: sa.ColumnElement[str], address: sa.ColumnElement[str]) -> sa.Exists:
+    """Whether anything for an address still waits in the outbox (queued or held)."""
+    return sa.exists().where(
+        _TABLE.c.channel == channel,
+        _TABLE.c.address == address,
+        # Literal statuses, so PostgreSQL and SQLite use the partial index ix_outbox_waiting
+        # (a bound parameter cannot prove its condition).
+        _TABLE.c.status.in_(
+            [sa.literal_column(f"'{s.value}'") for s in (OutboxStatus.QUEUED, OutboxStatus.HELD)]
+        ),
+    )
+
+
+_WAITING = sa.select(waiting(sa.bindparam("channel"), sa.bindparam("address")))
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class Handover:
+    """Replies claimed by the very transaction that queues them, for a sender standing by.
+
+    A channel that sends as soon as a message is handled (the network channels' runtime)
+    runs the handling inside `Handover.run`. `enqueue` then writes a reply straight as
+    `sending`, already claimed, unless something older still waits in the outbox for that
+    address (queued or held), which keeps each person's messages in order; so the sender
+    needs no claiming transaction of its own. Rows already `sending` do not hold it back:
+    the sender sends each chat's rows in the order they were handed over or claimed.
+    Claimed rows reach `committed` only once their transaction has committed: a
+    rolled-back turn hands nothing over. Whoever runs the handover must send `committed`
+    (a row it drops waits for `rescue_stuck`).
+    """
+
+    channel: str
+    committed: list[Claimed] = field(default_factory=list)
+    queued: bool = False
+    """Some replies went to the outbox the usual way: the sender must claim them."""
+    _waiting: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
+    _staged: dict[int, list[Claimed]] = field(default_factory=dict, repr=False)
+    _committing: dict[int, list[Claimed]] = field(default_factory=dict, repr=False)
+
+    def run(self, call: Callable[[], T]) -> T:
+        """Run `call` (in this thread) with its replies handed over to this sender."""
+        token = _HANDOVER.set(self)
+        try:
+            return call()
+        finally:
+            _HANDOVER.reset(token)
+
+    def _stage(self, connection: sa.Connection, rows: list[Claimed]) -> None:
+        self._staged.setdefault(id(connection), []).extend(rows)
+
+    def _on_begin(self, connection: sa.Connection) -> None:
+        self._committing.pop(id(connection), None)
+        self._waiting.clear()
+
+    def _on_commit(self, connection: sa.Connection) -> None:
+        rows = self._staged.pop(id(connection), [])
+        if rows:
+            self._committing[id(connection)] = rows
+            self.committed.extend(rows)
+
+    def _on_rollback(self, connection: sa.Connection) -> None:
+        self._staged.pop(id(connection), None)
+
+    def _on_commit_failed(self, connection: sa.Connection) -> None:
+        failed = self._committing.pop(id(connection), [])
+        if failed:
+            gone = {row.id for row in failed}
+            self.committed = [row for row in self.committed if row.id not in gone]
+
+
+_HANDOVER: ContextVar[Handover | None] = ContextVar("nuqta_outbox_handover", default=None)
+
+
+def note_waiting(connection: sa.Connection, *, channel: str, address: str, waiting: bool) -> None:
+    """What the turn's first query found out (`waiting`), so `enqueue` need not ask again."""
+    handover = _HANDOVER.get()
+    if handover is not None and handover.channel == channel:
+        handover._waiting[id(connection), address] = waiting
+
+
+def _begin(connection: sa.Connection) -> None:
+    if (handover := _HANDOVER.get()) is not None:
+        handover._on_begin(connection)
+
+
+def _commit(connection: sa.Connection) -> None:
+    # Fired just before the database commits; a failing commit is undone in _failed.
+    if (handover := _HANDOVER.get()) is not None:
+        handover._on_commit(connection)
+
+
+def _rollback(connection: sa.Connection) -> None:
+    if (handover := _HANDOVER.get()) is not None:
+        handover._on_rollback(connection)
+
+
+def _failed(context: sa.engine.ExceptionContext) -> None:
+    handover = _HANDOVER.get()
+    if handover is not None and context.connection is not None and context.statement is None:
+        handover._on_commit_failed(context.connection)
+
+
+sa.event.listen(Engine, "begin", _begin)
+sa.event.listen(Engine, "commit", _commit)
+sa.event.listen(Engine, "rollback", _rollback)
+sa.event.listen(Engine, "handle_error", _failed)
 
 
 def _claim(*, by_address: bool) -> sa.Update:
@@ -138,7 +253,11 @@ def enqueue(
     now: datetime,
     kind: str = "reply",
 ) -> None:
-    """Queue replies for one address, in order, inside the caller's transaction."""
+    """Queue replies for one address, in order, inside the caller's transaction.
+
+    Inside a `Handover` for this channel they are claimed at once when nothing older waits
+    for the address (see `Handover`).
+    """
     rows = [
         {
             "person_id": person_id,
@@ -153,8 +272,36 @@ def enqueue(
         }
         for reply in replies
     ]
-    if rows:
+    if not rows:
+        return
+    handover = _HANDOVER.get()
+    if handover is None or handover.channel != channel:
         connection.execute(_INSERT, rows)
+        return
+    known = handover._waiting.get((id(connection), address))
+    if known is None:
+        known = bool(
+            connection.execute(_WAITING, {"channel": channel, "address": address}).scalar()
+        )
+    if known:
+        connection.execute(_INSERT, rows)
+        handover.queued = True
+        handover._waiting[id(connection), address] = True
+        return
+    for row in rows:
+        row["status"] = OutboxStatus.SENDING.value
+        row["attempts"] = 1
+    if connection.dialect.name == "sqlite":
+        ids = sorted(connection.execute(_INSERT_CLAIMED_SQLITE, rows).scalars().all())
+    else:
+        ids = list(connection.execute(_INSERT_CLAIMED, rows).scalars().all())
+    handover._stage(
+        connection,
+        [
+            Claimed(row_id, address, row["payload"], 1, kind, person_id)
+            for row_id, row in zip(ids, rows, strict=True)
+        ],
+    )
 
 
 def claim(
@@ -219,6 +366,9 @@ _RELEASE = (
 
 def release_held(connection: sa.Connection, *, channel: str, address: str, now: datetime) -> int:
     """Queue again what was held for an address (it wrote, so the channel takes it now)."""
+    handover = _HANDOVER.get()
+    if handover is not None and handover._waiting.get((id(connection), address)) is False:
+        return 0  # the turn's first query saw nothing held (nor queued) for the address
     params = {"where_channel": channel, "where_address": address, "release_at": now}
     return int(connection.execute(_RELEASE, params).rowcount or 0)
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
+from storage.countries import COUNTRIES, CountryInfo
 from storage.models import (
     Answer,
     Campaign,
@@ -89,6 +90,15 @@ def country(session: Session, code: str | None) -> Country | None:
     return session.get(Country, code) if code else None
 
 
+_COUNTRY_INFO = {info.code: info for info in COUNTRIES}
+
+
+def country_info(code: str | None) -> CountryInfo | None:
+    """A member state by ISO code, from the reference data every start writes to the table
+    (`storage.db.seed_countries`): no query, for the hot path."""
+    return _COUNTRY_INFO.get(code) if code else None
+
+
 # -- pledges and campaigns ---------------------------------------------------------------
 
 
@@ -110,15 +120,21 @@ def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tu
     )
 
 
+_CAMPAIGNS: sa.Table = table_of(Campaign)
+_OPEN_CAMPAIGNS = (
+    sa.select(*_CAMPAIGNS.c)
+    .where(_CAMPAIGNS.c.closed_at.is_(None), _CAMPAIGNS.c.opens_at <= sa.bindparam("now"))
+    .order_by(_CAMPAIGNS.c.deadline)
+)
+"""Built once, and run in Core: the menu and every opened flow run it."""
+
+
 def open_campaigns(
     session: Session, *, country_code: str | None, role: str, now: datetime
 ) -> Sequence[Campaign]:
     """Campaigns open now whose audience includes a person, soonest deadline first."""
-    campaigns = session.exec(
-        select(Campaign)
-        .where(col(Campaign.closed_at).is_(None), Campaign.opens_at <= now)
-        .order_by(col(Campaign.deadline))
-    ).all()
+    rows = session.connection().execute(_OPEN_CAMPAIGNS, {"now": now}).mappings()
+    campaigns = [Campaign(**row) for row in rows]
     return [c for c in campaigns if in_audience(c.audience, country_code=country_code, role=role)]
 
 
@@ -144,6 +160,33 @@ def current_submission(
     if scope is not None:
         query = query.where(Submission.scope == scope)
     return session.exec(query.order_by(col(Submission.submitted_at).desc())).first()
+
+
+_PREVIOUS = (
+    sa.select(*table_of(Submission).c)
+    .where(
+        Submission.country_code == sa.bindparam("req_country"),
+        Submission.flow_id == sa.bindparam("req_flow"),
+        col(Submission.is_current).is_(True),
+    )
+    .order_by(
+        sa.case((Submission.scope == sa.bindparam("req_scope"), 0), else_=1),
+        col(Submission.submitted_at).desc(),
+    )
+    .limit(1)
+)
+
+
+def previous_submission(
+    connection: sa.Connection, *, country_code: str, flow_id: str, scope: str
+) -> tuple[Submission, bool] | None:
+    """What `current_submission` finds in `scope`, else in any scope, in one query; and
+    whether it is the one in `scope`."""
+    params = {"req_country": country_code, "req_flow": flow_id, "req_scope": scope}
+    row = connection.execute(_PREVIOUS, params).mappings().first()
+    if row is None:
+        return None
+    return Submission(**row), row["scope"] == scope
 
 
 def submission_record(session: Session, *, flow: Flow, submission: Submission) -> dict[str, Any]:
@@ -188,7 +231,14 @@ _LOCK_STATE = (
     .with_for_update()
 )
 _LATEST_VERSION = sa.select(sa.func.max(_SUBMISSIONS.c.version)).where(_SAME_REQUEST)
-_RETIRE = sa.update(_SUBMISSIONS).where(_SAME_REQUEST).values(is_current=False)
+_RETIRE = (
+    sa.update(_SUBMISSIONS)
+    .where(_SAME_REQUEST, _SUBMISSIONS.c.is_current.is_(True))
+    .values(is_current=False)
+)
+# The current version is the latest: found by the unique key, not by reading every version
+# (retiring them all again made each submission slower than the one before).
+_RETIRE_LATEST = _RETIRE.where(_SUBMISSIONS.c.version == sa.bindparam("req_version"))
 _INSERT_SUBMISSION = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
 _INSERT_ANSWERS = sa.insert(_ANSWERS)
 
@@ -220,9 +270,15 @@ def save_submission(
     """
     scope = scope_of(campaign_id)
     request = {"req_country": country_code, "req_flow": flow.id, "req_scope": scope}
-    connection.execute(_LOCK_STATE, request)
-    version = (connection.execute(_LATEST_VERSION, request).scalar() or 0) + 1
-    connection.execute(_RETIRE, request)
+    if connection.dialect.name != "sqlite":
+        # SQLite needs no row lock: a writing transaction holds the whole database.
+        connection.execute(_LOCK_STATE, request)
+    latest = connection.execute(_LATEST_VERSION, request).scalar() or 0
+    if latest:
+        retired = connection.execute(_RETIRE_LATEST, {**request, "req_version": latest})
+        if not retired.rowcount:
+            connection.execute(_RETIRE, request)  # the latest is not current: look everywhere
+    version = latest + 1
     submission_id = connection.execute(
         _INSERT_SUBMISSION,
         {

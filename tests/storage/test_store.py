@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.config import Settings
 from flows.loader import FLOWS_DIR, load_flow
@@ -118,6 +118,19 @@ def test_submitting_again_makes_a_new_current_version_and_keeps_the_old(db: Engi
     ]
     assert current is not None and current.id == second.id
     assert {a.question_id: a.value for a in old_answers}["will_issue_statement"] == "yes"
+
+
+def test_a_current_version_that_is_not_the_latest_is_still_retired(db: Engine) -> None:
+    leila = _person(db, "ليلى")
+    first = _submit(db, leila, _state(leila.id or 0))
+    second = _submit(db, leila, _state(leila.id or 0), at=NOW + timedelta(days=1))
+    with db.begin() as connection:  # an older version left current, whatever did it
+        connection.execute(sa.update(Submission).values(is_current=Submission.id == first.id))
+    third = _submit(db, leila, _state(leila.id or 0), at=NOW + timedelta(days=2))
+    with Session(db) as session:
+        current = session.exec(select(Submission.id).where(col(Submission.is_current))).all()
+    assert second.version == 2 and third.version == 3
+    assert current == [third.id]
 
 
 def test_only_answers_to_questions_still_asked_are_submitted(db: Engine) -> None:
