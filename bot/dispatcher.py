@@ -107,6 +107,14 @@ class Dispatcher:
             self._recorder = asyncio.create_task(self._record())
         return sum(1 for outcome in outcomes if outcome.sent)
 
+    async def drain(self) -> int:
+        """Send everything due now and wait until how it went is written; how many went."""
+        self._due = True
+        sent = await self.run_once()
+        if self._recorder is not None:
+            await self._recorder
+        return sent
+
     async def _record(self) -> None:
         """Write down every outcome not yet written, in as few transactions as it takes.
 

@@ -165,7 +165,7 @@ class Served:
 
     async def deliver(self) -> int:
         """Send every due WhatsApp outbox row now."""
-        return await self.runtime.dispatchers["whatsapp"].run_once()
+        return await self.runtime.dispatchers["whatsapp"].drain()
 
     def phone(self, address: str) -> Phone:
         return Phone(self, address)
