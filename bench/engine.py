@@ -6,15 +6,18 @@ interleaved (each round takes the people in a new random order) and arrive at a 
 rate (`--rate`, the goal's 1,000 a second by default), whether or not the bot keeps up.
 Each is handled the way the network channels handle theirs: `Runtime.inbound` runs the
 real chat handler in a worker thread (state, answers and replies committed in one
-transaction), one person's messages in order, and wakes the channel's `Dispatcher`, which
-claims what is due across all chats in one transaction, hands each reply to the channel's
-send and records the outcomes in one transaction. A message's latency runs from its
-arrival to its last reply being handed to the channel's send; the channel sends nowhere.
+transaction, the replies already claimed there), one person's messages in order, and
+hands the replies to the channel's `Dispatcher`, which sends them and records the outcomes
+in the background, many per transaction. A message's latency runs from its arrival to its
+last reply being handed to the channel's send; the channel sends nowhere. At the end, every
+person must have submitted once and every reply must have been sent exactly once.
 
     python bench/engine.py [--people 10000] [--rate 1000] [--database sqlite|postgresql|all]
+                           [--steps]
 
 Prints, per database: messages per second, latency per message (p50/p95/p99, handling
-plus delivery), and peak memory. PostgreSQL runs when TEST_DATABASE_URL is set.
+plus delivery), and peak memory; with --steps, p50/p99 per message of the script.
+PostgreSQL runs when TEST_DATABASE_URL is set.
 """
 
 from __future__ import annotations
