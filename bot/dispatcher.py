@@ -107,6 +107,11 @@ class Dispatcher:
             self._recorder = asyncio.create_task(self._record())
         return sum(1 for outcome in outcomes if outcome.sent)
 
+    @property
+    def recorded(self) -> bool:
+        """Whether every send so far has its outcome written down."""
+        return not self._outcomes and (self._recorder is None or self._recorder.done())
+
     async def drain(self) -> int:
         """Send everything due now and wait until how it went is written; how many went."""
         self._due = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -27,47 +26,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite files get WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = sa.create_engine(url, **kwargs)
-        _ping_when_idle(engine)
-        return engine
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
-
-
-PING_AFTER_IDLE = 1.0
-"""Seconds a pooled PostgreSQL connection may sit idle and still be handed out unchecked."""
-
-
-def _ping_when_idle(engine: Engine) -> None:
-    """`pool_pre_ping`, but only for connections that sat idle in the pool for a while.
-
-    A ping is a round trip at every checkout: one in six of a message's. Under load a
-    connection goes back to work within milliseconds, so the ping is skipped then; after a
-    quiet second (when a restarted server or a dropped idle connection is likely) the
-    connection is pinged as before, and a dead one is replaced before anyone uses it.
-    """
-    dialect = engine.dialect
-
-    def idle_from_now(_dbapi_connection: Any, record: Any, *_: Any) -> None:
-        record.info["nuqta_idle_since"] = time.monotonic()
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.pop("nuqta_idle_since", None)
-        if since is not None and time.monotonic() - since < PING_AFTER_IDLE:
-            return
-        try:
-            dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as error:
-            # The pool drops this connection and checks out another (a new one if need be).
-            raise sa.exc.DisconnectionError(str(error)) from error
-
-    sa.event.listen(engine, "connect", idle_from_now)
-    sa.event.listen(engine, "checkin", idle_from_now)
-    sa.event.listen(engine, "checkout", checkout)
 
 
 _WRITE_LOCKS: dict[int, threading.Lock] = {}

@@ -275,19 +275,3 @@ def test_campaigns_created_before_reminders_get_the_default_plan(settings: Setti
         (campaign,) = session.exec(select(Campaign)).all()
     engine.dispose()
     assert (campaign.reminder_plan, campaign.local_hour) == (DEFAULT_REMINDER_PLAN, 10)
-
-
-def test_a_connection_dropped_while_idle_is_replaced_before_use(
-    db: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SQLite connections do not drop")
-    with db.connect() as connection:
-        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    other = make_engine(db.url.render_as_string(hide_password=False))
-    with other.connect() as killer:
-        killer.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
-    other.dispose()
-    monkeypatch.setattr("storage.db.PING_AFTER_IDLE", 0.0)
-    with db.connect() as connection:
-        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,8 @@ class BotApi:
         self.files: dict[str, bytes] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.webhook: dict[str, Any] | None = None
+        self.bot_busy: Callable[[], bool] = lambda: False
+        """Set by the runtime fixture: whether the bot still has work in hand."""
         self._next_update = 1000
         self._next_message = 1
         self._arrived = asyncio.Event()

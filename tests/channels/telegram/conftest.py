@@ -70,6 +70,7 @@ async def telegram(app: App, api: BotApi, port: int) -> AsyncIterator[TelegramAd
     stop = asyncio.Event()
     runtime = Runtime(app, [adapter], poll_seconds=0.05)
     task = asyncio.create_task(runtime.serve(stop, host="127.0.0.1", port=port))
+    api.bot_busy = lambda: not all(d.recorded for d in runtime.dispatchers.values())
     for _ in range(200):
         if adapter.runtime is not None and (api.calls_of("getUpdates") or api.webhook):
             break
@@ -80,13 +81,13 @@ async def telegram(app: App, api: BotApi, port: int) -> AsyncIterator[TelegramAd
 
 
 async def settle(api: BotApi, *, quiet: float = QUIET, timeout: float = 8.0) -> None:
-    """Wait until the bot has stopped talking to the API."""
+    """Wait until the bot has stopped talking to the API and has written down its sends."""
     loop = asyncio.get_running_loop()
     start = last_change = loop.time()
     seen = -1
     while loop.time() - start < timeout:
         count = sum(1 for call in api.calls if call.method != "getUpdates")
-        pending = bool(api.updates) and not _fetched(api)
+        pending = (bool(api.updates) and not _fetched(api)) or api.bot_busy()
         if count != seen or pending:
             seen, last_change = count, loop.time()
         elif loop.time() - last_change >= quiet:
