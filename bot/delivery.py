@@ -6,8 +6,9 @@ jitter, or exactly when the provider said), hold the message, or give up and sto
 sending to an address the channel refused.
 
 Two ways in, one behaviour: `deliver_due` for senders that block (the console, tests),
-`deliver_due_async` for the network channels, which send to many chats at once (their
-`Dispatcher` also sends the rows a turn claimed itself, see `storage.outbox.Handover`).
+and `claim_due`, `send_claimed` and `record_outcomes` for the network channels' `Dispatcher`,
+which sends to many chats at once (including the rows a turn claimed itself, see
+`storage.outbox.Handover`).
 """
 
 from __future__ import annotations
@@ -109,29 +110,6 @@ def deliver_due(
         except Exception as error:
             outcomes.append(failure(row, error, now, policy))
     return record_outcomes(engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now)
-
-
-async def deliver_due_async(
-    engine: Engine,
-    *,
-    channel: str,
-    send: AsyncSender,
-    now: datetime,
-    limit: int = 100,
-    policy: RetryPolicy = DEFAULT_POLICY,
-    limiter: RateLimiter | None = None,
-) -> int:
-    """`deliver_due` for network channels: chats in parallel, each chat's messages in order.
-
-    The database work runs in a worker thread, so the event loop keeps serving webhooks.
-    """
-    claimed = await asyncio.to_thread(
-        claim_due, engine, channel=channel, now=now, limit=limit, address=None
-    )
-    outcomes = await send_claimed(claimed, send=send, now=now, policy=policy, limiter=limiter)
-    return await asyncio.to_thread(
-        record_outcomes, engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now
-    )
 
 
 async def send_claimed(

@@ -105,7 +105,7 @@ def _progress(turn: Turn, flows: Mapping[str, Flow]) -> None:
             "",
         ]
         for status in statuses:
-            state = queries.country(turn.session, status.country_code)
+            state = queries.country_info(status.country_code)
             name = state.name(t.language) if state else status.country_code
             key = "secretariat.state_" + status.status.replace(" ", "_")
             lines.append(t(key, state=name, version=t.number(status.version or 0)))

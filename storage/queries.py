@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
-from storage.countries import COUNTRIES, CountryInfo
+from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     Answer,
     Campaign,
@@ -85,18 +85,10 @@ def primary_focal_point(session: Session, *, country_code: str) -> Person | None
     return next((p for p in people if p.role == Role.PRIMARY), people[0] if people else None)
 
 
-def country(session: Session, code: str | None) -> Country | None:
-    """A member state by ISO code."""
-    return session.get(Country, code) if code else None
-
-
-_COUNTRY_INFO = {info.code: info for info in COUNTRIES}
-
-
 def country_info(code: str | None) -> CountryInfo | None:
     """A member state by ISO code, from the reference data every start writes to the table
     (`storage.db.seed_countries`): no query, for the hot path."""
-    return _COUNTRY_INFO.get(code) if code else None
+    return BY_CODE.get(code) if code else None
 
 
 # -- pledges and campaigns ---------------------------------------------------------------
