@@ -1,4 +1,4 @@
-"""Who is behind an address, as a sender needs it: language, name, last message from them."""
+"""Who is behind an address, as a channel needs it: name, language, role, last message."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from storage.models import ChannelIdentity, Person, table_of
 _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _PERSON: sa.Table = table_of(Person)
 _LOOKUP = (
-    sa.select(_PERSON.c.name, _PERSON.c.language, _IDENTITY.c.last_inbound_at)
+    sa.select(_PERSON.c.name, _PERSON.c.language, _PERSON.c.role, _IDENTITY.c.last_inbound_at)
     .select_from(_IDENTITY.join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id))
     .where(
         _IDENTITY.c.channel == sa.bindparam("channel"),
@@ -27,6 +27,7 @@ class Recipient:
 
     name: str
     language: str
+    role: str
     last_inbound_at: datetime | None
     """When they last wrote on this channel (minute precision); None if they never did."""
 

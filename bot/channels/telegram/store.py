@@ -6,13 +6,13 @@ Reads only; the chat handler does all the writing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from storage.models import ChannelIdentity, Outbox, Person, Role, table_of
+from storage.recipients import Recipient, recipient
 
 CHANNEL = "telegram"
 RECENT = 30
@@ -23,25 +23,10 @@ _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _PERSON: sa.Table = table_of(Person)
 
 
-@dataclass(frozen=True)
-class Known:
-    """The person bound to a chat."""
-
-    person_id: int
-    language: str
-    role: str
-
-
-def person_at(engine: Engine, address: str) -> Known | None:
+def person_at(engine: Engine, address: str) -> Recipient | None:
     """Who is bound to this chat, if anyone."""
-    query = (
-        sa.select(_PERSON.c.id, _PERSON.c.language, _PERSON.c.role)
-        .join(_IDENTITY, _IDENTITY.c.person_id == _PERSON.c.id)
-        .where(_IDENTITY.c.channel == CHANNEL, _IDENTITY.c.address == address)
-    )
     with engine.connect() as connection:
-        row = connection.execute(query).first()
-    return Known(row[0], row[1], row[2]) if row else None
+        return recipient(connection, channel=CHANNEL, address=address)
 
 
 def secretariat_chats(engine: Engine) -> list[tuple[str, str]]:
