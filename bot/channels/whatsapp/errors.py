@@ -21,15 +21,21 @@ NEEDS_TEMPLATE = "needs template"
 def send_error(error: Exception) -> SendError:
     """A failed REST call as a delivery error; reasons name codes, never URLs or secrets."""
     if isinstance(error, TwilioRestException):
-        code, status = error.code, error.status
-        reason = f"twilio {code or status}"
-        if code == OUTSIDE_WINDOW:
-            return Held(NEEDS_TEMPLATE)
-        if code in REFUSED:
-            return Unreachable(reason)
-        if code in RATE_LIMITED or status == 429 or status >= 500:
-            return RetryLater(reason)
-        return SendError(reason)
+        return code_error(error.code, error.status)
     if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
         return RetryLater(f"network: {type(error).__name__}")
     return SendError(type(error).__name__)
+
+
+def code_error(code: int | None, http_status: int = 0) -> SendError:
+    """What a Twilio error code means for a message, at send time or in a status callback."""
+    reason = f"twilio {code or http_status}"
+    if code == OUTSIDE_WINDOW:
+        return Held(NEEDS_TEMPLATE)
+    if code in REFUSED:
+        return Unreachable(reason)
+    if code in RATE_LIMITED or (
+        http_status is not None and (http_status == 429 or http_status >= 500)
+    ):
+        return RetryLater(reason)
+    return SendError(reason)

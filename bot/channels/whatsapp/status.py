@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from bot.channels.whatsapp.errors import NEEDS_TEMPLATE, OUTSIDE_WINDOW, RATE_LIMITED, REFUSED
+from bot.channels.whatsapp.errors import code_error
+from bot.delivery import Held, RetryLater, Unreachable
 from storage.delivery_status import StatusUpdate
 from storage.models import OutboxStatus
 
@@ -37,18 +38,16 @@ def read_status(
     raw = form.get("ErrorCode", "")
     code = int(raw) if raw.isdigit() else None
     reason = f"{word} {code}" if code else word
-    if code == OUTSIDE_WINDOW:
-        return StatusUpdate(row_id, sid, word, status=OutboxStatus.HELD, error=_held())
-    if code in REFUSED:
-        error = f"unreachable: twilio {code}"
+    meaning = code_error(code) if code else None
+    if isinstance(meaning, Held):
+        error = f"held: {meaning.reason}"
+        return StatusUpdate(row_id, sid, word, status=OutboxStatus.HELD, error=error)
+    if isinstance(meaning, Unreachable):
+        error = f"unreachable: {meaning.reason}"
         failed = OutboxStatus.FAILED
         return StatusUpdate(row_id, sid, word, status=failed, error=error, refused=True)
-    if code in RATE_LIMITED:
+    if isinstance(meaning, RetryLater):
         return StatusUpdate(
             row_id, sid, word, status=OutboxStatus.QUEUED, error=reason, retry_at=retry_at
         )
     return StatusUpdate(row_id, sid, word, status=OutboxStatus.FAILED, error=reason)
-
-
-def _held() -> str:
-    return f"held: {NEEDS_TEMPLATE}"
