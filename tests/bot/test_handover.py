@@ -34,14 +34,20 @@ def _say(app: App, leila: ChatDriver, text: str) -> outbox.Handover:
 
 def _queue(app: App, leila: ChatDriver, text: str, *, channel: str = "console") -> None:
     with app.engine.begin() as connection:
-        outbox.enqueue(
-            connection,
-            channel=channel,
-            address=leila.address,
-            replies=[Reply(text)],
-            person_id=leila.person.id,
-            now=app.clock(),
-        )
+        _enqueue(connection, app, leila, text, channel=channel)
+
+
+def _enqueue(
+    connection: sa.Connection, app: App, leila: ChatDriver, text: str, *, channel: str = "console"
+) -> None:
+    outbox.enqueue(
+        connection,
+        channel=channel,
+        address=leila.address,
+        replies=[Reply(text)],
+        person_id=leila.person.id,
+        now=app.clock(),
+    )
 
 
 def test_a_turn_claims_its_replies_and_hands_them_over_once_committed(
@@ -85,14 +91,7 @@ def test_a_rolled_back_transaction_hands_nothing_over(app: App, leila: ChatDrive
 
     def fails() -> None:
         with app.engine.begin() as connection:
-            outbox.enqueue(
-                connection,
-                channel="console",
-                address=leila.address,
-                replies=[Reply("never")],
-                person_id=leila.person.id,
-                now=app.clock(),
-            )
+            _enqueue(connection, app, leila, "never")
             raise RuntimeError("after the insert")
 
     with pytest.raises(RuntimeError):
@@ -111,14 +110,7 @@ def test_a_failed_commit_hands_nothing_over(
 
     def commits() -> None:
         with app.engine.begin() as connection:
-            outbox.enqueue(
-                connection,
-                channel="console",
-                address=leila.address,
-                replies=[Reply("never")],
-                person_id=leila.person.id,
-                now=app.clock(),
-            )
+            _enqueue(connection, app, leila, "never")
             monkeypatch.setattr(app.engine.dialect, "do_commit", refuse)
 
     with pytest.raises(sa.exc.OperationalError):
