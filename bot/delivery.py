@@ -8,7 +8,7 @@ sending to an address the channel refused.
 Two ways in, one behaviour: `deliver_due` for senders that block (the console, tests),
 and `claim_due`, `send_claimed` and `record_outcomes` for the network channels' `Dispatcher`,
 which sends to many chats at once (including the rows a turn claimed itself, see
-`storage.outbox.Handover`).
+`storage.batch`).
 """
 
 from __future__ import annotations

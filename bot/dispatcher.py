@@ -1,7 +1,7 @@
 """One sender per network channel: sends what the outbox holds as soon as it is due.
 
-A handled message hands over the replies its own transaction claimed (see
-`storage.outbox.Handover`), and the sender sends them at once, with no transaction of its
+Handled messages hand over the replies their own transaction claimed (see
+`storage.batch`), and the sender sends them at once, with no transaction of its
 own before the send. It claims from the outbox when a turn queued replies the usual way
 (something older was waiting for that chat) and every `poll_seconds` for the rest
 (reminders, broadcasts, retries that came due). How each send went is written down in the
@@ -26,7 +26,7 @@ from bot.delivery import (
     send_claimed,
 )
 from bot.ratelimit import RateLimiter
-from storage.outbox import Claimed, Handover, Outcome
+from storage.outbox import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,10 @@ class Dispatcher:
         self._due = True
         self._wake.set()
 
-    def hand_over(self, handover: Handover) -> None:
-        """A handled message's replies: send those its turn claimed, claim any it queued."""
-        self._ready.extend(handover.committed)
-        if handover.queued:
+    def hand_over(self, rows: list[Claimed], *, claim: bool = False) -> None:
+        """Committed turns' replies: send the rows they claimed; `claim` the ones they queued."""
+        self._ready.extend(rows)
+        if claim:
             self._due = True
         self._wake.set()
 
@@ -108,9 +108,10 @@ class Dispatcher:
         return sum(1 for outcome in outcomes if outcome.sent)
 
     @property
-    def recorded(self) -> bool:
-        """Whether every send so far has its outcome written down."""
-        return not self._outcomes and (self._recorder is None or self._recorder.done())
+    def idle(self) -> bool:
+        """Whether everything handed over was sent and every outcome written down."""
+        recording = self._recorder is not None and not self._recorder.done()
+        return not self._ready and not self._outcomes and not recording
 
     async def drain(self) -> int:
         """Send everything due now and wait until how it went is written; how many went."""

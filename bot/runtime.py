@@ -1,9 +1,8 @@
 """Serving the network channels: the web server, each channel's adapter and sender.
 
 Adapters are thin: they turn platform input into calls on `Runtime.inbound` and send
-what the outbox holds. The chat handler is synchronous (SQL), so each incoming message
-is handled in a worker thread; one person's messages are handled in the order they
-came, different people's in parallel.
+what the outbox holds. Incoming messages are handled in a worker thread, one person's in
+the order they came, the messages that arrive together in one transaction (`bot.turns`).
 """
 
 from __future__ import annotations
@@ -19,8 +18,10 @@ from bot.app import App
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import RateLimit, RateLimiter
 from bot.server import make_web_app, start_server
+from bot.turns import TurnRunner
 from flows.messages import Reply
-from storage.outbox import Claimed, Handover
+from storage.batch import Batch
+from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,33 +51,13 @@ class ChannelAdapter(Protocol):
         ...
 
 
-class OrderedByKey:
-    """Runs calls one at a time per key (a person's address), different keys in parallel."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
-
-    async def run(self, key: str, call: Callable[[], T]) -> T:
-        """Run `call` in a worker thread once every earlier call for `key` has finished."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                return await asyncio.to_thread(call)
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
-
-
 class Runtime:
     """Everything `run` serves while channel tokens are set."""
 
     def __init__(self, app: App, adapters: Sequence[ChannelAdapter], poll_seconds: float = 1.0):
         self.app = app
         self.adapters = list(adapters)
-        self.order = OrderedByKey()
+        self.turns = TurnRunner(app.engine, self._hand_over)
         self.dispatchers = {
             adapter.name: Dispatcher(
                 app.engine,
@@ -92,16 +73,19 @@ class Runtime:
         self.web_app[RUNTIME] = self
 
     async def inbound(self, channel: str, address: str, call: Callable[[], T]) -> T:
-        """Handle a message from `address` in order, then send its replies right away.
+        """Handle a message from `address` after its earlier ones; its replies go at once.
 
-        The turn claims its replies itself (`Handover`), so the channel's sender sends
-        them without a transaction of its own in between.
+        The call runs in the turn runner's worker thread, maybe in one transaction with
+        other people's messages (`bot.turns`); it returns once that has committed.
         """
-        handover = Handover(channel)
-        try:
-            return await self.order.run(f"{channel}:{address}", lambda: handover.run(call))
-        finally:
-            self.dispatchers[channel].hand_over(handover)
+        return await self.turns.run(channel, address, call)
+
+    def _hand_over(self, batch: Batch) -> None:
+        """A committed batch: each channel's sender sends what its turns claimed."""
+        for channel, dispatcher in self.dispatchers.items():
+            rows = batch.claimed.get(channel, [])
+            if rows or channel in batch.queued:
+                dispatcher.hand_over(rows, claim=channel in batch.queued)
 
     async def serve(self, stop: asyncio.Event, *, host: str, port: int) -> None:
         """Serve until `stop` is set, then shut down in order: receive, send, listen."""

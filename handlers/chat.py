@@ -26,7 +26,7 @@ from handlers.turn import Turn
 from locales.catalog import LANGUAGES, translator
 from storage import inbound as inbound_log
 from storage import invitations, outbox, queries, turns
-from storage.db import write_lock
+from storage.batch import transaction
 from storage.models import Campaign, utcnow
 from storage.turns import ConversationRow
 
@@ -87,20 +87,23 @@ class Chat:
         A wrong, used or expired code gets the polite explanation in all three languages.
         """
         now = self.clock()
-        with write_lock(self.engine), Session(self.engine) as session, session.begin():
-            if key is not None and not self._first_time(session.connection(), channel, key):
+        with transaction(self.engine) as connection:
+            if key is not None and not self._first_time(connection, channel, key):
                 return True
-            result = invitations.redeem(session, code=code, now=now)
+            with Session(bind=connection) as session:
+                result = invitations.redeem(session, code=code, now=now)
+                if not isinstance(result, invitations.Refused):
+                    queries.bind_identity(session, person=result, channel=channel, address=address)
+                session.flush()
             if isinstance(result, invitations.Refused):
                 reply = Reply(trilingual(f"chat.code_{result.value}", "chat.stranger"))
-                _queue_alone(session.connection(), channel, address, reply, None, now)
+                _queue_alone(connection, channel, address, reply, None, now)
                 return False
-            queries.bind_identity(session, person=result, channel=channel, address=address)
         return self.handle(channel=channel, address=address, inbound=Inbound(command="start"))
 
     def refuse(self, *, channel: str, address: str, key: str | None = None) -> None:
         """Answer someone Nuqta does not know: what it is and how to be invited, nothing more."""
-        with write_lock(self.engine), self.engine.begin() as connection:
+        with transaction(self.engine) as connection:
             if key is not None and not self._first_time(connection, channel, key):
                 return
             reply = Reply(trilingual("chat.stranger"))
@@ -131,7 +134,7 @@ class Chat:
     def _turn(
         self, channel: str, address: str, action: Callable[[Turn], None], key: str | None
     ) -> Handled:
-        with write_lock(self.engine), self.engine.begin() as connection:
+        with transaction(self.engine) as connection:
             loaded = turns.load_for_update(connection, channel=channel, address=address)
             if loaded is None:
                 return UNKNOWN
@@ -239,7 +242,7 @@ class Chat:
     def _apologize(self, channel: str, address: str) -> None:
         """Tell the person something went wrong, in a transaction of its own."""
         try:
-            with write_lock(self.engine), self.engine.begin() as connection:
+            with transaction(self.engine) as connection:
                 loaded = turns.load_for_update(connection, channel=channel, address=address)
                 person = loaded.person if loaded else None
                 reply = Reply(translator(person.language if person else "ar")("chat.error"))

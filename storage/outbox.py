@@ -7,16 +7,17 @@ Statements are built once, at import: this runs for every message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from flows.messages import Reply
+from storage.batch import Batch
+from storage.batch import current as current_batch
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
 
 
@@ -77,99 +78,12 @@ def waiting(channel: sa.ColumnElement[str], address: sa.ColumnElement[str]) -> s
 
 
 _WAITING = sa.select(waiting(sa.bindparam("channel"), sa.bindparam("address")))
-T = TypeVar("T")
-
-
-@dataclass(eq=False)
-class Handover:
-    """Replies claimed by the very transaction that queues them, for a sender standing by.
-
-    A channel that sends as soon as a message is handled (the network channels' runtime)
-    runs the handling inside `Handover.run`. `enqueue` then writes a reply straight as
-    `sending`, already claimed, unless something older still waits in the outbox for that
-    address (queued or held), which keeps each person's messages in order; so the sender
-    needs no claiming transaction of its own. Rows already `sending` do not hold it back:
-    the sender sends each chat's rows in the order they were handed over or claimed.
-    Claimed rows reach `committed` only once their transaction has committed: a
-    rolled-back turn hands nothing over. Whoever runs the handover must send `committed`
-    (a row it drops waits for `rescue_stuck`).
-    """
-
-    channel: str
-    committed: list[Claimed] = field(default_factory=list)
-    queued: bool = False
-    """Some replies went to the outbox the usual way: the sender must claim them."""
-    _waiting: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
-    _staged: dict[int, list[Claimed]] = field(default_factory=dict, repr=False)
-    _committing: dict[int, list[Claimed]] = field(default_factory=dict, repr=False)
-
-    def run(self, call: Callable[[], T]) -> T:
-        """Run `call` (in this thread) with its replies handed over to this sender."""
-        token = _HANDOVER.set(self)
-        try:
-            return call()
-        finally:
-            _HANDOVER.reset(token)
-
-    def _stage(self, connection: sa.Connection, rows: list[Claimed]) -> None:
-        self._staged.setdefault(id(connection), []).extend(rows)
-
-    def _on_begin(self, connection: sa.Connection) -> None:
-        self._committing.pop(id(connection), None)
-        self._waiting.clear()
-
-    def _on_commit(self, connection: sa.Connection) -> None:
-        rows = self._staged.pop(id(connection), [])
-        if rows:
-            self._committing[id(connection)] = rows
-            self.committed.extend(rows)
-
-    def _on_rollback(self, connection: sa.Connection) -> None:
-        self._staged.pop(id(connection), None)
-
-    def _on_commit_failed(self, connection: sa.Connection) -> None:
-        failed = self._committing.pop(id(connection), [])
-        if failed:
-            gone = {row.id for row in failed}
-            self.committed = [row for row in self.committed if row.id not in gone]
-
-
-_HANDOVER: ContextVar[Handover | None] = ContextVar("nuqta_outbox_handover", default=None)
 
 
 def note_waiting(connection: sa.Connection, *, channel: str, address: str, waiting: bool) -> None:
     """What the turn's first query found out (`waiting`), so `enqueue` need not ask again."""
-    handover = _HANDOVER.get()
-    if handover is not None and handover.channel == channel:
-        handover._waiting[id(connection), address] = waiting
-
-
-def _begin(connection: sa.Connection) -> None:
-    if (handover := _HANDOVER.get()) is not None:
-        handover._on_begin(connection)
-
-
-def _commit(connection: sa.Connection) -> None:
-    # Fired just before the database commits; a failing commit is undone in _failed.
-    if (handover := _HANDOVER.get()) is not None:
-        handover._on_commit(connection)
-
-
-def _rollback(connection: sa.Connection) -> None:
-    if (handover := _HANDOVER.get()) is not None:
-        handover._on_rollback(connection)
-
-
-def _failed(context: sa.engine.ExceptionContext) -> None:
-    handover = _HANDOVER.get()
-    if handover is not None and context.connection is not None and context.statement is None:
-        handover._on_commit_failed(context.connection)
-
-
-sa.event.listen(Engine, "begin", _begin)
-sa.event.listen(Engine, "commit", _commit)
-sa.event.listen(Engine, "rollback", _rollback)
-sa.event.listen(Engine, "handle_error", _failed)
+    if (batch := current_batch()) is not None and batch.owns(connection):
+        batch.note_waiting(connection, channel, address, waiting)
 
 
 def _claim(*, by_address: bool) -> sa.Update:
@@ -255,8 +169,8 @@ def enqueue(
 ) -> None:
     """Queue replies for one address, in order, inside the caller's transaction.
 
-    Inside a `Handover` for this channel they are claimed at once when nothing older waits
-    for the address (see `Handover`).
+    Inside a batch's transaction they are claimed at once when nothing older waits for
+    the address, which keeps each person's messages in order (see `storage.batch`).
     """
     rows = [
         {
@@ -274,34 +188,47 @@ def enqueue(
     ]
     if not rows:
         return
-    handover = _HANDOVER.get()
-    if handover is None or handover.channel != channel:
+    batch = current_batch()
+    if batch is None or not batch.owns(connection):
         connection.execute(_INSERT, rows)
         return
-    known = handover._waiting.get((id(connection), address))
+    known = batch.waiting(connection, channel, address)
     if known is None:
         known = bool(
             connection.execute(_WAITING, {"channel": channel, "address": address}).scalar()
         )
     if known:
         connection.execute(_INSERT, rows)
-        handover.queued = True
-        handover._waiting[id(connection), address] = True
+        batch.queued.add(channel)
+        batch.note_waiting(connection, channel, address, True)
         return
     for row in rows:
         row["status"] = OutboxStatus.SENDING.value
         row["attempts"] = 1
+    if connection is batch.connection:  # shared: one INSERT for the whole batch, at its end
+        if not _DEFERRED.get(batch):
+            batch.before_commit.append(lambda: _insert_claimed(connection, batch))
+        _DEFERRED.setdefault(batch, []).extend(rows)
+    else:
+        _insert_claimed(connection, batch, rows)
+
+
+_DEFERRED: WeakKeyDictionary[Batch, list[dict[str, Any]]] = WeakKeyDictionary()
+"""Claimed rows a shared batch will insert just before it commits."""
+
+
+def _insert_claimed(
+    connection: sa.Connection, batch: Batch, rows: list[dict[str, Any]] | None = None
+) -> None:
+    """Insert rows written as `sending`, and stage them for the batch's sender."""
+    rows = rows if rows is not None else _DEFERRED.pop(batch, [])
     if connection.dialect.name == "sqlite":
         ids = sorted(connection.execute(_INSERT_CLAIMED_SQLITE, rows).scalars().all())
     else:
         ids = list(connection.execute(_INSERT_CLAIMED, rows).scalars().all())
-    handover._stage(
-        connection,
-        [
-            Claimed(row_id, address, row["payload"], 1, kind, person_id)
-            for row_id, row in zip(ids, rows, strict=True)
-        ],
-    )
+    for row_id, row in zip(ids, rows, strict=True):
+        claimed = Claimed(row_id, row["address"], row["payload"], 1, row["kind"], row["person_id"])
+        batch.stage(connection, row["channel"], [claimed])
 
 
 def claim(
@@ -366,8 +293,8 @@ _RELEASE = (
 
 def release_held(connection: sa.Connection, *, channel: str, address: str, now: datetime) -> int:
     """Queue again what was held for an address (it wrote, so the channel takes it now)."""
-    handover = _HANDOVER.get()
-    if handover is not None and handover._waiting.get((id(connection), address)) is False:
+    batch = current_batch()
+    if batch is not None and batch.waiting(connection, channel, address) is False:
         return 0  # the turn's first query saw nothing held (nor queued) for the address
     params = {"where_channel": channel, "where_address": address, "release_at": now}
     return int(connection.execute(_RELEASE, params).rowcount or 0)

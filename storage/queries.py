@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
+from storage.batch import current as current_batch
 from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     Answer,
@@ -59,6 +60,8 @@ def create_person(
 
 def bind_identity(session: Session, *, person: Person, channel: str, address: str) -> None:
     """Reach a person on a channel at an address (moving the address if it was someone else's)."""
+    if (batch := current_batch()) is not None:
+        batch.forget_preloaded(address=address)  # it may have been someone else's
     existing = session.exec(
         select(ChannelIdentity).where(
             ChannelIdentity.channel == channel, ChannelIdentity.address == address

@@ -9,6 +9,7 @@ query), and every statement is built once, at import.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import outbox
+from storage.batch import Batch
+from storage.batch import current as current_batch
 from storage.models import (
     ChannelIdentity,
     ChatSession,
@@ -115,28 +118,33 @@ def _build(alias: str, row: sa.RowMapping) -> Any:
     return kind(**{name: row[label] for name, label in _LABELS[alias]})
 
 
+def _load(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
+        sa.select(
+            *(
+                table.c[name].label(label)
+                for alias, (_, table) in _ROWS.items()
+                for name, label in _LABELS[alias]
+            ),
+            _IDENTITY.c.address.label("address"),
+            outbox.waiting(_IDENTITY.c.channel, _IDENTITY.c.address).label("waiting"),
+        )
+        .select_from(
+            _IDENTITY.join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id)
+            .join(_CHAT, _CHAT.c.person_id == _PERSON.c.id)
+            .outerjoin(_CONVERSATION, _CONVERSATION.c.id == _CHAT.c.active_conversation_id)
+        )
+        .where(_IDENTITY.c.channel == sa.bindparam("channel"), where)
+        # FOR NO KEY UPDATE: excludes a second turn of the same person just as well, and
+        # with the `waiting` subquery PostgreSQL spent ten times longer on a plain FOR UPDATE.
+        .with_for_update(of=_CHAT, key_share=True)
+    )
+
+
 # Built once: constructing statements costs more than running them on the hot path.
-LOAD = (
-    sa.select(
-        *(
-            table.c[name].label(label)
-            for alias, (_, table) in _ROWS.items()
-            for name, label in _LABELS[alias]
-        ),
-        outbox.waiting(_IDENTITY.c.channel, _IDENTITY.c.address).label("waiting"),
-    )
-    .select_from(
-        _IDENTITY.join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id)
-        .join(_CHAT, _CHAT.c.person_id == _PERSON.c.id)
-        .outerjoin(_CONVERSATION, _CONVERSATION.c.id == _CHAT.c.active_conversation_id)
-    )
-    .where(
-        _IDENTITY.c.channel == sa.bindparam("channel"),
-        _IDENTITY.c.address == sa.bindparam("address"),
-    )
-    # FOR NO KEY UPDATE: excludes a second turn of the same person just as well, and with
-    # the `waiting` subquery PostgreSQL spent ten times longer on a plain FOR UPDATE.
-    .with_for_update(of=_CHAT, key_share=True)
+LOAD = _load(_IDENTITY.c.address == sa.bindparam("address"))
+LOAD_MANY = _load(_IDENTITY.c.address.in_(sa.bindparam("addresses", expanding=True))).order_by(
+    _CHAT.c.person_id
 )
 
 
@@ -178,10 +186,14 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
     transaction already holds the database's single write lock), so two messages from one
     person, through two processes or two channels, are handled one after the other.
     """
-    params = {"channel": channel, "address": address}
-    row = connection.execute(LOAD, params).mappings().first()
+    batch = current_batch()
+    row = batch.take_preloaded(connection, channel, address) if batch else None
     if row is None:
-        return None
+        row = connection.execute(LOAD, {"channel": channel, "address": address}).mappings().first()
+        if row is None:
+            return None
+        if batch is not None:
+            batch.forget_preloaded(person_id=row["p_id"])
     outbox.note_waiting(connection, channel=channel, address=address, waiting=row["waiting"])
     return Loaded(
         identity=_build("i", row),
@@ -189,6 +201,25 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
         chat=_build("c", row),
         conversation=_build("v", row) if row["v_id"] is not None else None,
     )
+
+
+def preload(connection: sa.Connection, batch: Batch, addresses: dict[str, list[str]]) -> None:
+    """Read (and lock) the first rows of a shared batch's turns, one query per channel.
+
+    `addresses` lists each channel's addresses. A person reached at two of them is left to
+    their turns' own queries, since the first turn changes what the second must see.
+    """
+    rows = [
+        (channel, row)
+        for channel, wanted in addresses.items()
+        for row in connection.execute(LOAD_MANY, {"channel": channel, "addresses": wanted})
+        .mappings()
+        .all()
+    ]
+    people = Counter(row["p_id"] for _, row in rows)
+    for channel, row in rows:
+        if people[row["p_id"]] == 1:
+            batch.preloaded[channel, row["address"]] = row
 
 
 def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
@@ -13,7 +12,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.ratelimit import RateLimit
-from bot.runtime import RUNTIME, OrderedByKey, Runtime
+from bot.runtime import RUNTIME, Runtime
 from flows.messages import Inbound, Reply
 from storage.outbox import Claimed
 from tests.conftest import ChatDriver
@@ -104,22 +103,3 @@ async def test_a_webhook_message_is_answered_through_the_outbox(
     address, text = channel.sent[0]
     assert address == leila.address
     assert text.startswith("مرحباً ليلى الحسن.")
-
-
-async def test_one_persons_calls_run_in_order_and_others_in_parallel() -> None:
-    order = OrderedByKey()
-    seen: list[str] = []
-
-    def slow(label: str) -> str:
-        time.sleep(0.05)
-        seen.append(label)
-        return label
-
-    results = await asyncio.gather(
-        order.run("a", lambda: slow("a1")),
-        order.run("a", lambda: slow("a2")),
-        order.run("b", lambda: slow("b1")),
-    )
-    assert results == ["a1", "a2", "b1"]
-    assert seen.index("a1") < seen.index("a2")
-    assert seen.index("b1") < seen.index("a2")

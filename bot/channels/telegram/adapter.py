@@ -19,7 +19,6 @@ import hmac
 import logging
 import os
 import secrets
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -100,6 +99,11 @@ class TelegramAdapter:
         if self.webhook:
             return [f"telegram : webhook at {self.webhook_url}"]
         return ["telegram : long polling"]
+
+    @property
+    def handling(self) -> bool:
+        """Whether any received update is still being handled."""
+        return bool(self._tails)
 
     def routes(self) -> Sequence[web.RouteDef]:
         """The webhook route (answers 403 unless the secret token matches)."""
@@ -261,9 +265,13 @@ class TelegramAdapter:
         if known is None:
             await self._answer(m.callback_id)
             return
-        tap = await runtime.inbound(
-            CHANNEL, m.address, lambda: self._handle_tap(m.address, message_id, part, m.key)
-        )
+        payload = await self._tapped_message(m.address, message_id)
+        meaning = tap_inbound(payload, part) if payload is not None else None
+        tap = None
+        if payload is not None and meaning is not None:
+            tap = await runtime.inbound(
+                CHANNEL, m.address, lambda: self._handle_tap(m.address, payload, meaning, m.key)
+            )
         if tap is None:
             await self._answer(m.callback_id, translator(known.language)("engine.stale"))
             await self._strip(m.chat_id, message_id)
@@ -287,19 +295,22 @@ class TelegramAdapter:
             else:
                 await self._strip(m.chat_id, message_id)
 
-    def _handle_tap(self, address: str, message_id: int, part: str, key: str) -> _Tap | None:
-        """In the person's turn: what the tapped button meant, then its handling."""
+    async def _tapped_message(self, address: str, message_id: int) -> dict[str, Any] | None:
+        """The payload of the message whose button was tapped, if it was ours."""
         engine = self.app.engine
-        payload = store.sent_payload(engine, address, message_id)
+        payload = await asyncio.to_thread(store.sent_payload, engine, address, message_id)
         if payload is None:  # sent a moment ago, its message id perhaps not written yet
-            time.sleep(0.3)
-            payload = store.sent_payload(engine, address, message_id)
-        meaning = tap_inbound(payload, part) if payload is not None else None
-        if payload is None or meaning is None:
-            return None
+            await asyncio.sleep(0.3)
+            payload = await asyncio.to_thread(store.sent_payload, engine, address, message_id)
+        return payload
+
+    def _handle_tap(
+        self, address: str, payload: dict[str, Any], meaning: tuple[Inbound, str], key: str
+    ) -> _Tap:
+        """The person's turn for a tap on one of the buttons of `payload`."""
         inbound, label = meaning
         handled = self.app.chat.handle(channel=CHANNEL, address=address, inbound=inbound, key=key)
-        known = store.person_at(engine, address)
+        known = store.person_at(self.app.engine, address)
         return _Tap(handled, payload, inbound, label, known.language if known else "ar")
 
     # -- sending ----------------------------------------------------------------------

@@ -70,7 +70,7 @@ async def telegram(app: App, api: BotApi, port: int) -> AsyncIterator[TelegramAd
     stop = asyncio.Event()
     runtime = Runtime(app, [adapter], poll_seconds=0.05)
     task = asyncio.create_task(runtime.serve(stop, host="127.0.0.1", port=port))
-    api.bot_busy = lambda: not all(d.recorded for d in runtime.dispatchers.values())
+    api.bot_busy = lambda: adapter.handling or not all(d.idle for d in runtime.dispatchers.values())
     for _ in range(200):
         if adapter.runtime is not None and (api.calls_of("getUpdates") or api.webhook):
             break

@@ -1,0 +1,169 @@
+"""Write transactions for incoming messages, and batches of them sharing one commit.
+
+Every turn opens its write transaction with `transaction(engine)`. Outside a batch that
+is a transaction of its own, as anywhere else. The network channels' runtime runs the
+messages that arrive together as a `Batch` (see `bot.turns`):
+
+- `shared(engine)`: every turn run inside uses one transaction, committed once at the
+  end. Many people's messages then cost one commit (the WAL flush on PostgreSQL) and one
+  connection checkout instead of one each.
+- `separate(engine)`: every turn commits on its own, as outside a batch.
+
+In both, a reply queued for an address with nothing older waiting is written already
+claimed (`sending`) and, once its transaction has committed, listed in `Batch.claimed` for
+the channel's sender, which needs no claiming transaction of its own. A turn that fails
+inside a shared batch raises `Abandoned`: the runner undoes the batch and runs every turn
+again in a separate one, so each keeps its usual error handling (retrying a conflict,
+apologizing) and one person's failure never touches another's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from storage.db import write_lock
+
+if TYPE_CHECKING:
+    from storage.outbox import Claimed
+
+
+class Abandoned(BaseException):
+    """A turn failed inside a shared batch, whose transaction can no longer be used.
+
+    A BaseException, like `asyncio.CancelledError`: handlers catch `Exception` to retry or
+    apologize within the transaction, which inside a shared batch is already lost; this
+    reaches the runner instead, which runs the batch's turns again one by one.
+    """
+
+
+@dataclass(eq=False)
+class Batch:
+    """Turns run together for a channel runtime; what their committed transactions claimed."""
+
+    engine: Engine
+    connection: sa.Connection | None = None
+    """The transaction every turn shares (`shared`); None when each has its own."""
+    claimed: dict[str, list[Claimed]] = field(default_factory=dict)
+    """Per channel, replies claimed by transactions that have committed, in order."""
+    queued: set[str] = field(default_factory=set)
+    """Channels where a reply was queued the usual way: their sender must claim it."""
+    preloaded: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    """Each turn's first row, read for the whole batch at once (`storage.turns.preload`)."""
+    before_commit: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    """Writes put off until the end of a shared batch, done just before it commits."""
+    _open: dict[int, list[tuple[str, Claimed]]] = field(default_factory=dict, repr=False)
+    _waiting: dict[tuple[int, str, str], bool] = field(default_factory=dict, repr=False)
+
+    def owns(self, connection: sa.Connection) -> bool:
+        """Whether `connection` runs one of this batch's transactions."""
+        return id(connection) in self._open
+
+    def stage(self, connection: sa.Connection, channel: str, rows: list[Claimed]) -> None:
+        """Claimed rows, handed over if and when their transaction commits."""
+        self._open[id(connection)].extend((channel, row) for row in rows)
+
+    def note_waiting(
+        self, connection: sa.Connection, channel: str, address: str, waiting: bool
+    ) -> None:
+        """Whether something older waits in the outbox for an address, as last seen."""
+        self._waiting[id(connection), channel, address] = waiting
+
+    def waiting(self, connection: sa.Connection, channel: str, address: str) -> bool | None:
+        """What `note_waiting` last said for this address in this transaction, if anything."""
+        return self._waiting.get((id(connection), channel, address))
+
+    def take_preloaded(self, connection: sa.Connection, channel: str, address: str) -> Any:
+        """The row preloaded for an address, once; None if there is none for this turn."""
+        if connection is not self.connection:
+            return None
+        return self.preloaded.pop((channel, address), None)
+
+    def forget_preloaded(self, *, address: str | None = None, person_id: int | None = None) -> None:
+        """Drop preloaded rows an earlier turn of the batch may have made stale."""
+        self.preloaded = {
+            key: row
+            for key, row in self.preloaded.items()
+            if key[1] != address and row["p_id"] != person_id
+        }
+
+    def _begin(self, connection: sa.Connection) -> None:
+        self._open[id(connection)] = []
+
+    def _end(self, connection: sa.Connection, *, committed: bool) -> None:
+        staged = self._open.pop(id(connection), [])
+        self._waiting = {k: v for k, v in self._waiting.items() if k[0] != id(connection)}
+        if committed:
+            for channel, row in staged:
+                self.claimed.setdefault(channel, []).append(row)
+
+
+_BATCH: ContextVar[Batch | None] = ContextVar("nuqta_batch", default=None)
+
+
+def current() -> Batch | None:
+    """The batch the running turn belongs to, if any."""
+    return _BATCH.get()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[sa.Connection]:
+    """A write transaction for a turn: the shared one inside a shared batch, else its own."""
+    batch = _BATCH.get()
+    if batch is None or batch.engine is not engine:
+        with write_lock(engine), engine.begin() as connection:
+            yield connection
+        return
+    if batch.connection is not None:
+        try:
+            yield batch.connection
+        except Exception as error:
+            raise Abandoned from error
+        return
+    with write_lock(engine), engine.connect() as connection:
+        batch._begin(connection)
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            batch._end(connection, committed=False)
+            raise
+        batch._end(connection, committed=True)
+
+
+@contextmanager
+def shared(engine: Engine) -> Iterator[Batch]:
+    """Run turns in one transaction, committed when the block ends without an error."""
+    batch = Batch(engine)
+    with write_lock(engine), engine.connect() as connection:
+        batch.connection = connection
+        batch._begin(connection)
+        token = _BATCH.set(batch)
+        try:
+            with connection.begin():
+                yield batch
+                for write in batch.before_commit:
+                    write()
+        except BaseException:
+            batch._end(connection, committed=False)
+            raise
+        finally:
+            _BATCH.reset(token)
+        batch._end(connection, committed=True)
+
+
+@contextmanager
+def separate(engine: Engine) -> Iterator[Batch]:
+    """Run turns each in its own transaction, collecting what the committed ones claimed."""
+    batch = Batch(engine)
+    token = _BATCH.set(batch)
+    try:
+        yield batch
+    finally:
+        _BATCH.reset(token)
