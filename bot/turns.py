@@ -92,7 +92,7 @@ class TurnRunner:
         self.max_batch = max_batch
         # SQLite has one writer at a time; PostgreSQL overlaps one batch's round trips
         # with another's work.
-        self.workers = workers or (1 if engine.dialect.name == "sqlite" else 2)
+        self.workers = workers or 1
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
         self._ready: list[tuple[Call, asyncio.Future[Any]]] = []

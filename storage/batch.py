@@ -19,11 +19,11 @@ apologizing) and one person's failure never touches another's message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,6 +32,9 @@ from storage.db import write_lock
 
 if TYPE_CHECKING:
     from storage.outbox import Claimed
+
+
+T = TypeVar("T")
 
 
 class Abandoned(BaseException):
@@ -56,9 +59,11 @@ class Batch:
     """Channels where a reply was queued the usual way: their sender must claim it."""
     preloaded: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     """Each turn's first row, read for the whole batch at once (`storage.turns.preload`)."""
-    before_commit: list[Callable[[], None]] = field(default_factory=list, repr=False)
-    """Writes put off until the end of a shared batch, done just before it commits."""
     _open: dict[int, list[tuple[str, Claimed]]] = field(default_factory=dict, repr=False)
+    _deferred: dict[str, tuple[list[Any], Callable[[list[Any]], None]]] = field(
+        default_factory=dict, repr=False
+    )
+    _read: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _waiting: dict[tuple[int, str, str], bool] = field(default_factory=dict, repr=False)
 
     def owns(self, connection: sa.Connection) -> bool:
@@ -93,6 +98,24 @@ class Batch:
             if key[1] != address and row["p_id"] != person_id
         }
 
+    def later(self, kind: str, write: Callable[[list[Any]], None]) -> list[Any]:
+        """Rows of one `kind` to `write` in one go, just before the shared batch commits.
+
+        Many turns' writes of one kind cost one statement; `write_deferred` writes them
+        sooner, before a read that must see them.
+        """
+        if kind not in self._deferred:
+            self._deferred[kind] = ([], write)
+        return self._deferred[kind][0]
+
+    def write_deferred(self, kind: str | None = None) -> None:
+        """Write what `later` holds: of one kind, or all."""
+        for name, (rows, write) in self._deferred.items():
+            if rows and kind in (None, name):
+                taken = rows[:]
+                rows.clear()
+                write(taken)
+
     def _begin(self, connection: sa.Connection) -> None:
         self._open[id(connection)] = []
 
@@ -110,6 +133,17 @@ _BATCH: ContextVar[Batch | None] = ContextVar("nuqta_batch", default=None)
 def current() -> Batch | None:
     """The batch the running turn belongs to, if any."""
     return _BATCH.get()
+
+
+def read_once(connection: sa.Connection, key: Hashable, read: Callable[[], T]) -> T:
+    """A read no turn changes (the registered pledges, the open campaigns), made once per
+    shared batch rather than once per turn; `key` names what is read."""
+    batch = _BATCH.get()
+    if batch is None or connection is not batch.connection:
+        return read()
+    if key not in batch._read:
+        batch._read[key] = read()
+    return batch._read[key]  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -148,8 +182,7 @@ def shared(engine: Engine) -> Iterator[Batch]:
         try:
             with connection.begin():
                 yield batch
-                for write in batch.before_commit:
-                    write()
+                batch.write_deferred()
         except BaseException:
             batch._end(connection, committed=False)
             raise

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
@@ -206,22 +205,13 @@ def enqueue(
         row["status"] = OutboxStatus.SENDING.value
         row["attempts"] = 1
     if connection is batch.connection:  # shared: one INSERT for the whole batch, at its end
-        if not _DEFERRED.get(batch):
-            batch.before_commit.append(lambda: _insert_claimed(connection, batch))
-        _DEFERRED.setdefault(batch, []).extend(rows)
+        batch.later("outbox", lambda rows: _insert_claimed(connection, batch, rows)).extend(rows)
     else:
         _insert_claimed(connection, batch, rows)
 
 
-_DEFERRED: WeakKeyDictionary[Batch, list[dict[str, Any]]] = WeakKeyDictionary()
-"""Claimed rows a shared batch will insert just before it commits."""
-
-
-def _insert_claimed(
-    connection: sa.Connection, batch: Batch, rows: list[dict[str, Any]] | None = None
-) -> None:
+def _insert_claimed(connection: sa.Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
     """Insert rows written as `sending`, and stage them for the batch's sender."""
-    rows = rows if rows is not None else _DEFERRED.pop(batch, [])
     if connection.dialect.name == "sqlite":
         ids = sorted(connection.execute(_INSERT_CLAIMED_SQLITE, rows).scalars().all())
     else:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
 from storage.batch import current as current_batch
+from storage.batch import read_once
 from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     Answer,
@@ -108,7 +109,11 @@ def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tu
     """The state's registered pledges as choices, coded by their reference."""
     if not country_code:
         return ()
-    rows = connection.execute(_PLEDGES, {"country": country_code}).all()
+    rows = read_once(
+        connection,
+        ("pledges", country_code),
+        lambda: connection.execute(_PLEDGES, {"country": country_code}).all(),
+    )
     return tuple(
         Choice(reference, dict.fromkeys(("ar", "en", "fr"), f"{title} ({reference})"))
         for reference, title in rows
@@ -128,7 +133,12 @@ def open_campaigns(
     session: Session, *, country_code: str | None, role: str, now: datetime
 ) -> Sequence[Campaign]:
     """Campaigns open now whose audience includes a person, soonest deadline first."""
-    rows = session.connection().execute(_OPEN_CAMPAIGNS, {"now": now}).mappings()
+    connection = session.connection()
+    rows = read_once(
+        connection,
+        ("open campaigns", now.replace(second=0, microsecond=0)),
+        lambda: connection.execute(_OPEN_CAMPAIGNS, {"now": now}).mappings().all(),
+    )
     campaigns = [Campaign(**row) for row in rows]
     return [c for c in campaigns if in_audience(c.audience, country_code=country_code, role=role)]
 

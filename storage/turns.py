@@ -189,6 +189,7 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
     batch = current_batch()
     row = batch.take_preloaded(connection, channel, address) if batch else None
     if row is None:
+        _write_deferred(connection)
         row = connection.execute(LOAD, {"channel": channel, "address": address}).mappings().first()
         if row is None:
             return None
@@ -232,19 +233,17 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
     last = identity.last_inbound_at
     heard_again = last is None or now - last >= INBOUND_PRECISION or not identity.reachable
     if heard_again:
-        connection.execute(_HEARD, {"where_id": identity.id, "new_now": now})
+        _write(connection, _HEARD, {"where_id": identity.id, "new_now": now})
     chat = loaded.chat
     if _chat_fields(chat) != loaded._chat_before:
-        connection.execute(
-            _CHAT_CHANGED,
-            {
-                "where_person_id": chat.person_id,
-                "new_active": chat.active_conversation_id,
-                "new_pending": chat.pending,
-                "new_menu": list(chat.menu or []),
-                "new_now": now,
-            },
-        )
+        params = {
+            "where_person_id": chat.person_id,
+            "new_active": chat.active_conversation_id,
+            "new_pending": chat.pending,
+            "new_menu": list(chat.menu or []),
+            "new_now": now,
+        }
+        _write(connection, _CHAT_CHANGED, params)
     if loaded.person.language != loaded._language_before:
         connection.execute(
             _LANGUAGE, {"where_id": loaded.person.id, "new_language": loaded.person.language}
@@ -257,6 +256,7 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
 
 def conversations_of(connection: sa.Connection, *, person_id: int) -> list[ConversationRow]:
     """The flows a person started and has not finished, most recent first."""
+    _write_deferred(connection, _UPDATE_CONVERSATION)
     rows = connection.execute(_ACTIVE_OF, {"person_id": person_id}).mappings()
     return [ConversationRow(**row) for row in rows]
 
@@ -268,14 +268,44 @@ def insert_conversation(connection: sa.Connection, conversation: ConversationRow
 
 
 def update_conversation(connection: sa.Connection, conversation: ConversationRow) -> None:
-    """Store a conversation's new state, status and channel."""
-    connection.execute(
-        _UPDATE_CONVERSATION,
-        {
-            "where_id": conversation.id,
-            "new_state": conversation.state,
-            "new_status": conversation.status,
-            "new_channel": conversation.channel,
-            "new_updated_at": conversation.updated_at,
-        },
-    )
+    """Store a conversation's new state, status and channel (in a shared batch: at its end)."""
+    params = {
+        "where_id": conversation.id,
+        "new_state": conversation.state,
+        "new_status": conversation.status,
+        "new_channel": conversation.channel,
+        "new_updated_at": conversation.updated_at,
+    }
+    _write(connection, _UPDATE_CONVERSATION, params)
+
+
+# -- writes a shared batch makes at its end -------------------------------------------------
+
+
+def _write(connection: sa.Connection, statement: sa.Update, params: dict[str, Any]) -> None:
+    """Run an UPDATE now, or in a shared batch together with the other turns' at its end.
+
+    Only this module reads what these write (`load_for_update`, `conversations_of`), and it
+    writes what is pending first (`_write_deferred`).
+    """
+    batch = current_batch()
+    if batch is None or connection is not batch.connection:
+        connection.execute(statement, params)
+        return
+    kind = _DEFERRED_KINDS[statement]
+    batch.later(kind, lambda rows: connection.execute(statement, rows)).append(params)
+
+
+_DEFERRED_KINDS: dict[sa.Update, str] = {
+    _HEARD: "identities",
+    _CHAT_CHANGED: "chats",
+    _UPDATE_CONVERSATION: "conversations",
+}
+
+
+def _write_deferred(connection: sa.Connection, *statements: sa.Update) -> None:
+    """Before reading rows this module writes: what a shared batch still holds of them."""
+    batch = current_batch()
+    if batch is not None and connection is batch.connection:
+        for statement in statements or tuple(_DEFERRED_KINDS):
+            batch.write_deferred(_DEFERRED_KINDS[statement])

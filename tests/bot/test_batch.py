@@ -214,6 +214,17 @@ def test_a_person_reached_at_two_addresses_in_one_batch_sees_their_own_first_tur
     )
 
 
+def test_a_flow_answered_from_two_addresses_in_one_batch_keeps_both_answers(
+    app: App, people: dict[str, Person], leila: ChatDriver
+) -> None:
+    on_whatsapp = ChatDriver(app, people["jo"], channel="whatsapp")
+    app.chat.start_flow(channel="console", address=leila.address, flow_id="pledge_update")
+    _, ran = run_batch(app.engine, [_call(app, leila, "1"), _call(app, on_whatsapp, "3")])
+    status, actions = (r.value.replies[0].text for r in ran)
+    assert status.startswith("(2/8) [التعهد 1] ما حالة تنفيذ التعهد؟")
+    assert actions.startswith("(3/8) [التعهد 1] ما الإجراءات المتخذة")
+
+
 def test_inside_a_shared_batch_a_turn_error_reaches_the_runner_not_the_handler(
     app: App, leila: ChatDriver
 ) -> None:
