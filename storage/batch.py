@@ -60,7 +60,7 @@ class Batch:
     preloaded: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     """Each turn's first row, read for the whole batch at once (`storage.turns.preload`)."""
     _open: dict[int, list[tuple[str, Claimed]]] = field(default_factory=dict, repr=False)
-    _deferred: dict[str, tuple[list[Any], Callable[[list[Any]], None]]] = field(
+    _deferred: dict[Hashable, tuple[list[Any], Callable[[list[Any]], None]]] = field(
         default_factory=dict, repr=False
     )
     _read: dict[Hashable, Any] = field(default_factory=dict, repr=False)
@@ -98,7 +98,7 @@ class Batch:
             if key[1] != address and row["p_id"] != person_id
         }
 
-    def later(self, kind: str, write: Callable[[list[Any]], None]) -> list[Any]:
+    def later(self, kind: Hashable, write: Callable[[list[Any]], None]) -> list[Any]:
         """Rows of one `kind` to `write` in one go, just before the shared batch commits.
 
         Many turns' writes of one kind cost one statement; `write_deferred` writes them
@@ -108,7 +108,7 @@ class Batch:
             self._deferred[kind] = ([], write)
         return self._deferred[kind][0]
 
-    def write_deferred(self, kind: str | None = None) -> None:
+    def write_deferred(self, kind: Hashable | None = None) -> None:
         """Write what `later` holds: of one kind, or all."""
         for name, (rows, write) in self._deferred.items():
             if rows and kind in (None, name):
@@ -144,6 +144,26 @@ def read_once(connection: sa.Connection, key: Hashable, read: Callable[[], T]) -
     if key not in batch._read:
         batch._read[key] = read()
     return batch._read[key]  # type: ignore[no-any-return]
+
+
+def write_at_end(connection: sa.Connection, statement: sa.Executable, rows: list[Any]) -> None:
+    """Run a write for `rows` now, or in a shared batch with every turn's, at its end.
+
+    For rows only a few reads look at, each of which calls `write_pending` first.
+    """
+    batch = _BATCH.get()
+    if batch is None or connection is not batch.connection:
+        connection.execute(statement, rows)
+        return
+    batch.later(statement, lambda pending: connection.execute(statement, pending)).extend(rows)
+
+
+def write_pending(connection: sa.Connection, *statements: sa.Executable) -> None:
+    """Before a read: what a shared batch still holds of these writes, written now."""
+    batch = _BATCH.get()
+    if batch is not None and connection is batch.connection:
+        for statement in statements:
+            batch.write_deferred(statement)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
 from storage.batch import current as current_batch
-from storage.batch import read_once
+from storage.batch import read_once, write_at_end, write_pending
 from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     Answer,
@@ -109,15 +109,28 @@ def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tu
     """The state's registered pledges as choices, coded by their reference."""
     if not country_code:
         return ()
-    rows = read_once(
-        connection,
-        ("pledges", country_code),
-        lambda: connection.execute(_PLEDGES, {"country": country_code}).all(),
-    )
+    if (batch := current_batch()) is not None and connection is batch.connection:
+        every = read_once(connection, "pledges", lambda: _pledges_by_country(connection))
+        rows = every.get(country_code, [])
+    else:
+        rows = connection.execute(_PLEDGES, {"country": country_code}).all()
     return tuple(
         Choice(reference, dict.fromkeys(("ar", "en", "fr"), f"{title} ({reference})"))
         for reference, title in rows
     )
+
+
+_EVERY_PLEDGE = sa.select(Pledge.country_code, Pledge.reference, Pledge.title).order_by(
+    Pledge.reference
+)
+
+
+def _pledges_by_country(connection: sa.Connection) -> dict[str, list[tuple[str, str]]]:
+    """Every state's pledges in one query: a shared batch serves many states at once."""
+    pledges: dict[str, list[tuple[str, str]]] = {}
+    for country, reference, title in connection.execute(_EVERY_PLEDGE):
+        pledges.setdefault(country, []).append((reference, title))
+    return pledges
 
 
 _CAMPAIGNS: sa.Table = table_of(Campaign)
@@ -197,6 +210,7 @@ def previous_submission(
 def submission_record(session: Session, *, flow: Flow, submission: Submission) -> dict[str, Any]:
     """A submission's answers in the engine's state shape (answers, and items of repeats)."""
     record: dict[str, Any] = {"answers": {}, "items": {}}
+    write_pending(session.connection(), _INSERT_ANSWERS)
     answers = session.exec(
         select(Answer).where(Answer.submission_id == submission.id).order_by(col(Answer.id))
     ).all()
@@ -312,7 +326,7 @@ def save_submission(
     ).scalar_one()
     rows = _answer_rows(flow, state, submission_id)
     if rows:
-        connection.execute(_INSERT_ANSWERS, rows)
+        write_at_end(connection, _INSERT_ANSWERS, rows)  # see submission_record
     return Saved(submission_id, version)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import outbox
-from storage.batch import Batch
+from storage.batch import Batch, write_at_end, write_pending
 from storage.batch import current as current_batch
 from storage.models import (
     ChannelIdentity,
@@ -189,7 +189,7 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
     batch = current_batch()
     row = batch.take_preloaded(connection, channel, address) if batch else None
     if row is None:
-        _write_deferred(connection)
+        write_pending(connection, _HEARD, _CHAT_CHANGED, _UPDATE_CONVERSATION)
         row = connection.execute(LOAD, {"channel": channel, "address": address}).mappings().first()
         if row is None:
             return None
@@ -256,7 +256,7 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
 
 def conversations_of(connection: sa.Connection, *, person_id: int) -> list[ConversationRow]:
     """The flows a person started and has not finished, most recent first."""
-    _write_deferred(connection, _UPDATE_CONVERSATION)
+    write_pending(connection, _UPDATE_CONVERSATION)
     rows = connection.execute(_ACTIVE_OF, {"person_id": person_id}).mappings()
     return [ConversationRow(**row) for row in rows]
 
@@ -279,33 +279,7 @@ def update_conversation(connection: sa.Connection, conversation: ConversationRow
     _write(connection, _UPDATE_CONVERSATION, params)
 
 
-# -- writes a shared batch makes at its end -------------------------------------------------
-
-
 def _write(connection: sa.Connection, statement: sa.Update, params: dict[str, Any]) -> None:
-    """Run an UPDATE now, or in a shared batch together with the other turns' at its end.
-
-    Only this module reads what these write (`load_for_update`, `conversations_of`), and it
-    writes what is pending first (`_write_deferred`).
-    """
-    batch = current_batch()
-    if batch is None or connection is not batch.connection:
-        connection.execute(statement, params)
-        return
-    kind = _DEFERRED_KINDS[statement]
-    batch.later(kind, lambda rows: connection.execute(statement, rows)).append(params)
-
-
-_DEFERRED_KINDS: dict[sa.Update, str] = {
-    _HEARD: "identities",
-    _CHAT_CHANGED: "chats",
-    _UPDATE_CONVERSATION: "conversations",
-}
-
-
-def _write_deferred(connection: sa.Connection, *statements: sa.Update) -> None:
-    """Before reading rows this module writes: what a shared batch still holds of them."""
-    batch = current_batch()
-    if batch is not None and connection is batch.connection:
-        for statement in statements or tuple(_DEFERRED_KINDS):
-            batch.write_deferred(_DEFERRED_KINDS[statement])
+    # Only this module reads what these write (`load_for_update`, `conversations_of`), and
+    # it writes what a shared batch holds of them first.
+    write_at_end(connection, statement, [params])

@@ -20,6 +20,7 @@ from storage import outbox
 from storage.batch import Abandoned, Batch, separate, shared, transaction
 from storage.models import Outbox, OutboxStatus, Person
 from tests.conftest import ChatDriver
+from tests.handlers.test_chat import _walk_wrd
 
 
 def _statuses(app: App) -> list[tuple[str, str]]:
@@ -223,6 +224,23 @@ def test_a_flow_answered_from_two_addresses_in_one_batch_keeps_both_answers(
     status, actions = (r.value.replies[0].text for r in ran)
     assert status.startswith("(2/8) [التعهد 1] ما حالة تنفيذ التعهد؟")
     assert actions.startswith("(3/8) [التعهد 1] ما الإجراءات المتخذة")
+
+
+def test_what_a_state_sent_earlier_in_the_batch_is_shown_to_its_other_focal_point(
+    app: App, people: dict[str, Person], leila: ChatDriver
+) -> None:
+    omar = ChatDriver(app, people["jo_alt"])
+    _walk_wrd(leila)
+
+    def omar_opens() -> Handled:
+        return app.chat.start_flow(channel="console", address=omar.address, flow_id="wrd_statement")
+
+    _, ran = run_batch(
+        app.engine, [_call(app, leila, "1"), Call("console", omar.address, omar_opens)]
+    )
+    shown = ran[1].value.replies[1].text
+    assert shown.startswith("Your State has already answered this request: ليلى الحسن")
+    assert "1. Will your state issue a statement for World Refugee Day?\n   ↳ No\n" in shown
 
 
 def test_inside_a_shared_batch_a_turn_error_reaches_the_runner_not_the_handler(
