@@ -142,7 +142,9 @@ class Chat:
                 return Handled(known=True, duplicate=True)
             now = self.clock()
             person, chat, active = loaded.person, loaded.chat, loaded.conversation
-            turn = Turn(connection, loaded.identity, person, chat, now, active)
+            turn = Turn(
+                connection, loaded.identity, person, chat, now, active, unfinished=loaded.unfinished
+            )
             action(turn)
             turn.finish()
             if turns.save(connection, loaded, now=now):

@@ -110,6 +110,8 @@ def resume_flow(turn: Turn, flows: Mapping[str, Flow], conversation: turns.Conve
 
 def _active(turn: Turn, flow_id: str, campaign_id: int | None) -> turns.ConversationRow | None:
     assert turn.person.id is not None
+    if not turn.unfinished:
+        return None
     return next(
         (
             c

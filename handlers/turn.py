@@ -31,6 +31,8 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     stale: bool = False
     """The message answered a question the conversation had moved past."""
+    unfinished: bool = True
+    """Whether the person had any flow started and not finished when the turn began."""
     _session: Session | None = field(default=None, repr=False)
 
     @property

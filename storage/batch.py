@@ -136,8 +136,11 @@ def current() -> Batch | None:
 
 
 def read_once(connection: sa.Connection, key: Hashable, read: Callable[[], T]) -> T:
-    """A read no turn changes (the registered pledges, the open campaigns), made once per
-    shared batch rather than once per turn; `key` names what is read."""
+    """A read made once per shared batch rather than once per turn; `key` names what is read.
+
+    For what turns do not change (the registered pledges, the open campaigns), or change
+    only through code that calls `forget_read`.
+    """
     batch = _BATCH.get()
     if batch is None or connection is not batch.connection:
         return read()
@@ -164,6 +167,13 @@ def write_pending(connection: sa.Connection, *statements: sa.Executable) -> None
     if batch is not None and connection is batch.connection:
         for statement in statements:
             batch.write_deferred(statement)
+
+
+def forget_read(connection: sa.Connection, key: Hashable) -> None:
+    """A turn changed what `read_once` read under `key`: the next turn reads it again."""
+    batch = _BATCH.get()
+    if batch is not None and connection is batch.connection:
+        batch._read.pop(key, None)
 
 
 @contextmanager

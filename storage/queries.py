@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
 from storage.batch import current as current_batch
-from storage.batch import read_once, write_at_end, write_pending
+from storage.batch import forget_read, read_once, write_at_end, write_pending
 from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     Answer,
@@ -200,11 +200,29 @@ def previous_submission(
 ) -> tuple[Submission, bool] | None:
     """What `current_submission` finds in `scope`, else in any scope, in one query; and
     whether it is the one in `scope`."""
-    params = {"req_country": country_code, "req_flow": flow_id, "req_scope": scope}
-    row = connection.execute(_PREVIOUS, params).mappings().first()
+    if (batch := current_batch()) is not None and connection is batch.connection:
+        every = read_once(
+            connection,
+            ("current submissions", flow_id),
+            lambda: connection.execute(_CURRENT_OF_FLOW, {"req_flow": flow_id}).mappings().all(),
+        )
+        states = [row for row in every if row["country_code"] == country_code]
+        row = next((r for r in states if r["scope"] == scope), states[0] if states else None)
+    else:
+        params = {"req_country": country_code, "req_flow": flow_id, "req_scope": scope}
+        row = connection.execute(_PREVIOUS, params).mappings().first()
     if row is None:
         return None
     return Submission(**row), row["scope"] == scope
+
+
+_CURRENT_OF_FLOW = (
+    sa.select(*table_of(Submission).c)
+    .where(Submission.flow_id == sa.bindparam("req_flow"), col(Submission.is_current).is_(True))
+    .order_by(col(Submission.submitted_at).desc())
+)
+"""Every state's current submissions of a flow, newest first: `_PREVIOUS` for a whole
+shared batch, which serves many states at once."""
 
 
 def submission_record(session: Session, *, flow: Flow, submission: Submission) -> dict[str, Any]:
@@ -300,6 +318,7 @@ def save_submission(
     """
     scope = scope_of(campaign_id)
     request = {"req_country": country_code, "req_flow": flow.id, "req_scope": scope}
+    forget_read(connection, ("current submissions", flow.id))
     if connection.dialect.name != "sqlite":
         # SQLite needs no row lock: a writing transaction holds the whole database.
         connection.execute(_LOCK_STATE, request)

@@ -87,6 +87,8 @@ class Loaded:
     person: PersonRow
     chat: ChatRow
     conversation: ConversationRow | None
+    unfinished: bool = True
+    """Whether they had any flow started and not finished (`conversations_of`)."""
     _chat_before: tuple[Any, ...] = field(default=(), repr=False)
     _language_before: str = field(default="", repr=False)
 
@@ -118,6 +120,14 @@ def _build(alias: str, row: sa.RowMapping) -> Any:
     return kind(**{name: row[label] for name, label in _LABELS[alias]})
 
 
+_OTHER = _CONVERSATION.alias("other")
+_UNFINISHED = sa.exists().where(
+    _OTHER.c.person_id == _PERSON.c.id,
+    _OTHER.c.status == sa.literal_column(f"'{ConversationStatus.ACTIVE.value}'"),
+)
+"""Whether the person has any flow started and not finished (else none need be looked up)."""
+
+
 def _load(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
     return (
         sa.select(
@@ -128,6 +138,7 @@ def _load(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
             ),
             _IDENTITY.c.address.label("address"),
             outbox.waiting(_IDENTITY.c.channel, _IDENTITY.c.address).label("waiting"),
+            _UNFINISHED.label("unfinished"),
         )
         .select_from(
             _IDENTITY.join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id)
@@ -201,6 +212,7 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
         person=_build("p", row),
         chat=_build("c", row),
         conversation=_build("v", row) if row["v_id"] is not None else None,
+        unfinished=bool(row["unfinished"]),
     )
 
 

@@ -16,7 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.turns import Call, TurnRunner, run_batch
 from flows.messages import Inbound, Reply
 from handlers.chat import Handled
-from storage import outbox
+from storage import outbox, queries
 from storage.batch import Abandoned, Batch, separate, shared, transaction
 from storage.models import Outbox, OutboxStatus, Person
 from tests.conftest import ChatDriver
@@ -241,6 +241,33 @@ def test_what_a_state_sent_earlier_in_the_batch_is_shown_to_its_other_focal_poin
     shown = ran[1].value.replies[1].text
     assert shown.startswith("Your State has already answered this request: ليلى الحسن")
     assert "1. Will your state issue a statement for World Refugee Day?\n   ↳ No\n" in shown
+
+
+def test_a_submission_made_in_a_shared_batch_is_seen_by_its_later_turns(
+    app: App, people: dict[str, Person]
+) -> None:
+    flow = app.flows["wrd_statement"]
+
+    def previous(connection: sa.Connection) -> int | None:
+        found = queries.previous_submission(
+            connection, country_code="JO", flow_id=flow.id, scope=queries.scope_of(None)
+        )
+        return found[0].version if found else None
+
+    with shared(app.engine) as batch:
+        assert batch.connection is not None
+        assert previous(batch.connection) is None
+        queries.save_submission(
+            batch.connection,
+            flow=flow,
+            state={"answers": {}, "items": {}},
+            country_code="JO",
+            person_id=people["jo"].id,
+            campaign_id=None,
+            channel="console",
+            now=app.clock(),
+        )
+        assert previous(batch.connection) == 1
 
 
 def test_inside_a_shared_batch_a_turn_error_reaches_the_runner_not_the_handler(
