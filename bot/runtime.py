@@ -8,6 +8,7 @@ the order they came, the messages that arrive together in one transaction (`bot.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
@@ -71,6 +72,10 @@ class Runtime:
         }
         self.web_app = make_web_app(route for a in self.adapters for route in a.routes())
         self.web_app[RUNTIME] = self
+        # What start-up built (flows, catalogs, SQLAlchemy's tables and compiled statements)
+        # lives as long as the process: frozen, the collector's full passes skip it, which
+        # took the benchmark's worst pauses from ~200 ms to ~60 ms.
+        gc.freeze()
 
     async def inbound(self, channel: str, address: str, call: Callable[[], T]) -> T:
         """Handle a message from `address` after its earlier ones; its replies go at once.
