@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
 from storage.batch import current as current_batch
-from storage.batch import forget_read, read_once, write_at_end, write_pending
+from storage.batch import forget_read, read_once, write_pending
 from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     Answer,
@@ -200,6 +200,7 @@ def previous_submission(
 ) -> tuple[Submission, bool] | None:
     """What `current_submission` finds in `scope`, else in any scope, in one query; and
     whether it is the one in `scope`."""
+    write_pending(connection, SUBMISSIONS)
     if (batch := current_batch()) is not None and connection is batch.connection:
         every = read_once(
             connection,
@@ -228,7 +229,7 @@ shared batch, which serves many states at once."""
 def submission_record(session: Session, *, flow: Flow, submission: Submission) -> dict[str, Any]:
     """A submission's answers in the engine's state shape (answers, and items of repeats)."""
     record: dict[str, Any] = {"answers": {}, "items": {}}
-    write_pending(session.connection(), _INSERT_ANSWERS)
+    write_pending(session.connection(), SUBMISSIONS)
     answers = session.exec(
         select(Answer).where(Answer.submission_id == submission.id).order_by(col(Answer.id))
     ).all()
@@ -293,10 +294,15 @@ _INSERT_ANSWERS = sa.insert(_ANSWERS)
 
 @dataclass(frozen=True)
 class Saved:
-    """A stored submission: its id and version."""
+    """A stored submission: its id (None until a shared batch writes it) and version."""
 
-    id: int
+    id: int | None
     version: int
+
+
+SUBMISSIONS = "submissions"
+"""What a shared batch holds of submissions until its end: a read of submissions in a turn
+calls `storage.batch.write_pending(connection, SUBMISSIONS)` first (`Turn.session` does)."""
 
 
 def save_submission(
@@ -314,11 +320,44 @@ def save_submission(
 
     Runs inside the caller's transaction. Focal points of one state submitting at the same
     instant queue on the state's row (FOR UPDATE), so each gets the next version; the
-    (state, flow, scope, version) unique key stays as the last guard.
+    (state, flow, scope, version) unique key stays as the last guard. In a shared batch the
+    states are locked and their versions read once, and the rows written at the end.
     """
     scope = scope_of(campaign_id)
-    request = {"req_country": country_code, "req_flow": flow.id, "req_scope": scope}
     forget_read(connection, ("current submissions", flow.id))
+    values = {
+        "country_code": country_code,
+        "flow_id": flow.id,
+        "flow_version": flow.version,
+        "campaign_id": campaign_id,
+        "scope": scope,
+        "is_current": True,
+        "person_id": person_id,
+        "channel": channel,
+        "submitted_at": now,
+    }
+    answers = _answer_rows(flow, state)
+    batch = current_batch()
+    if batch is not None and connection is batch.connection:
+        versions = read_once(
+            connection, ("versions", flow.id), lambda: _lock_and_read_versions(connection, flow.id)
+        )
+        version = versions[country_code, scope] = versions.get((country_code, scope), 0) + 1
+        pending = batch.later(SUBMISSIONS, lambda rows: _write_submissions(connection, rows))
+        pending.append(({**values, "version": version}, answers))
+        return Saved(None, version)
+    version = _retire(connection, country_code, flow.id, scope) + 1
+    submission_id = connection.execute(_INSERT_SUBMISSION, {**values, "version": version}).scalar()
+    if answers:
+        connection.execute(
+            _INSERT_ANSWERS, [{**a, "submission_id": submission_id} for a in answers]
+        )
+    return Saved(submission_id, version)
+
+
+def _retire(connection: sa.Connection, country_code: str, flow_id: str, scope: str) -> int:
+    """Lock the state, retire its current version of a request; the latest version number."""
+    request = {"req_country": country_code, "req_flow": flow_id, "req_scope": scope}
     if connection.dialect.name != "sqlite":
         # SQLite needs no row lock: a writing transaction holds the whole database.
         connection.execute(_LOCK_STATE, request)
@@ -327,32 +366,73 @@ def save_submission(
         latest = connection.execute(_LATEST_VERSION, request).scalar() or 0
         if latest:
             connection.execute(_RETIRE, request)
-    version = latest + 1
-    submission_id = connection.execute(
-        _INSERT_SUBMISSION,
+    return int(latest)
+
+
+_LOCK_STATES = sa.select(_COUNTRIES.c.code).order_by(_COUNTRIES.c.code).with_for_update()
+_VERSIONS = (
+    sa.select(
+        _SUBMISSIONS.c.country_code, _SUBMISSIONS.c.scope, sa.func.max(_SUBMISSIONS.c.version)
+    )
+    .where(_SUBMISSIONS.c.flow_id == sa.bindparam("req_flow"))
+    .group_by(_SUBMISSIONS.c.country_code, _SUBMISSIONS.c.scope)
+)
+_INSERT_SUBMISSIONS = sa.insert(_SUBMISSIONS).returning(
+    _SUBMISSIONS.c.id, sort_by_parameter_order=True
+)
+# SQLite cannot promise RETURNING's order (see storage.outbox): its ids come sorted instead.
+_INSERT_SUBMISSIONS_SQLITE = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+_RETIRE_OLDER = (
+    sa.update(_SUBMISSIONS)
+    .where(
+        _SAME_REQUEST,
+        _SUBMISSIONS.c.is_current.is_(True),
+        _SUBMISSIONS.c.version < sa.bindparam("req_version"),
+    )
+    .values(is_current=False)
+)
+
+
+def _lock_and_read_versions(connection: sa.Connection, flow_id: str) -> dict[tuple[str, str], int]:
+    """For a shared batch: lock every state (in one order: no deadlocks), then read the
+    latest version of each of their requests of a flow."""
+    if connection.dialect.name != "sqlite":
+        connection.execute(_LOCK_STATES)
+    rows = connection.execute(_VERSIONS, {"req_flow": flow_id}).all()
+    return {(country, scope): version for country, scope, version in rows}
+
+
+def _write_submissions(
+    connection: sa.Connection, pending: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+) -> None:
+    """A shared batch's submissions, their answers, and the retiring of what they replace."""
+    rows = [values for values, _ in pending]
+    if connection.dialect.name == "sqlite":
+        ids = sorted(connection.execute(_INSERT_SUBMISSIONS_SQLITE, rows).scalars().all())
+    else:
+        ids = list(connection.execute(_INSERT_SUBMISSIONS, rows).scalars().all())
+    answers = [
+        {**answer, "submission_id": submission_id}
+        for submission_id, (_, answers) in zip(ids, pending, strict=True)
+        for answer in answers
+    ]
+    if answers:
+        connection.execute(_INSERT_ANSWERS, answers)
+    retire = [
         {
-            "country_code": country_code,
-            "flow_id": flow.id,
-            "flow_version": flow.version,
-            "campaign_id": campaign_id,
-            "scope": scope,
-            "version": version,
-            "is_current": True,
-            "person_id": person_id,
-            "channel": channel,
-            "submitted_at": now,
-        },
-    ).scalar_one()
-    rows = _answer_rows(flow, state, submission_id)
-    if rows:
-        write_at_end(connection, _INSERT_ANSWERS, rows)  # see submission_record
-    return Saved(submission_id, version)
+            "req_country": row["country_code"],
+            "req_flow": row["flow_id"],
+            "req_scope": row["scope"],
+            "req_version": row["version"],
+        }
+        for row in rows
+    ]
+    connection.execute(_RETIRE_OLDER, retire)
 
 
-def _answer_rows(flow: Flow, state: dict[str, Any], submission_id: int) -> list[dict[str, Any]]:
+def _answer_rows(flow: Flow, state: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
-            "submission_id": submission_id,
             "question_id": slot.id,
             "item": None if slot.item is None else slot.item + 1,
             "value": answer.get("v"),

@@ -18,7 +18,7 @@ from flows.messages import Inbound, Reply
 from handlers.chat import Handled
 from storage import outbox, queries
 from storage.batch import Abandoned, Batch, separate, shared, transaction
-from storage.models import Outbox, OutboxStatus, Person
+from storage.models import Answer, Outbox, OutboxStatus, Person, Submission
 from tests.conftest import ChatDriver
 from tests.handlers.test_chat import _walk_wrd
 
@@ -268,6 +268,32 @@ def test_a_submission_made_in_a_shared_batch_is_seen_by_its_later_turns(
             now=app.clock(),
         )
         assert previous(batch.connection) == 1
+
+
+def test_two_focal_points_of_one_state_submitting_in_one_batch_make_two_versions(
+    app: App, people: dict[str, Person], leila: ChatDriver
+) -> None:
+    omar = ChatDriver(app, people["jo_alt"])
+    _walk_wrd(leila)
+    _walk_wrd(omar)
+    batch, ran = run_batch(app.engine, [_call(app, leila, "1"), _call(app, omar, "1")])
+    assert batch.connection is not None  # they shared one transaction
+    receipts = [r.value.replies[-1].text for r in ran]
+    assert "— الإصدار 1،" in receipts[0]
+    assert "version 2" in receipts[1]
+    with Session(app.engine) as session:
+        submissions = session.exec(select(Submission).order_by(Submission.version)).all()
+        answers = {
+            s.version: session.exec(
+                select(Answer.question_id, Answer.value).where(Answer.submission_id == s.id)
+            ).all()
+            for s in submissions
+        }
+    assert [(s.version, s.person_id, s.is_current) for s in submissions] == [
+        (1, people["jo"].id, False),
+        (2, people["jo_alt"].id, True),
+    ]
+    assert answers[1] and sorted(answers[1]) == sorted(answers[2])  # each its own
 
 
 def test_inside_a_shared_batch_a_turn_error_reaches_the_runner_not_the_handler(
