@@ -85,14 +85,15 @@ class TurnRunner:
         hand_over: Callable[[Batch], None],
         *,
         max_batch: int = 100,
-        workers: int | None = None,
+        workers: int = 1,
     ) -> None:
         self.engine = engine
         self.hand_over = hand_over
         self.max_batch = max_batch
-        # SQLite has one writer at a time; PostgreSQL overlaps one batch's round trips
-        # with another's work.
-        self.workers = workers or 1
+        # Batches run at once. SQLite has one writer anyway; on PostgreSQL a second worker
+        # halved the typical latency in the benchmark but, with smaller batches, slowed the
+        # submitting round, so one it is until that round is cheaper.
+        self.workers = workers
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
         self._ready: list[tuple[Call, asyncio.Future[Any]]] = []
