@@ -339,12 +339,14 @@ def save_submission(
     answers = _answer_rows(flow, state)
     batch = current_batch()
     if batch is not None and connection is batch.connection:
-        versions = read_once(
-            connection, ("versions", flow.id), lambda: _lock_and_read_versions(connection, flow.id)
-        )
-        version = versions[country_code, scope] = versions.get((country_code, scope), 0) + 1
+        versions = read_once(connection, ("versions", flow.id), lambda: _lock_states(connection))
+        earlier = versions.get((country_code, scope))
+        replaces_pending = earlier is not None
+        if earlier is None:  # the batch's first of this request: retire what is current now
+            earlier = _retire(connection, country_code, flow.id, scope, lock=False)
+        version = versions[country_code, scope] = earlier + 1
         pending = batch.later(SUBMISSIONS, lambda rows: _write_submissions(connection, rows))
-        pending.append(({**values, "version": version}, answers))
+        pending.append(({**values, "version": version}, answers, replaces_pending))
         return Saved(None, version)
     version = _retire(connection, country_code, flow.id, scope) + 1
     submission_id = connection.execute(_INSERT_SUBMISSION, {**values, "version": version}).scalar()
@@ -355,10 +357,12 @@ def save_submission(
     return Saved(submission_id, version)
 
 
-def _retire(connection: sa.Connection, country_code: str, flow_id: str, scope: str) -> int:
+def _retire(
+    connection: sa.Connection, country_code: str, flow_id: str, scope: str, *, lock: bool = True
+) -> int:
     """Lock the state, retire its current version of a request; the latest version number."""
     request = {"req_country": country_code, "req_flow": flow_id, "req_scope": scope}
-    if connection.dialect.name != "sqlite":
+    if lock and connection.dialect.name != "sqlite":
         # SQLite needs no row lock: a writing transaction holds the whole database.
         connection.execute(_LOCK_STATE, request)
     latest = connection.execute(_RETIRE_LATEST, request).scalar()
@@ -370,50 +374,40 @@ def _retire(connection: sa.Connection, country_code: str, flow_id: str, scope: s
 
 
 _LOCK_STATES = sa.select(_COUNTRIES.c.code).order_by(_COUNTRIES.c.code).with_for_update()
-_VERSIONS = (
-    sa.select(
-        _SUBMISSIONS.c.country_code, _SUBMISSIONS.c.scope, sa.func.max(_SUBMISSIONS.c.version)
-    )
-    .where(_SUBMISSIONS.c.flow_id == sa.bindparam("req_flow"))
-    .group_by(_SUBMISSIONS.c.country_code, _SUBMISSIONS.c.scope)
-)
 _INSERT_SUBMISSIONS = sa.insert(_SUBMISSIONS).returning(
     _SUBMISSIONS.c.id, sort_by_parameter_order=True
 )
 # SQLite cannot promise RETURNING's order (see storage.outbox): its ids come sorted instead.
 _INSERT_SUBMISSIONS_SQLITE = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
-_RETIRE_OLDER = (
+_RETIRE_VERSION = (
     sa.update(_SUBMISSIONS)
-    .where(
-        _SAME_REQUEST,
-        _SUBMISSIONS.c.is_current.is_(True),
-        _SUBMISSIONS.c.version < sa.bindparam("req_version"),
-    )
+    .where(_SAME_REQUEST, _SUBMISSIONS.c.version == sa.bindparam("req_version"))
     .values(is_current=False)
 )
 
 
-def _lock_and_read_versions(connection: sa.Connection, flow_id: str) -> dict[tuple[str, str], int]:
-    """For a shared batch: lock every state (in one order: no deadlocks), then read the
-    latest version of each of their requests of a flow."""
+def _lock_states(connection: sa.Connection) -> dict[tuple[str, str], int]:
+    """For a shared batch: lock every state at once (in one order: no deadlocks). Each
+    request it submits to is then retired once, and its versions counted on from there."""
     if connection.dialect.name != "sqlite":
         connection.execute(_LOCK_STATES)
-    rows = connection.execute(_VERSIONS, {"req_flow": flow_id}).all()
-    return {(country, scope): version for country, scope, version in rows}
+    return {}
 
 
 def _write_submissions(
-    connection: sa.Connection, pending: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+    connection: sa.Connection,
+    pending: list[tuple[dict[str, Any], list[dict[str, Any]], bool]],
 ) -> None:
-    """A shared batch's submissions, their answers, and the retiring of what they replace."""
-    rows = [values for values, _ in pending]
+    """A shared batch's submissions and their answers; a submission that replaces one made
+    earlier in the batch retires it (the first of each request retired the stored one)."""
+    rows = [values for values, _, _ in pending]
     if connection.dialect.name == "sqlite":
         ids = sorted(connection.execute(_INSERT_SUBMISSIONS_SQLITE, rows).scalars().all())
     else:
         ids = list(connection.execute(_INSERT_SUBMISSIONS, rows).scalars().all())
     answers = [
         {**answer, "submission_id": submission_id}
-        for submission_id, (_, answers) in zip(ids, pending, strict=True)
+        for submission_id, (_, answers, _) in zip(ids, pending, strict=True)
         for answer in answers
     ]
     if answers:
@@ -423,11 +417,13 @@ def _write_submissions(
             "req_country": row["country_code"],
             "req_flow": row["flow_id"],
             "req_scope": row["scope"],
-            "req_version": row["version"],
+            "req_version": row["version"] - 1,
         }
-        for row in rows
+        for row, _, replaces_pending in pending
+        if replaces_pending
     ]
-    connection.execute(_RETIRE_OLDER, retire)
+    if retire:
+        connection.execute(_RETIRE_VERSION, retire)
 
 
 def _answer_rows(flow: Flow, state: dict[str, Any]) -> list[dict[str, Any]]:

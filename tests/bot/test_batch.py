@@ -296,6 +296,19 @@ def test_two_focal_points_of_one_state_submitting_in_one_batch_make_two_versions
     assert answers[1] and sorted(answers[1]) == sorted(answers[2])  # each its own
 
 
+def test_a_submission_in_a_shared_batch_retires_the_stored_current_version(
+    app: App, people: dict[str, Person], leila: ChatDriver, nadia: ChatDriver
+) -> None:
+    omar = ChatDriver(app, people["jo_alt"])
+    _walk_wrd(leila)
+    _walk_wrd(omar)
+    leila.send("1")
+    run_batch(app.engine, [_call(app, omar, "1"), _call(app, nadia, "bonjour")])
+    with Session(app.engine) as session:
+        submissions = session.exec(select(Submission).order_by(Submission.version)).all()
+    assert [(s.version, s.is_current) for s in submissions] == [(1, False), (2, True)]
+
+
 def test_inside_a_shared_batch_a_turn_error_reaches_the_runner_not_the_handler(
     app: App, leila: ChatDriver
 ) -> None:
