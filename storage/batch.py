@@ -135,14 +135,20 @@ def current() -> Batch | None:
     return _BATCH.get()
 
 
+def shared_batch(connection: sa.Connection) -> Batch | None:
+    """The shared batch whose transaction `connection` runs, if it runs one."""
+    batch = _BATCH.get()
+    return batch if batch is not None and connection is batch.connection else None
+
+
 def read_once(connection: sa.Connection, key: Hashable, read: Callable[[], T]) -> T:
     """A read made once per shared batch rather than once per turn; `key` names what is read.
 
     For what turns do not change (the registered pledges, the open campaigns), or change
     only through code that calls `forget_read`.
     """
-    batch = _BATCH.get()
-    if batch is None or connection is not batch.connection:
+    batch = shared_batch(connection)
+    if batch is None:
         return read()
     if key not in batch._read:
         batch._read[key] = read()
@@ -154,8 +160,8 @@ def write_at_end(connection: sa.Connection, statement: sa.Executable, rows: list
 
     For rows only a few reads look at, each of which calls `write_pending` first.
     """
-    batch = _BATCH.get()
-    if batch is None or connection is not batch.connection:
+    batch = shared_batch(connection)
+    if batch is None:
         connection.execute(statement, rows)
         return
     batch.later(statement, lambda pending: connection.execute(statement, pending)).extend(rows)
@@ -163,16 +169,14 @@ def write_at_end(connection: sa.Connection, statement: sa.Executable, rows: list
 
 def write_pending(connection: sa.Connection, *statements: sa.Executable) -> None:
     """Before a read: what a shared batch still holds of these writes, written now."""
-    batch = _BATCH.get()
-    if batch is not None and connection is batch.connection:
+    if (batch := shared_batch(connection)) is not None:
         for statement in statements:
             batch.write_deferred(statement)
 
 
 def forget_read(connection: sa.Connection, key: Hashable) -> None:
     """A turn changed what `read_once` read under `key`: the next turn reads it again."""
-    batch = _BATCH.get()
-    if batch is not None and connection is batch.connection:
+    if (batch := shared_batch(connection)) is not None:
         batch._read.pop(key, None)
 
 
@@ -190,7 +194,14 @@ def transaction(engine: Engine) -> Iterator[sa.Connection]:
         except Exception as error:
             raise Abandoned from error
         return
-    with write_lock(engine), engine.connect() as connection:
+    with _tracked(batch) as connection:
+        yield connection
+
+
+@contextmanager
+def _tracked(batch: Batch) -> Iterator[sa.Connection]:
+    """A transaction whose claimed replies join `batch.claimed` if, and only if, it commits."""
+    with write_lock(batch.engine), batch.engine.connect() as connection:
         batch._begin(connection)
         try:
             with connection.begin():
@@ -205,20 +216,14 @@ def transaction(engine: Engine) -> Iterator[sa.Connection]:
 def shared(engine: Engine) -> Iterator[Batch]:
     """Run turns in one transaction, committed when the block ends without an error."""
     batch = Batch(engine)
-    with write_lock(engine), engine.connect() as connection:
+    with _tracked(batch) as connection:
         batch.connection = connection
-        batch._begin(connection)
         token = _BATCH.set(batch)
         try:
-            with connection.begin():
-                yield batch
-                batch.write_deferred()
-        except BaseException:
-            batch._end(connection, committed=False)
-            raise
+            yield batch
+            batch.write_deferred()
         finally:
             _BATCH.reset(token)
-        batch._end(connection, committed=True)
 
 
 @contextmanager

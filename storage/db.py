@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,22 @@ def insert_once(
     )
     # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
     return connection.execute(statement).first() is not None
+
+
+def insert_with_ids(
+    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert rows in as few statements as SQLAlchemy can; their ids, in the rows' order."""
+    sqlite = connection.dialect.name == "sqlite"
+    ids = connection.execute(_inserting(table, sqlite=sqlite), rows).scalars().all()
+    # SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one by
+    # one; rowids of one INSERT are given in the order of its rows, so sorted ids match.
+    return sorted(ids) if sqlite else list(ids)
+
+
+@cache
+def _inserting(table: sa.Table, *, sqlite: bool) -> sa.Insert:
+    """Built once per table: this runs on the hot path."""
+    if sqlite:
+        return sa.insert(table).returning(table.c.id)
+    return sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flows.messages import Reply
 from storage.batch import Batch
 from storage.batch import current as current_batch
+from storage.db import insert_with_ids
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
 
 
@@ -57,10 +58,6 @@ class Outcome:
 _TABLE: sa.Table = table_of(Outbox)
 _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _INSERT = sa.insert(_TABLE)
-_INSERT_CLAIMED = sa.insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
-# SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one by one;
-# rowids of one INSERT are given in the order of its rows, so sorted ids match them instead.
-_INSERT_CLAIMED_SQLITE = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 
 def waiting(channel: sa.ColumnElement[str], address: sa.ColumnElement[str]) -> sa.Exists:
@@ -212,10 +209,7 @@ def enqueue(
 
 def _insert_claimed(connection: sa.Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
     """Insert rows written as `sending`, and stage them for the batch's sender."""
-    if connection.dialect.name == "sqlite":
-        ids = sorted(connection.execute(_INSERT_CLAIMED_SQLITE, rows).scalars().all())
-    else:
-        ids = list(connection.execute(_INSERT_CLAIMED, rows).scalars().all())
+    ids = insert_with_ids(connection, _TABLE, rows)
     for row_id, row in zip(ids, rows, strict=True):
         claimed = Claimed(row_id, row["address"], row["payload"], 1, row["kind"], row["person_id"])
         batch.stage(connection, row["channel"], [claimed])

@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
 from storage.batch import current as current_batch
-from storage.batch import forget_read, read_once, write_pending
+from storage.batch import forget_read, read_once, shared_batch, write_pending
 from storage.countries import BY_CODE, CountryInfo
+from storage.db import insert_with_ids
 from storage.models import (
     Answer,
     Campaign,
@@ -109,7 +110,7 @@ def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tu
     """The state's registered pledges as choices, coded by their reference."""
     if not country_code:
         return ()
-    if (batch := current_batch()) is not None and connection is batch.connection:
+    if shared_batch(connection) is not None:
         every = read_once(connection, "pledges", lambda: _pledges_by_country(connection))
         rows = every.get(country_code, [])
     else:
@@ -201,7 +202,7 @@ def previous_submission(
     """What `current_submission` finds in `scope`, else in any scope, in one query; and
     whether it is the one in `scope`."""
     write_pending(connection, SUBMISSIONS)
-    if (batch := current_batch()) is not None and connection is batch.connection:
+    if shared_batch(connection) is not None:
         every = read_once(
             connection,
             ("current submissions", flow_id),
@@ -337,8 +338,7 @@ def save_submission(
         "submitted_at": now,
     }
     answers = _answer_rows(flow, state)
-    batch = current_batch()
-    if batch is not None and connection is batch.connection:
+    if (batch := shared_batch(connection)) is not None:
         versions = read_once(connection, ("versions", flow.id), lambda: _lock_states(connection))
         earlier = versions.get((country_code, scope))
         replaces_pending = earlier is not None
@@ -374,11 +374,6 @@ def _retire(
 
 
 _LOCK_STATES = sa.select(_COUNTRIES.c.code).order_by(_COUNTRIES.c.code).with_for_update()
-_INSERT_SUBMISSIONS = sa.insert(_SUBMISSIONS).returning(
-    _SUBMISSIONS.c.id, sort_by_parameter_order=True
-)
-# SQLite cannot promise RETURNING's order (see storage.outbox): its ids come sorted instead.
-_INSERT_SUBMISSIONS_SQLITE = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
 _RETIRE_VERSION = (
     sa.update(_SUBMISSIONS)
     .where(_SAME_REQUEST, _SUBMISSIONS.c.version == sa.bindparam("req_version"))
@@ -401,10 +396,7 @@ def _write_submissions(
     """A shared batch's submissions and their answers; a submission that replaces one made
     earlier in the batch retires it (the first of each request retired the stored one)."""
     rows = [values for values, _, _ in pending]
-    if connection.dialect.name == "sqlite":
-        ids = sorted(connection.execute(_INSERT_SUBMISSIONS_SQLITE, rows).scalars().all())
-    else:
-        ids = list(connection.execute(_INSERT_SUBMISSIONS, rows).scalars().all())
+    ids = insert_with_ids(connection, _SUBMISSIONS, rows)
     answers = [
         {**answer, "submission_id": submission_id}
         for submission_id, (_, answers, _) in zip(ids, pending, strict=True)
