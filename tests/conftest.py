@@ -149,6 +149,13 @@ class ChatDriver:
         assert self.app.chat.start_flow(channel=self.channel, address=self.address, flow_id=flow_id)
         return self.render(self.deliver())
 
+    def walk_wrd(self, first: str = "no") -> str:
+        """Open World Refugee Day and answer it up to its summary; the summary."""
+        self.start_flow("wrd_statement")
+        for text in (first, "no", "yes", "skip"):
+            reply = self.send(text)
+        return reply
+
     def render(self, replies: list[Reply]) -> str:
         t = translator(self.language())
         return "\n---\n".join(render_text(reply, t) for reply in replies)

@@ -20,7 +20,6 @@ from storage import outbox, queries
 from storage.batch import Abandoned, Batch, separate, shared, transaction
 from storage.models import Answer, Outbox, OutboxStatus, Person, Submission
 from tests.conftest import ChatDriver
-from tests.handlers.test_chat import _walk_wrd
 
 
 def _statuses(app: App) -> list[tuple[str, str]]:
@@ -230,7 +229,7 @@ def test_what_a_state_sent_earlier_in_the_batch_is_shown_to_its_other_focal_poin
     app: App, people: dict[str, Person], leila: ChatDriver
 ) -> None:
     omar = ChatDriver(app, people["jo_alt"])
-    _walk_wrd(leila)
+    leila.walk_wrd()
 
     def omar_opens() -> Handled:
         return app.chat.start_flow(channel="console", address=omar.address, flow_id="wrd_statement")
@@ -274,8 +273,8 @@ def test_two_focal_points_of_one_state_submitting_in_one_batch_make_two_versions
     app: App, people: dict[str, Person], leila: ChatDriver
 ) -> None:
     omar = ChatDriver(app, people["jo_alt"])
-    _walk_wrd(leila)
-    _walk_wrd(omar)
+    leila.walk_wrd()
+    omar.walk_wrd()
     batch, ran = run_batch(app.engine, [_call(app, leila, "1"), _call(app, omar, "1")])
     assert batch.connection is not None  # they shared one transaction
     receipts = [r.value.replies[-1].text for r in ran]
@@ -300,8 +299,8 @@ def test_a_submission_in_a_shared_batch_retires_the_stored_current_version(
     app: App, people: dict[str, Person], leila: ChatDriver, nadia: ChatDriver
 ) -> None:
     omar = ChatDriver(app, people["jo_alt"])
-    _walk_wrd(leila)
-    _walk_wrd(omar)
+    leila.walk_wrd()
+    omar.walk_wrd()
     leila.send("1")
     run_batch(app.engine, [_call(app, omar, "1"), _call(app, nadia, "bonjour")])
     with Session(app.engine) as session:

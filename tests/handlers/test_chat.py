@@ -12,13 +12,6 @@ from storage.models import Campaign, ChannelIdentity, Person, Submission
 from tests.conftest import START, ChatDriver, Clock
 
 
-def _walk_wrd(driver: ChatDriver, first: str = "no") -> str:
-    driver.start_flow("wrd_statement")
-    for text in (first, "no", "yes", "skip"):
-        reply = driver.send(text)
-    return reply
-
-
 def test_a_first_message_gets_a_greeting_and_the_menu(leila: ChatDriver) -> None:
     reply = leila.send("السلام عليكم")
     assert reply.startswith("مرحباً ليلى الحسن.\nنقطة — قناة نقاط الاتصال")
@@ -87,7 +80,7 @@ def test_switching_channel_mid_flow_loses_nothing(app: App, leila: ChatDriver) -
 def test_what_a_state_sent_is_shown_to_its_other_focal_point_who_may_amend_it(
     app: App, people: dict[str, Person], leila: ChatDriver
 ) -> None:
-    assert _walk_wrd(leila).startswith("ملخص إجاباتكم")
+    assert leila.walk_wrd().startswith("ملخص إجاباتكم")
     assert leila.send("1").startswith("شكراً لكم. تسلّمت الأمانة العامة ردّ الأردن")
     omar = ChatDriver(app, people["jo_alt"])
     opening = omar.start_flow("wrd_statement")
