@@ -65,6 +65,7 @@ class Batch:
     )
     _read: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _waiting: dict[tuple[int, str, str], bool] = field(default_factory=dict, repr=False)
+    _ids: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     def owns(self, connection: sa.Connection) -> bool:
         """Whether `connection` runs one of this batch's transactions."""
@@ -98,15 +99,31 @@ class Batch:
             if key[1] != address and row["p_id"] != person_id
         }
 
-    def later(self, kind: Hashable, write: Callable[[list[Any]], None]) -> list[Any]:
+    def later(
+        self, kind: Hashable, write: Callable[[list[Any]], None], *, first: bool = False
+    ) -> list[Any]:
         """Rows of one `kind` to `write` in one go, just before the shared batch commits.
 
         Many turns' writes of one kind cost one statement; `write_deferred` writes them
-        sooner, before a read that must see them.
+        sooner, before a read that must see them. Kinds are written in the order they were
+        first asked for, except that a `first` kind (new rows others refer to) goes first.
         """
         if kind not in self._deferred:
-            self._deferred[kind] = ([], write)
+            entry: tuple[list[Any], Callable[[list[Any]], None]] = ([], write)
+            others = self._deferred
+            self._deferred = {kind: entry, **others} if first else {**others, kind: entry}
         return self._deferred[kind][0]
+
+    def new_id(self, table: str, take: Callable[[int], list[int]]) -> int:
+        """An id for a row of `table` that `later` will insert.
+
+        `take(n)` takes n ids from the table's sequence: enough, at once, for every turn of
+        the batch not yet run (an id never used leaves a gap, as a rolled-back insert does).
+        """
+        ids = self._ids.setdefault(table, [])
+        if not ids:
+            ids.extend(sorted(take(len(self.preloaded) + 1)))
+        return ids.pop(0)
 
     def write_deferred(self, kind: Hashable | None = None) -> None:
         """Write what `later` holds: of one kind, or all."""

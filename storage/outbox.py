@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from flows.messages import Reply
 from storage.batch import Batch
@@ -134,6 +135,26 @@ _SENT = (
         provider_id=sa.bindparam("provider"),
     )
 )
+# PostgreSQL takes the sent rows in one statement, their ids and provider ids as two
+# arrays: per row, an executemany cost more Python than the row itself.
+_SENT_ROWS = (
+    sa.func.unnest(
+        sa.bindparam("row_ids", type_=postgresql.ARRAY(sa.Integer)),
+        sa.bindparam("providers", type_=postgresql.ARRAY(sa.String)),
+    )
+    .table_valued("row_id", "provider")
+    .render_derived()
+)
+_SENT_ALL = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == _SENT_ROWS.c.row_id)
+    .values(
+        status=sa.case((_STILL_SENDING, OutboxStatus.SENT.value), else_=_TABLE.c.status),
+        sent_at=sa.bindparam("new_sent_at"),
+        last_error=sa.case((_STILL_SENDING, None), else_=_TABLE.c.last_error),
+        provider_id=_SENT_ROWS.c.provider,
+    )
+)
 _UNSENT = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"))
@@ -239,9 +260,7 @@ def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datet
     Errors are kept as a short kind only, so no secret from a URL or a provider's message
     ever lands in the table.
     """
-    sent = [
-        {"row_id": o.id, "provider": o.provider_id, "new_sent_at": now} for o in outcomes if o.sent
-    ]
+    sent = [o for o in outcomes if o.sent]
     unsent = [
         {
             "row_id": o.id,
@@ -252,8 +271,12 @@ def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datet
         for o in outcomes
         if not o.sent
     ]
-    if sent:
-        connection.execute(_SENT, sent)
+    if sent and connection.dialect.name == "postgresql":
+        ids, providers = [o.id for o in sent], [o.provider_id for o in sent]
+        connection.execute(_SENT_ALL, {"row_ids": ids, "providers": providers, "new_sent_at": now})
+    elif sent:
+        params = [{"row_id": o.id, "provider": o.provider_id, "new_sent_at": now} for o in sent]
+        connection.execute(_SENT, params)
     if unsent:
         connection.execute(_UNSENT, unsent)
 

@@ -15,7 +15,7 @@ from flows.walk import visible_answers
 from storage.batch import current as current_batch
 from storage.batch import forget_read, read_once, shared_batch, write_pending
 from storage.countries import BY_CODE, CountryInfo
-from storage.db import insert_with_ids
+from storage.db import insert_many, insert_with_ids
 from storage.models import (
     Answer,
     Campaign,
@@ -290,7 +290,6 @@ _RETIRE_LATEST = _RETIRE.where(
     .scalar_subquery()
 ).returning(_SUBMISSIONS.c.version)
 _INSERT_SUBMISSION = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
-_INSERT_ANSWERS = sa.insert(_ANSWERS)
 
 
 @dataclass(frozen=True)
@@ -341,19 +340,27 @@ def save_submission(
     if (batch := shared_batch(connection)) is not None:
         versions = read_once(connection, ("versions", flow.id), lambda: _lock_states(connection))
         earlier = versions.get((country_code, scope))
-        replaces_pending = earlier is not None
-        if earlier is None:  # the batch's first of this request: retire what is current now
-            earlier = _retire(connection, country_code, flow.id, scope, lock=False)
+        retires = earlier is not None  # the version made earlier in the batch
+        if earlier is None:  # the batch's first of this request: what is stored?
+            stored = read_once(
+                connection,
+                ("latest versions", flow.id, scope),
+                lambda: _latest_versions(connection, flow.id, scope),
+            )
+            latest, current = stored.get(country_code, (0, False))
+            if current:  # as usual: the latest is the current one, retired at the end
+                earlier, retires = latest, True
+            elif latest:  # an older version may be current: look now
+                earlier = _retire(connection, country_code, flow.id, scope, lock=False)
+            else:
+                earlier = 0
         version = versions[country_code, scope] = earlier + 1
         pending = batch.later(SUBMISSIONS, lambda rows: _write_submissions(connection, rows))
-        pending.append(({**values, "version": version}, answers, replaces_pending))
+        pending.append(({**values, "version": version}, answers, retires))
         return Saved(None, version)
     version = _retire(connection, country_code, flow.id, scope) + 1
     submission_id = connection.execute(_INSERT_SUBMISSION, {**values, "version": version}).scalar()
-    if answers:
-        connection.execute(
-            _INSERT_ANSWERS, [{**a, "submission_id": submission_id} for a in answers]
-        )
+    insert_many(connection, _ANSWERS, [{**a, "submission_id": submission_id} for a in answers])
     return Saved(submission_id, version)
 
 
@@ -389,12 +396,44 @@ def _lock_states(connection: sa.Connection) -> dict[tuple[str, str], int]:
     return {}
 
 
+_LATEST = _SUBMISSIONS.alias("latest")
+
+
+def _latest_of(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(column)
+        .where(
+            _LATEST.c.country_code == _COUNTRIES.c.code,
+            _LATEST.c.flow_id == sa.bindparam("req_flow"),
+            _LATEST.c.scope == sa.bindparam("req_scope"),
+        )
+        .order_by(_LATEST.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Per state, a look down the unique key's index: not a scan of every version.
+_LATEST_VERSIONS = sa.select(
+    _COUNTRIES.c.code, _latest_of(_LATEST.c.version), _latest_of(_LATEST.c.is_current)
+)
+
+
+def _latest_versions(
+    connection: sa.Connection, flow_id: str, scope: str
+) -> dict[str, tuple[int, bool]]:
+    """For a shared batch, once per request: every state's latest version, and whether it
+    is the current one (which the batch then retires at its end, with no statement now)."""
+    rows = connection.execute(_LATEST_VERSIONS, {"req_flow": flow_id, "req_scope": scope})
+    return {code: (version, bool(current)) for code, version, current in rows if version}
+
+
 def _write_submissions(
     connection: sa.Connection,
     pending: list[tuple[dict[str, Any], list[dict[str, Any]], bool]],
 ) -> None:
-    """A shared batch's submissions and their answers; a submission that replaces one made
-    earlier in the batch retires it (the first of each request retired the stored one)."""
+    """A shared batch's submissions and their answers. Each retires the version before it
+    where the batch found that one current: stored, or made earlier in the batch."""
     rows = [values for values, _, _ in pending]
     ids = insert_with_ids(connection, _SUBMISSIONS, rows)
     answers = [
@@ -402,8 +441,7 @@ def _write_submissions(
         for submission_id, (_, answers, _) in zip(ids, pending, strict=True)
         for answer in answers
     ]
-    if answers:
-        connection.execute(_INSERT_ANSWERS, answers)
+    insert_many(connection, _ANSWERS, answers)
     retire = [
         {
             "req_country": row["country_code"],
@@ -411,8 +449,8 @@ def _write_submissions(
             "req_scope": row["scope"],
             "req_version": row["version"] - 1,
         }
-        for row, _, replaces_pending in pending
-        if replaces_pending
+        for row, _, retires in pending
+        if retires
     ]
     if retire:
         connection.execute(_RETIRE_VERSION, retire)

@@ -18,7 +18,15 @@ from flows.messages import Inbound, Reply
 from handlers.chat import Handled
 from storage import outbox, queries
 from storage.batch import Abandoned, Batch, separate, shared, transaction
-from storage.models import Answer, Outbox, OutboxStatus, Person, Submission
+from storage.models import (
+    Answer,
+    ChatSession,
+    Conversation,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Submission,
+)
 from tests.conftest import ChatDriver
 
 
@@ -225,6 +233,43 @@ def test_a_flow_answered_from_two_addresses_in_one_batch_keeps_both_answers(
     assert actions.startswith("(3/8) [التعهد 1] ما الإجراءات المتخذة")
 
 
+def _opens(app: App, who: ChatDriver, flow_id: str = "pledge_update") -> Call:
+    run = lambda: app.chat.start_flow(channel=who.channel, address=who.address, flow_id=flow_id)  # noqa: E731
+    return Call(who.channel, who.address, run)
+
+
+def test_flows_opened_in_one_batch_are_stored_with_it_in_one_commit(
+    app: App, leila: ChatDriver, nadia: ChatDriver
+) -> None:
+    commits = _commits(app)
+    # Nadia's menu changes her chat before Leila's flow exists: the new conversation must
+    # still be written before the chat rows that point at it.
+    _, ran = run_batch(app.engine, [_call(app, nadia, "bonjour"), _opens(app, leila)])
+    assert len(commits) == 1
+    assert ran[1].value.replies[-1].text == "(1/8) [التعهد 1] أي تعهد تودّون تحديثه؟"
+    with Session(app.engine) as session:
+        chat = session.get(ChatSession, leila.person.id)
+        assert chat is not None and chat.active_conversation_id is not None
+        flow = session.get(Conversation, chat.active_conversation_id)
+    assert flow is not None and flow.flow_id == "pledge_update"
+    assert "(2/8) [التعهد 1] ما حالة تنفيذ التعهد؟" in leila.send("1")
+
+
+def test_a_flow_opened_in_a_batch_goes_on_from_another_address_in_the_same_batch(
+    app: App, people: dict[str, Person], leila: ChatDriver
+) -> None:
+    on_whatsapp = ChatDriver(app, people["jo"], channel="whatsapp")
+    commits = _commits(app)
+    _, ran = run_batch(app.engine, [_opens(app, leila), _call(app, on_whatsapp, "1")])
+    assert len(commits) == 1
+    assert ran[1].value.replies[0].text.startswith("(2/8) [التعهد 1] ما حالة تنفيذ التعهد؟")
+    with Session(app.engine) as session:
+        flows = session.exec(select(Conversation)).all()
+    assert [(f.channel, f.state["items"]["pledges"][0]["pledge"]["v"]) for f in flows] == [
+        ("whatsapp", "GRF-2019-JO-01")
+    ]
+
+
 def test_what_a_state_sent_earlier_in_the_batch_is_shown_to_its_other_focal_point(
     app: App, people: dict[str, Person], leila: ChatDriver
 ) -> None:
@@ -306,6 +351,32 @@ def test_a_submission_in_a_shared_batch_retires_the_stored_current_version(
     with Session(app.engine) as session:
         submissions = session.exec(select(Submission).order_by(Submission.version)).all()
     assert [(s.version, s.is_current) for s in submissions] == [(1, False), (2, True)]
+
+
+def test_a_shared_batch_retires_an_older_current_version_when_the_latest_is_not(
+    app: App, people: dict[str, Person], nadia: ChatDriver
+) -> None:
+    omar = ChatDriver(app, people["jo_alt"])
+    omar.walk_wrd()
+    with Session(app.engine) as session:  # as a hand-made repair might leave them
+        for version in (1, 2):
+            session.add(
+                Submission(
+                    country_code="JO",
+                    flow_id="wrd_statement",
+                    flow_version=1,
+                    scope=queries.scope_of(None),
+                    version=version,
+                    is_current=version == 1,
+                    person_id=people["jo"].id,
+                    channel="console",
+                )
+            )
+        session.commit()
+    run_batch(app.engine, [_call(app, omar, "1"), _call(app, nadia, "bonjour")])
+    with Session(app.engine) as session:
+        submissions = session.exec(select(Submission).order_by(Submission.version)).all()
+    assert [(s.version, s.is_current) for s in submissions] == [(1, False), (2, False), (3, True)]
 
 
 def test_inside_a_shared_batch_a_turn_error_reaches_the_runner_not_the_handler(
