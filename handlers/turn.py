@@ -12,7 +12,7 @@ from flows.messages import Reply
 from locales.catalog import Translator, translator
 from storage.batch import write_pending
 from storage.queries import SUBMISSIONS
-from storage.turns import NEW_CONVERSATIONS, ChatRow, ConversationRow, IdentityRow, PersonRow
+from storage.turns import ChatRow, ConversationRow, IdentityRow, PersonRow
 
 
 @dataclass
@@ -41,9 +41,9 @@ class Turn:
     def session(self) -> Session:
         """An ORM session inside this turn's transaction, made on first use."""
         if self._session is None:
-            # The ORM paths read submissions and conversations (progress, menus): what a
-            # shared batch holds of them is written first.
-            write_pending(self.connection, NEW_CONVERSATIONS, SUBMISSIONS)
+            # The ORM paths read submissions (progress, menus): a shared batch's pending
+            # ones are written first.
+            write_pending(self.connection, SUBMISSIONS)
             self._session = Session(bind=self.connection, expire_on_commit=False)
         return self._session
 
