@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import App, build_app
 from bot.config import Settings, normalize_database_url
 from bot.ratelimit import RateLimit
-from bot.runtime import Runtime
+from bot.runtime import Runtime, freeze_startup
 from flows.messages import Inbound, Reply
 from storage.countries import COUNTRIES
 from storage.db import scratch_schema
@@ -232,6 +232,7 @@ async def _drive(
     loop = asyncio.get_running_loop()
     channel = BenchChannel(loop)
     runtime = Runtime(app, [channel])
+    freeze_startup()  # as `Runtime.serve` does
     if workers is not None:
         runtime.turns.workers = workers
     stop = asyncio.Event()

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         default=60, ge=1, description="How often the campaign clock checks what is due"
     )
     default_language: Language = Field(default="ar", description="Language for new people")
+    batch_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=8,
+        description="Batches of incoming messages handled at once (default: 1 on SQLite, 2 on "
+        "PostgreSQL)",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -91,6 +98,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {value!r}")
         return level
+
+    @property
+    def workers(self) -> int:
+        """Batches run at once: SQLite has one writer; PostgreSQL overlaps one batch's waits
+        for the database with the next batch's Python (see README, Benchmark)."""
+        if self.batch_workers is not None:
+            return self.batch_workers
+        return 1 if self.database.startswith("sqlite") else 2
 
     @property
     def database(self) -> str:

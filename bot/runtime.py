@@ -2,7 +2,7 @@
 
 Adapters are thin: they turn platform input into calls on `Runtime.inbound` and send
 what the outbox holds. Incoming messages are handled in a worker thread, one person's in
-the order they came, the messages that arrive together in one transaction (`bot.turns`).
+the order they came, the messages that arrive together in one transaction (`bot.batches`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Protocol, TypeVar
 from aiohttp import web
 
 from bot.app import App
+from bot.batches import TurnRunner
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import RateLimit, RateLimiter
 from bot.server import make_web_app, start_server
-from bot.turns import TurnRunner
 from flows.messages import Reply
 from storage.batch import Batch
 from storage.outbox import Claimed
@@ -58,7 +58,7 @@ class Runtime:
     def __init__(self, app: App, adapters: Sequence[ChannelAdapter], poll_seconds: float = 1.0):
         self.app = app
         self.adapters = list(adapters)
-        self.turns = TurnRunner(app.engine, self._hand_over)
+        self.turns = TurnRunner(app.engine, self._hand_over, workers=app.settings.workers)
         self.dispatchers = {
             adapter.name: Dispatcher(
                 app.engine,
@@ -72,16 +72,12 @@ class Runtime:
         }
         self.web_app = make_web_app(route for a in self.adapters for route in a.routes())
         self.web_app[RUNTIME] = self
-        # What start-up built (flows, catalogs, SQLAlchemy's tables and compiled statements)
-        # lives as long as the process: frozen, the collector's full passes skip it, which
-        # took the benchmark's worst pauses from ~200 ms to ~60 ms.
-        gc.freeze()
 
     async def inbound(self, channel: str, address: str, call: Callable[[], T]) -> T:
         """Handle a message from `address` after its earlier ones; its replies go at once.
 
         The call runs in the turn runner's worker thread, maybe in one transaction with
-        other people's messages (`bot.turns`); it returns once that has committed.
+        other people's messages (`bot.batches`); it returns once that has committed.
         """
         return await self.turns.run(channel, address, call)
 
@@ -94,6 +90,7 @@ class Runtime:
 
     async def serve(self, stop: asyncio.Event, *, host: str, port: int) -> None:
         """Serve until `stop` is set, then shut down in order: receive, send, listen."""
+        freeze_startup()
         runner = await start_server(self.web_app, host, port)
         senders = [asyncio.create_task(d.run(stop)) for d in self.dispatchers.values()]
         started: list[ChannelAdapter] = []
@@ -109,6 +106,17 @@ class Runtime:
                 await adapter.stop()
             await asyncio.gather(*senders, return_exceptions=True)
             await runner.cleanup()
+
+
+def freeze_startup() -> None:
+    """Keep what start-up built out of the garbage collector's way, once serving begins.
+
+    It lives as long as the process (flows, catalogs, SQLAlchemy's tables and compiled
+    statements): frozen, the collector's full passes skip it, which took the benchmark's
+    worst pauses from ~200 ms to ~60 ms. Here rather than in `__init__`, so the tests,
+    which build many runtimes, do not freeze what earlier tests left behind.
+    """
+    gc.freeze()
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

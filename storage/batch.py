@@ -2,7 +2,7 @@
 
 Every turn opens its write transaction with `transaction(engine)`. Outside a batch that
 is a transaction of its own, as anywhere else. The network channels' runtime runs the
-messages that arrive together as a `Batch` (see `bot.turns`):
+messages that arrive together as a `Batch` (see `bot.batches`):
 
 - `shared(engine)`: every turn run inside uses one transaction, committed once at the
   end. Many people's messages then cost one commit (the WAL flush on PostgreSQL) and one

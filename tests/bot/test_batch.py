@@ -4,6 +4,7 @@ many people's messages, and a failing turn that never costs another person's mes
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -12,8 +13,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.app import App
+from bot.batches import Call, TurnRunner, run_batch
+from bot.config import Settings
 from bot.dispatcher import Dispatcher
-from bot.turns import Call, TurnRunner, run_batch
 from flows.messages import Inbound, Reply
 from handlers.chat import Handled
 from storage import outbox, queries
@@ -405,6 +407,40 @@ async def test_the_runner_keeps_one_address_in_order_and_batches_the_others(
     assert order == ["مرحبا", "bonjour", "1"]
     addresses = [{row.address for row in b.claimed["console"]} for b in batches]
     assert addresses == [{leila.address, nadia.address}, {leila.address}]  # her second waits
+
+
+async def test_with_two_workers_a_second_batch_runs_while_the_first_waits(
+    app: App, leila: ChatDriver, nadia: ChatDriver
+) -> None:
+    runner = TurnRunner(app.engine, lambda batch: None, workers=2)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> Handled:
+        started.set()
+        release.wait(10)
+        return _says(app, leila, "مرحبا")()
+
+    first = asyncio.ensure_future(runner.run("console", leila.address, slow))
+    await asyncio.to_thread(started.wait, 10)
+    second = await runner.run("console", nadia.address, _says(app, nadia, "bonjour"))
+    assert second.known and not first.done()
+    release.set()
+    assert (await first).known and not runner.busy
+
+
+@pytest.mark.parametrize(
+    ("url", "setting", "workers"),
+    [
+        ("sqlite:///nuqta.db", None, 1),
+        ("postgresql://nuqta@db/nuqta", None, 2),
+        ("postgresql://nuqta@db/nuqta", 1, 1),
+    ],
+)
+def test_postgresql_runs_two_batches_at_once_sqlite_one(
+    url: str, setting: int | None, workers: int
+) -> None:
+    settings = Settings(_env_file=None, database_url=url, batch_workers=setting)
+    assert settings.workers == workers
 
 
 async def test_the_sender_sends_handed_over_replies_without_claiming(

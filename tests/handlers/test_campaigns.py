@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
+from bot.batches import Call, run_batch
 from bot.config import Settings
-from bot.turns import Call, run_batch
 from flows.messages import Inbound
 from handlers.campaigns import close, tick
 from storage.models import Campaign, Conversation, Outbox, Person

@@ -90,9 +90,8 @@ class TurnRunner:
         self.engine = engine
         self.hand_over = hand_over
         self.max_batch = max_batch
-        # Batches run at once. SQLite has one writer anyway; on PostgreSQL a second worker
-        # halved the typical latency in the benchmark but, with smaller batches, slowed the
-        # submitting round, so one it is until that round is cheaper.
+        # Batches run at once (`Settings.workers`): while one waits for the database,
+        # another runs its Python.
         self.workers = workers
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
