@@ -215,7 +215,8 @@ def _seed(app: App, people: int) -> list[str]:
     # for foreign-key checks, which then scan it whole for as long as the connection lives
     # unless autovacuum analyzes it again (and it is off on some servers, as on our CI's).
     with app.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE person, chatsession, channelidentity, pledge, country")
+        for table in ("person", "chatsession", "channelidentity", "pledge", "country"):
+            connection.exec_driver_sql(f"ANALYZE {table}")
     return [f"b{i}" for i in ids]
 
 
