@@ -91,7 +91,7 @@ class TurnRunner:
         self.hand_over = hand_over
         self.max_batch = max_batch
         # Batches run at once (`Settings.workers`): while one waits for the database,
-        # another runs its Python.
+        # another may run its Python.
         self.workers = workers
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}

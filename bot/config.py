@@ -83,12 +83,12 @@ class Settings(BaseSettings):
         default=60, ge=1, description="How often the campaign clock checks what is due"
     )
     default_language: Language = Field(default="ar", description="Language for new people")
-    batch_workers: int | None = Field(
-        default=None,
+    batch_workers: int = Field(
+        default=1,
         ge=1,
         le=8,
-        description="Batches of incoming messages handled at once (default: 1 on SQLite, 2 on "
-        "PostgreSQL)",
+        description="Batches of incoming messages handled at once (PostgreSQL only; SQLite "
+        "has one writer)",
     )
 
     @field_validator("log_level")
@@ -101,11 +101,12 @@ class Settings(BaseSettings):
 
     @property
     def workers(self) -> int:
-        """Batches run at once: SQLite has one writer; PostgreSQL overlaps one batch's waits
-        for the database with the next batch's Python (see README, Benchmark)."""
-        if self.batch_workers is not None:
-            return self.batch_workers
-        return 1 if self.database.startswith("sqlite") else 2
+        """Batches run at once: as set on PostgreSQL, one on SQLite (one writer at a time).
+
+        One by default: in the benchmark a second one on PostgreSQL gained nothing once a
+        batch cost a fixed few statements (see README, Benchmark).
+        """
+        return 1 if self.database.startswith("sqlite") else self.batch_workers
 
     @property
     def database(self) -> str:

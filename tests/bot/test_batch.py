@@ -431,16 +431,17 @@ async def test_with_two_workers_a_second_batch_runs_while_the_first_waits(
 @pytest.mark.parametrize(
     ("url", "setting", "workers"),
     [
-        ("sqlite:///nuqta.db", None, 1),
-        ("postgresql://nuqta@db/nuqta", None, 2),
+        ("sqlite:///nuqta.db", 2, 1),
         ("postgresql://nuqta@db/nuqta", 1, 1),
+        ("postgresql://nuqta@db/nuqta", 2, 2),
     ],
 )
-def test_postgresql_runs_two_batches_at_once_sqlite_one(
-    url: str, setting: int | None, workers: int
+def test_postgresql_runs_as_many_batches_at_once_as_set_sqlite_one(
+    url: str, setting: int, workers: int
 ) -> None:
     settings = Settings(_env_file=None, database_url=url, batch_workers=setting)
     assert settings.workers == workers
+    assert Settings(_env_file=None, database_url=url).workers == 1
 
 
 async def test_the_sender_sends_handed_over_replies_without_claiming(
