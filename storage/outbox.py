@@ -125,16 +125,22 @@ _CLAIM = {by_address: _claim(by_address=by_address) for by_address in (False, Tr
 # A provider's status callback (delivered, failed...) may be recorded before the sender
 # writes down that the message went: the row then keeps what the callback said.
 _STILL_SENDING = _TABLE.c.status == OutboxStatus.SENDING.value
-_SENT = (
-    sa.update(_TABLE)
-    .where(_TABLE.c.id == sa.bindparam("row_id"))
-    .values(
-        status=sa.case((_STILL_SENDING, OutboxStatus.SENT.value), else_=_TABLE.c.status),
-        sent_at=sa.bindparam("new_sent_at"),
-        last_error=sa.case((_STILL_SENDING, None), else_=_TABLE.c.last_error),
-        provider_id=sa.bindparam("provider"),
+
+
+def _sent(row_id: sa.ColumnElement[int], provider: sa.ColumnElement[str | None]) -> sa.Update:
+    return (
+        sa.update(_TABLE)
+        .where(_TABLE.c.id == row_id)
+        .values(
+            status=sa.case((_STILL_SENDING, OutboxStatus.SENT.value), else_=_TABLE.c.status),
+            sent_at=sa.bindparam("new_sent_at"),
+            last_error=sa.case((_STILL_SENDING, None), else_=_TABLE.c.last_error),
+            provider_id=provider,
+        )
     )
-)
+
+
+_SENT = _sent(sa.bindparam("row_id"), sa.bindparam("provider"))
 # PostgreSQL takes the sent rows in one statement, their ids and provider ids as two
 # arrays: per row, an executemany cost more Python than the row itself.
 _SENT_ROWS = (
@@ -145,16 +151,7 @@ _SENT_ROWS = (
     .table_valued("row_id", "provider")
     .render_derived()
 )
-_SENT_ALL = (
-    sa.update(_TABLE)
-    .where(_TABLE.c.id == _SENT_ROWS.c.row_id)
-    .values(
-        status=sa.case((_STILL_SENDING, OutboxStatus.SENT.value), else_=_TABLE.c.status),
-        sent_at=sa.bindparam("new_sent_at"),
-        last_error=sa.case((_STILL_SENDING, None), else_=_TABLE.c.last_error),
-        provider_id=_SENT_ROWS.c.provider,
-    )
-)
+_SENT_ALL = _sent(_SENT_ROWS.c.row_id, _SENT_ROWS.c.provider)
 _UNSENT = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"))

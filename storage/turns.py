@@ -155,17 +155,17 @@ def _load(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
 
 
 # Built once: constructing statements costs more than running them on the hot path.
+_TEXTS = ARRAY(sa.String)
 LOAD = _load(_IDENTITY.c.address == sa.bindparam("address"))
 LOAD_MANY = {
-    # PostgreSQL takes the addresses as one array: the statement's text is then the same
-    # for every batch, so psycopg prepares it once instead of PostgreSQL planning each
-    # batch's IN list afresh (which took longer than running it).
-    "postgresql": _load(
-        _IDENTITY.c.address == sa.any_(sa.bindparam("addresses", type_=ARRAY(sa.String)))
-    ).order_by(_CHAT.c.person_id),
-    "sqlite": _load(_IDENTITY.c.address.in_(sa.bindparam("addresses", expanding=True))).order_by(
-        _CHAT.c.person_id
-    ),
+    dialect: _load(where).order_by(_CHAT.c.person_id)
+    for dialect, where in (
+        # PostgreSQL takes the addresses as one array: the statement's text is then the same
+        # for every batch, so psycopg prepares it once instead of PostgreSQL planning each
+        # batch's IN list afresh (which took longer than running it).
+        ("postgresql", _IDENTITY.c.address == sa.any_(sa.bindparam("addresses", type_=_TEXTS))),
+        ("sqlite", _IDENTITY.c.address.in_(sa.bindparam("addresses", expanding=True))),
+    )
 }
 """One query for a batch's people (locked in one order: no deadlocks), by dialect."""
 
