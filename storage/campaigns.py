@@ -16,6 +16,7 @@ from storage.batch import write_pending
 from storage.db import insert_once
 from storage.models import (
     DEFAULT_REMINDER_PLAN,
+    IS_CURRENT,
     Campaign,
     ChannelIdentity,
     Conversation,
@@ -196,9 +197,7 @@ def state_statuses(session: Session, campaign: Campaign) -> list[StateStatus]:
     submitted = {
         s.country_code: s
         for s in session.exec(
-            select(Submission).where(
-                Submission.scope == scope_of(campaign.id), col(Submission.is_current).is_(True)
-            )
+            select(Submission).where(Submission.scope == scope_of(campaign.id), IS_CURRENT)
         ).all()
     }
     started = _started(session, campaign)

@@ -41,7 +41,7 @@ from sqlmodel import Session, col, select
 
 from flows.answers import choices_for
 from flows.model import LANGUAGES, Choice, Flow, QType
-from storage.models import Answer, Country, Person, Submission
+from storage.models import IS_CURRENT, Answer, Country, Person, Submission
 
 Layout = Literal["wide", "long"]
 Labels = Literal["ar", "en", "fr", "codes"]
@@ -179,7 +179,7 @@ def _filters(
     """The submissions to export; shared by the header query and the row query."""
     where = [col(Submission.flow_id) == flow.id]
     if not all_versions:
-        where.append(col(Submission.is_current).is_(True))
+        where.append(IS_CURRENT)
     if campaign_id is not None:
         where.append(col(Submission.campaign_id) == campaign_id)
     if country is not None:

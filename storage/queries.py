@@ -17,6 +17,7 @@ from storage.batch import forget_read, read_once, shared_batch, write_pending
 from storage.countries import BY_CODE, CountryInfo
 from storage.db import insert_many, insert_with_ids
 from storage.models import (
+    IS_CURRENT,
     Answer,
     Campaign,
     ChannelIdentity,
@@ -174,7 +175,7 @@ def current_submission(
     query = select(Submission).where(
         Submission.country_code == country_code,
         Submission.flow_id == flow_id,
-        col(Submission.is_current).is_(True),
+        IS_CURRENT,
     )
     if scope is not None:
         query = query.where(Submission.scope == scope)
@@ -186,7 +187,7 @@ _PREVIOUS = (
     .where(
         Submission.country_code == sa.bindparam("req_country"),
         Submission.flow_id == sa.bindparam("req_flow"),
-        col(Submission.is_current).is_(True),
+        IS_CURRENT,
     )
     .order_by(
         sa.case((Submission.scope == sa.bindparam("req_scope"), 0), else_=1),
@@ -220,7 +221,7 @@ def previous_submission(
 
 _CURRENT_OF_FLOW = (
     sa.select(*table_of(Submission).c)
-    .where(Submission.flow_id == sa.bindparam("req_flow"), col(Submission.is_current).is_(True))
+    .where(Submission.flow_id == sa.bindparam("req_flow"), IS_CURRENT)
     .order_by(col(Submission.submitted_at).desc())
 )
 """Every state's current submissions of a flow, newest first: `_PREVIOUS` for a whole
@@ -270,11 +271,7 @@ _LOCK_STATE = (
     .with_for_update()
 )
 _LATEST_VERSION = sa.select(sa.func.max(_SUBMISSIONS.c.version)).where(_SAME_REQUEST)
-_RETIRE = (
-    sa.update(_SUBMISSIONS)
-    .where(_SAME_REQUEST, _SUBMISSIONS.c.is_current.is_(True))
-    .values(is_current=False)
-)
+_RETIRE = sa.update(_SUBMISSIONS).where(_SAME_REQUEST, IS_CURRENT).values(is_current=False)
 # The current version is the latest: found by the unique key, not by reading every version
 # (retiring them all again made each submission slower than the one before). Retiring it
 # also tells its version, so the usual submission needs no separate MAX query.
