@@ -123,6 +123,15 @@ def seed_countries(engine: Engine) -> None:
         session.commit()
 
 
+def any_row(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """Whether any row of `table` matches, for a select list: EXISTS, spelled as a subquery
+    of one row. PostgreSQL may run an EXISTS there as one pass over every matching row of
+    the table, hashed; a plan it caches while the table is small keeps doing that at any
+    size. A subquery with LIMIT is always looked up row by row, through an index."""
+    one = sa.select(sa.literal_column("1")).select_from(table).where(*where).limit(1)
+    return one.scalar_subquery().is_not(None)
+
+
 def insert_once(
     connection: sa.Connection, table: sa.Table, values: dict[str, Any], *keys: str
 ) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from flows.messages import Reply
 from storage.batch import Batch
 from storage.batch import current as current_batch
-from storage.db import insert_with_ids
+from storage.db import any_row, insert_with_ids
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
 
 
@@ -61,9 +61,12 @@ _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _INSERT = sa.insert(_TABLE)
 
 
-def waiting(channel: sa.ColumnElement[str], address: sa.ColumnElement[str]) -> sa.Exists:
+def waiting(
+    channel: sa.ColumnElement[str], address: sa.ColumnElement[str]
+) -> sa.ColumnElement[bool]:
     """Whether anything for an address still waits in the outbox (queued or held)."""
-    return sa.exists().where(
+    return any_row(
+        _TABLE,
         _TABLE.c.channel == channel,
         _TABLE.c.address == address,
         # Literal statuses, so PostgreSQL and SQLite use the partial index ix_outbox_waiting

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from storage import outbox
 from storage.batch import Batch, shared_batch, write_at_end, write_pending
 from storage.batch import current as current_batch
-from storage.db import insert_many, next_ids
+from storage.db import any_row, insert_many, next_ids
 from storage.models import (
     ChannelIdentity,
     ChatSession,
@@ -123,7 +123,8 @@ def _build(alias: str, row: sa.RowMapping) -> Any:
 
 
 _OTHER = _CONVERSATION.alias("other")
-_UNFINISHED = sa.exists().where(
+_UNFINISHED = any_row(
+    _OTHER,
     _OTHER.c.person_id == _PERSON.c.id,
     _OTHER.c.status == sa.literal_column(f"'{ConversationStatus.ACTIVE.value}'"),
 )
