@@ -10,8 +10,7 @@ from sqlmodel import Session
 
 from flows.messages import Reply
 from locales.catalog import Translator, translator
-from storage.batch import write_pending
-from storage.queries import SUBMISSIONS
+from storage.queries import write_submissions
 from storage.turns import ChatRow, ConversationRow, IdentityRow, PersonRow
 
 
@@ -43,7 +42,7 @@ class Turn:
         if self._session is None:
             # The ORM paths read submissions (progress, menus): a shared batch's pending
             # ones are written first.
-            write_pending(self.connection, SUBMISSIONS)
+            write_submissions(self.connection)
             self._session = Session(bind=self.connection, expire_on_commit=False)
         return self._session
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from storage.db import write_lock
+from storage.db import pipelined, write_lock
 
 if TYPE_CHECKING:
     from storage.outbox import Claimed
@@ -60,9 +60,7 @@ class Batch:
     preloaded: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     """Each turn's first row, read for the whole batch at once (`storage.turns.preload`)."""
     _open: dict[int, list[tuple[str, Claimed]]] = field(default_factory=dict, repr=False)
-    _deferred: dict[Hashable, tuple[list[Any], Callable[[list[Any]], None]]] = field(
-        default_factory=dict, repr=False
-    )
+    _deferred: dict[Hashable, _Deferred] = field(default_factory=dict, repr=False)
     _read: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _waiting: dict[tuple[int, str, str], bool] = field(default_factory=dict, repr=False)
     _ids: dict[str, list[int]] = field(default_factory=dict, repr=False)
@@ -100,19 +98,26 @@ class Batch:
         }
 
     def later(
-        self, kind: Hashable, write: Callable[[list[Any]], None], *, first: bool = False
+        self,
+        kind: Hashable,
+        write: Callable[[list[Any]], None],
+        *,
+        first: bool = False,
+        plain: bool = False,
     ) -> list[Any]:
         """Rows of one `kind` to `write` in one go, just before the shared batch commits.
 
         Many turns' writes of one kind cost one statement; `write_deferred` writes them
         sooner, before a read that must see them. Kinds are written in the order they were
-        first asked for, except that a `first` kind (new rows others refer to) goes first.
+        first asked for, except that a `first` kind (new rows others refer to) goes first,
+        and `plain` kinds last: updates whose results nobody reads, which on PostgreSQL
+        travel with the commit in one round trip (`storage.db.pipelined`).
         """
         if kind not in self._deferred:
-            entry: tuple[list[Any], Callable[[list[Any]], None]] = ([], write)
+            entry = _Deferred([], write, plain)
             others = self._deferred
             self._deferred = {kind: entry, **others} if first else {**others, kind: entry}
-        return self._deferred[kind][0]
+        return self._deferred[kind].rows
 
     def new_id(self, table: str, take: Callable[[int], list[int]]) -> int:
         """An id for a row of `table` that `later` will insert.
@@ -125,13 +130,13 @@ class Batch:
             ids.extend(sorted(take(len(self.preloaded) + 1)))
         return ids.pop(0)
 
-    def write_deferred(self, kind: Hashable | None = None) -> None:
-        """Write what `later` holds: of one kind, or all."""
-        for name, (rows, write) in self._deferred.items():
-            if rows and kind in (None, name):
-                taken = rows[:]
-                rows.clear()
-                write(taken)
+    def write_deferred(self, kind: Hashable | None = None, *, plain: bool | None = None) -> None:
+        """Write what `later` holds: of one kind, or all (or all plain, or all not plain)."""
+        for name, entry in list(self._deferred.items()):
+            if entry.rows and kind in (None, name) and plain in (None, entry.plain):
+                taken = entry.rows[:]
+                entry.rows.clear()
+                entry.write(taken)
 
     def _begin(self, connection: sa.Connection) -> None:
         self._open[id(connection)] = []
@@ -142,6 +147,15 @@ class Batch:
         if committed:
             for channel, row in staged:
                 self.claimed.setdefault(channel, []).append(row)
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """The rows of one kind of write a shared batch holds, and how to write them."""
+
+    rows: list[Any]
+    write: Callable[[list[Any]], None]
+    plain: bool
 
 
 _BATCH: ContextVar[Batch | None] = ContextVar("nuqta_batch", default=None)
@@ -181,7 +195,10 @@ def write_at_end(connection: sa.Connection, statement: sa.Executable, rows: list
     if batch is None:
         connection.execute(statement, rows)
         return
-    batch.later(statement, lambda pending: connection.execute(statement, pending)).extend(rows)
+    write = batch.later(
+        statement, lambda pending: connection.execute(statement, pending), plain=True
+    )
+    write.extend(rows)
 
 
 def write_pending(connection: sa.Connection, *statements: sa.Executable) -> None:
@@ -211,18 +228,19 @@ def transaction(engine: Engine) -> Iterator[sa.Connection]:
         except Exception as error:
             raise Abandoned from error
         return
-    with _tracked(batch) as connection:
+    with _tracked(batch) as (connection, _):
         yield connection
 
 
 @contextmanager
-def _tracked(batch: Batch) -> Iterator[sa.Connection]:
-    """A transaction whose claimed replies join `batch.claimed` if, and only if, it commits."""
+def _tracked(batch: Batch) -> Iterator[tuple[sa.Connection, sa.RootTransaction]]:
+    """A transaction whose claimed replies join `batch.claimed` if, and only if, it commits
+    (when the block ends, unless the block commits it itself)."""
     with write_lock(batch.engine), batch.engine.connect() as connection:
         batch._begin(connection)
         try:
-            with connection.begin():
-                yield connection
+            with connection.begin() as transaction:
+                yield connection, transaction
         except BaseException:
             batch._end(connection, committed=False)
             raise
@@ -231,14 +249,22 @@ def _tracked(batch: Batch) -> Iterator[sa.Connection]:
 
 @contextmanager
 def shared(engine: Engine) -> Iterator[Batch]:
-    """Run turns in one transaction, committed when the block ends without an error."""
+    """Run turns in one transaction, committed when the block ends without an error.
+
+    What the turns left for the end is written then: the new rows first, then the plain
+    updates, sent together with the commit on PostgreSQL (its error, if any, comes back
+    from the commit, and nothing of the batch is kept).
+    """
     batch = Batch(engine)
-    with _tracked(batch) as connection:
+    with _tracked(batch) as (connection, transaction):
         batch.connection = connection
         token = _BATCH.set(batch)
         try:
             yield batch
-            batch.write_deferred()
+            batch.write_deferred(plain=False)
+            with pipelined(connection):
+                batch.write_deferred(plain=True)
+                transaction.commit()
         finally:
             _BATCH.reset(token)
 

@@ -53,6 +53,29 @@ def write_lock(engine: Engine) -> AbstractContextManager[object]:
     return _WRITE_LOCKS.setdefault(id(engine.pool), threading.Lock())
 
 
+@contextmanager
+def pipelined(connection: sa.Connection) -> Iterator[None]:
+    """On PostgreSQL, statements sent without waiting for each one's result: they all
+    travel in one round trip when a result is needed or the block ends (psycopg's pipeline
+    mode), and a commit inside the block goes with them. Elsewhere, nothing changes.
+
+    Only for statements whose results nobody reads at once; COPY cannot run inside. When
+    the block fails, the transaction is rolled back here: a commit that failed is over
+    for SQLAlchemy, which would pool the connection as it is, but PostgreSQL still holds
+    the transaction open, aborted.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():  # type: ignore[union-attr]
+            yield
+    except BaseException:
+        driver.rollback()  # type: ignore[union-attr]
+        raise
+
+
 def read_only(engine: Engine) -> Engine:
     """The same database for long reads (exports): on SQLite they do not take the write lock."""
     return engine.execution_options(nuqta_read_only=True)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
 from storage.batch import current as current_batch
-from storage.batch import forget_read, read_once, shared_batch, write_pending
+from storage.batch import forget_read, read_once, shared_batch, write_at_end, write_pending
 from storage.countries import BY_CODE, CountryInfo
 from storage.db import insert_many, insert_with_ids
 from storage.models import (
@@ -202,7 +202,7 @@ def previous_submission(
 ) -> tuple[Submission, bool] | None:
     """What `current_submission` finds in `scope`, else in any scope, in one query; and
     whether it is the one in `scope`."""
-    write_pending(connection, SUBMISSIONS)
+    write_submissions(connection)
     if shared_batch(connection) is not None:
         every = read_once(
             connection,
@@ -231,7 +231,7 @@ shared batch, which serves many states at once."""
 def submission_record(session: Session, *, flow: Flow, submission: Submission) -> dict[str, Any]:
     """A submission's answers in the engine's state shape (answers, and items of repeats)."""
     record: dict[str, Any] = {"answers": {}, "items": {}}
-    write_pending(session.connection(), SUBMISSIONS)
+    write_submissions(session.connection())
     answers = session.exec(
         select(Answer).where(Answer.submission_id == submission.id).order_by(col(Answer.id))
     ).all()
@@ -299,7 +299,13 @@ class Saved:
 
 SUBMISSIONS = "submissions"
 """What a shared batch holds of submissions until its end: a read of submissions in a turn
-calls `storage.batch.write_pending(connection, SUBMISSIONS)` first (`Turn.session` does)."""
+calls `write_submissions` first (`Turn.session` does)."""
+
+
+def write_submissions(connection: sa.Connection) -> None:
+    """Before a read of submissions: what a shared batch holds of them written now, with
+    the retiring of the versions they replace."""
+    write_pending(connection, SUBMISSIONS, _RETIRE_VERSION)
 
 
 def save_submission(
@@ -429,9 +435,20 @@ def _write_submissions(
     connection: sa.Connection,
     pending: list[tuple[dict[str, Any], list[dict[str, Any]], bool]],
 ) -> None:
-    """A shared batch's submissions and their answers. Each retires the version before it
-    where the batch found that one current: stored, or made earlier in the batch."""
+    """A shared batch's submissions and their answers. Of the versions of one request
+    written together, only the last is stored current; the first retires the version
+    before it where the batch found that one current (stored, or written earlier in the
+    batch), at the batch's end."""
     rows = [values for values, _, _ in pending]
+    last = {_request_of(row): row for row in rows}
+    retire: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for row, _, retires in pending:
+        request = _request_of(row)
+        row["is_current"] = last[request] is row
+        if request not in seen and retires:
+            retire.append({**_request_params(row), "req_version": row["version"] - 1})
+        seen.add(request)
     ids = insert_with_ids(connection, _SUBMISSIONS, rows)
     answers = [
         {**answer, "submission_id": submission_id}
@@ -439,18 +456,20 @@ def _write_submissions(
         for answer in answers
     ]
     insert_many(connection, _ANSWERS, answers)
-    retire = [
-        {
-            "req_country": row["country_code"],
-            "req_flow": row["flow_id"],
-            "req_scope": row["scope"],
-            "req_version": row["version"] - 1,
-        }
-        for row, _, retires in pending
-        if retires
-    ]
     if retire:
-        connection.execute(_RETIRE_VERSION, retire)
+        write_at_end(connection, _RETIRE_VERSION, retire)
+
+
+def _request_of(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["country_code"], row["flow_id"], row["scope"]
+
+
+def _request_params(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "req_country": row["country_code"],
+        "req_flow": row["flow_id"],
+        "req_scope": row["scope"],
+    }
 
 
 def _answer_rows(flow: Flow, state: dict[str, Any]) -> list[dict[str, Any]]:

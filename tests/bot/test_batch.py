@@ -19,7 +19,7 @@ from bot.dispatcher import Dispatcher
 from flows.messages import Inbound, Reply
 from handlers.chat import Handled
 from storage import outbox, queries
-from storage.batch import Abandoned, Batch, separate, shared, transaction
+from storage.batch import Abandoned, Batch, separate, shared, transaction, write_at_end
 from storage.models import (
     Answer,
     ChatSession,
@@ -209,6 +209,36 @@ def test_a_failing_turn_undoes_the_batch_and_every_turn_runs_again_alone(
     assert len(commits) == 2  # Leila's and Nadia's own; the shared one never committed
     assert [row.address for row in batch.claimed["console"]] == [leila.address, nadia.address]
     assert len(_statuses(app)) == 2  # each answered once
+
+
+def test_an_update_left_for_the_commit_that_fails_there_undoes_the_batch(
+    app: App, leila: ChatDriver, nadia: ChatDriver
+) -> None:
+    # On PostgreSQL the batch's last updates travel with its commit: their error comes back
+    # from the commit, after every turn has run, and must cost no one else's message.
+    point_nowhere = (
+        sa.update(ChatSession)
+        .where(ChatSession.person_id == sa.bindparam("who"))
+        .values(active_conversation_id=sa.bindparam("conversation"))
+    )
+
+    def breaks() -> None:
+        with transaction(app.engine) as connection:
+            write_at_end(connection, point_nowhere, [{"who": leila.person.id, "conversation": -1}])
+
+    connected: list[object] = []
+    sa.event.listen(app.engine.pool, "connect", lambda *_: connected.append(1))
+    batch, ran = run_batch(
+        app.engine,
+        [_call(app, leila, "مرحبا"), Call("console", "nobody", breaks), _call(app, nadia, "b")],
+    )
+    assert isinstance(ran[1].error, sa.exc.IntegrityError)
+    assert ran[0].value.known and ran[2].value.known
+    assert [row.address for row in batch.claimed["console"]] == [leila.address, nadia.address]
+    assert len(_statuses(app)) == 2  # each answered once: nothing of the shared batch kept
+    assert connected == []  # the connection it failed on went back to the pool usable
+    with Session(app.engine) as session:
+        assert session.get(ChatSession, leila.person.id).active_conversation_id is None
 
 
 def test_a_person_reached_at_two_addresses_in_one_batch_sees_their_own_first_turn(
