@@ -131,9 +131,14 @@ class Batch:
         return ids.pop(0)
 
     def write_deferred(self, kind: Hashable | None = None, *, plain: bool | None = None) -> None:
-        """Write what `later` holds: of one kind, or all (or all plain, or all not plain)."""
-        for name, entry in list(self._deferred.items()):
-            if entry.rows and kind in (None, name) and plain in (None, entry.plain):
+        """Write what `later` holds: of one kind, or all (or all plain, or all not plain),
+        including what those writes themselves leave for later."""
+        while due := [
+            entry
+            for name, entry in self._deferred.items()
+            if entry.rows and kind in (None, name) and plain in (None, entry.plain)
+        ]:
+            for entry in due:
                 taken = entry.rows[:]
                 entry.rows.clear()
                 entry.write(taken)
@@ -195,10 +200,8 @@ def write_at_end(connection: sa.Connection, statement: sa.Executable, rows: list
     if batch is None:
         connection.execute(statement, rows)
         return
-    write = batch.later(
-        statement, lambda pending: connection.execute(statement, pending), plain=True
-    )
-    write.extend(rows)
+    held = batch.later(statement, lambda due: connection.execute(statement, due), plain=True)
+    held.extend(rows)
 
 
 def write_pending(connection: sa.Connection, *statements: sa.Executable) -> None:
