@@ -64,6 +64,8 @@ class Batch:
     _read: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _waiting: dict[tuple[int, str, str], bool] = field(default_factory=dict, repr=False)
     _ids: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _finishing: bool = field(default=False, repr=False)
+    _settle: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def owns(self, connection: sa.Connection) -> bool:
         """Whether `connection` runs one of this batch's transactions."""
@@ -129,6 +131,14 @@ class Batch:
         if not ids:
             ids.extend(sorted(take(len(self.preloaded) + 1)))
         return ids.pop(0)
+
+    def when_written(self, settle: Callable[[], None]) -> None:
+        """Run `settle`, which reads what a write returned, once that has come back: at once,
+        except in the shared batch's last writes, which send everything with the commit."""
+        if self._finishing:
+            self._settle.append(settle)
+        else:
+            settle()
 
     def write_deferred(self, kind: Hashable | None = None, *, plain: bool | None = None) -> None:
         """Write what `later` holds: of one kind, or all (or all plain, or all not plain),
@@ -254,9 +264,11 @@ def _tracked(batch: Batch) -> Iterator[tuple[sa.Connection, sa.RootTransaction]]
 def shared(engine: Engine) -> Iterator[Batch]:
     """Run turns in one transaction, committed when the block ends without an error.
 
-    What the turns left for the end is written then: the new rows first, then the plain
-    updates, sent together with the commit on PostgreSQL (its error, if any, comes back
-    from the commit, and nothing of the batch is kept).
+    What the turns left for the end is written then, the new rows first, then the plain
+    updates. On PostgreSQL they are sent together with the commit, in one round trip or two
+    (one more when a write needs the ids of rows written before it); an error comes back
+    from the commit, and nothing of the batch is kept. What needs the results of those
+    writes waits for the commit (`when_written`).
     """
     batch = Batch(engine)
     with _tracked(batch) as (connection, transaction):
@@ -264,10 +276,13 @@ def shared(engine: Engine) -> Iterator[Batch]:
         token = _BATCH.set(batch)
         try:
             yield batch
-            batch.write_deferred(plain=False)
+            batch._finishing = True
             with pipelined(connection):
+                batch.write_deferred(plain=False)
                 batch.write_deferred(plain=True)
                 transaction.commit()
+            for settle in batch._settle:
+                settle()
         finally:
             _BATCH.reset(token)
 

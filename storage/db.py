@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
@@ -173,20 +174,27 @@ def insert_once(
 def insert_with_ids(
     connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert rows in as few statements as possible; their ids, in the rows' order."""
+    """Insert rows in one statement; their ids, in the rows' order."""
+    return insert_returning_ids(connection, table, rows)()
+
+
+def insert_returning_ids(
+    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> Callable[[], list[int]]:
+    """Insert rows in one statement; a function that gives their ids, in the rows' order.
+
+    Inside `pipelined` the statement only goes out with the block's next round trip, so
+    ask for the ids after it (after the commit) unless they are needed at once: asking
+    sooner costs a round trip of its own.
+    """
     if connection.dialect.name == "sqlite":
         ids = connection.execute(_returning_ids(table), rows).scalars().all()
         # SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one
         # by one; rowids of one INSERT are given in the order of its rows, so sorted ids match.
-        return sorted(ids)
-    # The ids are taken from the table's sequence first, so the rows can go in by COPY
-    # (which returns nothing); sorted, so the rows' order is the ids' order, as the
-    # outbox's senders expect.
-    ids = sorted(next_ids(connection, table, len(rows)))
-    insert_many(
-        connection, table, [{**row, "id": row_id} for row_id, row in zip(ids, rows, strict=True)]
-    )
-    return ids
+        return lambda: sorted(ids)
+    cursor = _insert_unnest(connection, table, rows, returning=True)
+    # The ids are taken from the sequence as the rows are made, in their order.
+    return lambda: sorted(row_id for (row_id,) in cursor.fetchall())
 
 
 def next_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[int]:
@@ -195,27 +203,37 @@ def next_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[int
 
 
 def insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all name the same columns: on PostgreSQL by COPY, its fastest way in.
-
-    A multi-row INSERT cost more to build and parse than to run (the replies and answers of
-    a hundred messages make one statement of many kilobytes), and executemany costs a
-    round of SQLAlchemy's and psycopg's bookkeeping per row. COPY takes the rows as they are.
-    """
+    """Insert rows that all name the same columns, in one statement on PostgreSQL."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    json_columns = _checked(table, columns)
     if connection.dialect.name != "postgresql":
+        _checked(table, tuple(rows[0]))
         connection.execute(sa.insert(table), rows)
         return
-    command = _copy_command(table, columns)
+    _insert_unnest(connection, table, rows, returning=False)
+
+
+def _insert_unnest(
+    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, returning: bool
+) -> Any:
+    """PostgreSQL: `INSERT … SELECT FROM unnest(one array per column)`; the driver's cursor.
+
+    A multi-row INSERT cost more to build and parse than to run (the replies and answers of
+    a hundred messages make one statement of many kilobytes, parsed afresh each time), and
+    executemany a round of bookkeeping per row. This statement's text depends only on the
+    table and its columns, so psycopg prepares it once; unlike COPY, it can go in a pipeline.
+    """
+    columns = tuple(rows[0])
+    json_columns = _checked(table, columns)
+    values = [
+        [jsondata.dumps(row[c]) for row in rows] if c in json_columns else [row[c] for row in rows]
+        for c in columns
+    ]
     driver = connection.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(command) as copy:
-        for row in rows:
-            copy.write_row(
-                [jsondata.dumps(row[c]) if c in json_columns else row[c] for c in columns]
-            )
+    cursor = driver.cursor()
+    cursor.execute(_unnest_command(table, columns, returning), values)
+    return cursor
 
 
 _NEXT_IDS = sa.text(
@@ -230,8 +248,8 @@ _NEXT_IDS = sa.text(
 def _checked(table: sa.Table, columns: tuple[str, ...]) -> frozenset[str]:
     """Which of the columns hold JSON; an error if the rows leave out a column with a default.
 
-    COPY fills what it is not given from the database, not from SQLAlchemy's defaults, so
-    rows must give those columns, whichever database they go to.
+    These inserts fill what they are not given from the database, not from SQLAlchemy's
+    defaults, so rows must give those columns, whichever database they go to.
     """
     missing = [c.name for c in table.columns if c.default is not None and c.name not in columns]
     if missing:
@@ -240,9 +258,18 @@ def _checked(table: sa.Table, columns: tuple[str, ...]) -> frozenset[str]:
 
 
 @cache
-def _copy_command(table: sa.Table, columns: tuple[str, ...]) -> str:
-    quote = postgresql.dialect().identifier_preparer.quote
-    return f"COPY {quote(table.name)} ({', '.join(map(quote, columns))}) FROM STDIN"
+def _unnest_command(table: sa.Table, columns: tuple[str, ...], returning: bool) -> str:
+    dialect = postgresql.dialect()
+    quote = dialect.identifier_preparer.quote
+    # Arrays of the columns' types without their lengths: a cast to varchar(16) would cut
+    # a longer text short, where the insert itself refuses it.
+    types = [re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    command = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))})"
+        f" SELECT * FROM unnest({arrays})"
+    )
+    return command + " RETURNING id" if returning else command
 
 
 @cache

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from flows.messages import Reply
 from storage.batch import Batch
 from storage.batch import current as current_batch
-from storage.db import any_row, insert_with_ids
+from storage.db import any_row, insert_returning_ids
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
 
 
@@ -230,10 +230,16 @@ def enqueue(
 
 def _insert_claimed(connection: sa.Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
     """Insert rows written as `sending`, and stage them for the batch's sender."""
-    ids = insert_with_ids(connection, _TABLE, rows)
-    for row_id, row in zip(ids, rows, strict=True):
-        claimed = Claimed(row_id, row["address"], row["payload"], 1, row["kind"], row["person_id"])
-        batch.stage(connection, row["channel"], [claimed])
+    ids = insert_returning_ids(connection, _TABLE, rows)
+
+    def stage() -> None:
+        for row_id, row in zip(ids(), rows, strict=True):
+            claimed = Claimed(
+                row_id, row["address"], row["payload"], 1, row["kind"], row["person_id"]
+            )
+            batch.stage(connection, row["channel"], [claimed])
+
+    batch.when_written(stage)
 
 
 def claim(
