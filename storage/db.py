@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import re
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -192,9 +195,14 @@ def insert_returning_ids(
         # SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one
         # by one; rowids of one INSERT are given in the order of its rows, so sorted ids match.
         return lambda: sorted(ids)
-    cursor = _insert_unnest(connection, table, rows, returning=True)
-    # The ids are taken from the sequence as the rows are made, in their order.
-    return lambda: sorted(row_id for (row_id,) in cursor.fetchall())
+    cursor = _insert_records(connection, table, rows, returning=True)
+
+    def ids() -> list[int]:
+        # The ids are taken from the sequence as the rows are made, in their order.
+        with driver_errors(table.name):  # in a pipeline, an error comes back here
+            return sorted(row_id for (row_id,) in cursor.fetchall())
+
+    return ids
 
 
 def next_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[int]:
@@ -210,30 +218,58 @@ def insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict[str,
         _checked(table, tuple(rows[0]))
         connection.execute(sa.insert(table), rows)
         return
-    _insert_unnest(connection, table, rows, returning=False)
+    _insert_records(connection, table, rows, returning=False)
 
 
-def _insert_unnest(
+def _insert_records(
     connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, returning: bool
 ) -> Any:
-    """PostgreSQL: `INSERT … SELECT FROM unnest(one array per column)`; the driver's cursor.
+    """PostgreSQL: `INSERT … SELECT FROM json_to_recordset(the rows as one JSON text)`; the
+    driver's cursor, which holds what RETURNING gives.
 
     A multi-row INSERT cost more to build and parse than to run (the replies and answers of
     a hundred messages make one statement of many kilobytes, parsed afresh each time), and
     executemany a round of bookkeeping per row. This statement's text depends only on the
-    table and its columns, so psycopg prepares it once; unlike COPY, it can go in a pipeline.
+    table and its columns, so psycopg prepares it once, and its one parameter is written by
+    orjson: a tenth of the time psycopg takes to write the same rows as arrays. Unlike COPY,
+    it can go in a pipeline.
     """
     columns = tuple(rows[0])
     json_columns = _checked(table, columns)
-    values = [
-        [jsondata.dumps(row[c]) for row in rows] if c in json_columns else [row[c] for row in rows]
-        for c in columns
-    ]
     driver = connection.connection.driver_connection
     assert driver is not None
+    command = _records_command(table, columns, returning)
     cursor = driver.cursor()
-    cursor.execute(_unnest_command(table, columns, returning), values)
+    with driver_errors(command):
+        cursor.execute(command, [_records(rows, json_columns)])
     return cursor
+
+
+@contextmanager
+def driver_errors(statement: str) -> Iterator[None]:
+    """psycopg's errors, from statements run on its cursor, raised as SQLAlchemy's (an
+    `IntegrityError`, say), as for every other statement."""
+    try:
+        yield
+    except psycopg.Error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+def _records(rows: list[dict[str, Any]], json_columns: frozenset[str]) -> str:
+    """The rows as one JSON array; a JSON column's value as its own JSON text, so that a
+    null stays JSON's null (a NOT NULL column takes it) instead of becoming SQL's NULL."""
+    if json_columns:
+        rows = [{**row, **{c: jsondata.dumps(row[c]) for c in json_columns}} for row in rows]
+    try:
+        return orjson.dumps(rows).decode()
+    except TypeError:  # what orjson refuses (integers past 64 bits): as `json` writes it
+        return json.dumps(rows, ensure_ascii=False, default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 _NEXT_IDS = sa.text(
@@ -258,16 +294,22 @@ def _checked(table: sa.Table, columns: tuple[str, ...]) -> frozenset[str]:
 
 
 @cache
-def _unnest_command(table: sa.Table, columns: tuple[str, ...], returning: bool) -> str:
+def _records_command(table: sa.Table, columns: tuple[str, ...], returning: bool) -> str:
     dialect = postgresql.dialect()
     quote = dialect.identifier_preparer.quote
-    # Arrays of the columns' types without their lengths: a cast to varchar(16) would cut
-    # a longer text short, where the insert itself refuses it.
-    types = [re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns]
-    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    names = [quote(c) for c in columns]
+    kinds = [
+        "text" if isinstance(table.c[c].type, sa.JSON) else table.c[c].type.compile(dialect=dialect)
+        for c in columns
+    ]
+    selected = [
+        f"r.{name}::json" if isinstance(table.c[c].type, sa.JSON) else f"r.{name}"
+        for c, name in zip(columns, names, strict=True)
+    ]
+    record = ", ".join(f"{name} {kind}" for name, kind in zip(names, kinds, strict=True))
     command = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))})"
-        f" SELECT * FROM unnest({arrays})"
+        f"INSERT INTO {quote(table.name)} ({', '.join(names)})"
+        f" SELECT {', '.join(selected)} FROM json_to_recordset(%s::json) AS r({record})"
     )
     return command + " RETURNING id" if returning else command
 

@@ -55,3 +55,16 @@ def test_rows_must_give_the_columns_that_have_defaults(db: Engine) -> None:
     del row["status"], row["attempts"]
     with db.begin() as connection, pytest.raises(ValueError, match="outbox must give status"):
         insert_many(connection, OUTBOX, [row])
+
+
+def test_a_text_too_long_for_its_column_is_refused_never_cut_short(db: Engine) -> None:
+    row = _reply("a", {})
+    row["channel"] = "a-channel-name-too-long"  # the column holds 16 characters
+    try:
+        with db.begin() as connection:
+            insert_with_ids(connection, OUTBOX, [row])
+    except sa.exc.DataError:
+        assert db.dialect.name == "postgresql"
+        return
+    with db.connect() as connection:  # SQLite does not enforce lengths: kept whole
+        assert connection.execute(sa.select(OUTBOX.c.channel)).scalar() == row["channel"]
