@@ -6,12 +6,25 @@ platform does best (buttons on Telegram, a numbered list on WhatsApp and in the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from flows.model import Choice
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable_fields(value: object) -> None:
+    """Replace each lone UTF-16 surrogate in a frozen dataclass's text fields by U+FFFD, at
+    construction. A JSON escape such as `\\ud800` can put one in a string, and neither
+    database can store it (as UTF-8)."""
+    for name in (f.name for f in fields(value)):  # type: ignore[arg-type]
+        text = getattr(value, name)
+        if isinstance(text, str) and _LONE_SURROGATE.search(text):
+            object.__setattr__(value, name, _LONE_SURROGATE.sub("\ufffd", text))
 
 
 @dataclass(frozen=True)
@@ -22,6 +35,9 @@ class FileRef:
     name: str = ""
     mime: str = ""
     size: int | None = None
+
+    def __post_init__(self) -> None:
+        _storable_fields(self)
 
     def as_json(self) -> dict[str, Any]:
         """The stored form of the file answer."""
@@ -41,6 +57,9 @@ class Inbound:
     question: str | None = None
     command: str | None = None
     file: FileRef | None = None
+
+    def __post_init__(self) -> None:
+        _storable_fields(self)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.app import App, build_app
 from bot.config import Settings
 from flows.messages import Inbound
-from storage.models import Campaign, ChannelIdentity, Person, Submission
+from storage.models import Campaign, ChannelIdentity, Conversation, Person, Submission
 from tests.conftest import START, ChatDriver, Clock
 
 
@@ -65,6 +65,20 @@ def test_a_restart_continues_where_the_person_stopped(
     again = ChatDriver(restarted, leila.person)
     assert again.send("تخطي").startswith("(3/")
     restarted.engine.dispose()
+
+
+def test_text_with_a_lone_surrogate_is_answered_and_kept_readable(
+    app: App, leila: ChatDriver
+) -> None:
+    # A JSON escape such as "\\ud800" in a channel's update makes a lone surrogate, which
+    # no database can store: it becomes U+FFFD, and the message is answered as any other.
+    leila.start_flow("wrd_statement")
+    leila.send("نعم")
+    assert leila.send("نص البيان \ud800").startswith("(3/")
+    leila.send("تخطي")
+    with Session(app.engine) as session:
+        state = session.exec(select(Conversation.state)).one()
+    assert state["answers"]["statement_text"]["v"] == "نص البيان \ufffd"
 
 
 def test_switching_channel_mid_flow_loses_nothing(app: App, leila: ChatDriver) -> None:
