@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -29,6 +30,7 @@ from storage import outbox
 from storage.db import write_lock
 
 log = logging.getLogger(__name__)
+P = TypeVar("P")
 
 Sender = Callable[[str, Reply], str | None]
 """Sends one reply to an address; returns the provider's message id, raises on failure."""
@@ -41,11 +43,35 @@ STUCK_AFTER = timedelta(minutes=10)
 
 
 class SendError(Exception):
-    """A channel could not send; `reason` is a short, secret-free description."""
+    """A channel could not send; `reason` is a short, secret-free description.
+
+    `parts_sent`: of a message sent in parts, how many went before this error (in all).
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.parts_sent = 0
+
+
+async def send_parts(
+    row: outbox.Claimed, parts: Sequence[P], send_one: Callable[[P], Awaitable[str | None]]
+) -> str | None:
+    """Send a message's parts in order; what the last one's sending returned.
+
+    A retry goes on from the first part not sent yet (`row.parts_sent`), so a person never
+    gets the same part twice; when parts fail, the error says how many have gone. If the
+    message now has fewer parts than had gone (it became a template, say), it goes whole.
+    """
+    first = row.parts_sent if row.parts_sent < len(parts) else 0
+    result = None
+    for index in range(first, len(parts)):
+        try:
+            result = await send_one(parts[index])
+        except SendError as error:
+            error.parts_sent = index
+            raise
+    return result
 
 
 class RetryLater(SendError):
@@ -177,17 +203,19 @@ def failure(
     row: outbox.Claimed, error: Exception, now: datetime, policy: RetryPolicy
 ) -> outbox.Outcome:
     """What a send error means for its row: held, refused, retried later or given up."""
+    parts = error.parts_sent if isinstance(error, SendError) else row.parts_sent
     if isinstance(error, Held):
-        return outbox.Outcome(row.id, error=f"held: {error.reason}", held=True)
+        return outbox.Outcome(row.id, error=f"held: {error.reason}", held=True, parts_sent=parts)
     if isinstance(error, Unreachable):
         log.warning("outbox row %s: address refused: %s", row.id, error.reason)
         return outbox.Outcome(row.id, error=f"unreachable: {error.reason}", refused=True)
     reason = error.reason if isinstance(error, SendError) else type(error).__name__
     if row.attempts >= policy.max_attempts:
         log.warning("outbox row %s: giving up after %d attempts", row.id, row.attempts)
-        return outbox.Outcome(row.id, error=f"gave up: {reason}")
+        return outbox.Outcome(row.id, error=f"gave up: {reason}", parts_sent=parts)
     after = error.retry_after if isinstance(error, RetryLater) else None
-    return outbox.Outcome(row.id, error=reason, retry_at=now + policy.delay(row.attempts, after))
+    retry_at = now + policy.delay(row.attempts, after)
+    return outbox.Outcome(row.id, error=reason, retry_at=retry_at, parts_sent=parts)
 
 
 def _reply(row: outbox.Claimed) -> Reply:

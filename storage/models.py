@@ -279,6 +279,9 @@ class Outbox(SQLModel, table=True):
     payload: dict[str, Any] = _json(default_factory=dict)
     status: OutboxStatus = Field(default=OutboxStatus.QUEUED, sa_type=sa.String(16), index=True)
     attempts: int = 0
+    parts_sent: int = 0
+    """Of a message the channel sends in parts (a long text), how many have gone: a retry
+    sends the rest."""
     last_error: str | None = None
     provider_id: str | None = Field(default=None, max_length=64)
     provider_status: str | None = Field(default=None, max_length=24)

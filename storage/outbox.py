@@ -32,6 +32,8 @@ class Claimed:
     attempts: int
     kind: str = "reply"
     person_id: int | None = None
+    parts_sent: int = 0
+    """Of a message sent in parts, how many went in earlier attempts."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Outcome:
     retry_at: datetime | None = None
     held: bool = False
     refused: bool = False
+    parts_sent: int = 0
+    """Of a message sent in parts, how many have gone in all (for a retry to go on from)."""
 
     @property
     def sent(self) -> bool:
@@ -120,6 +124,7 @@ def _claim(*, by_address: bool) -> sa.Update:
             _TABLE.c.attempts,
             _TABLE.c.kind,
             _TABLE.c.person_id,
+            _TABLE.c.parts_sent,
         )
     )
 
@@ -162,6 +167,7 @@ _UNSENT = (
         status=sa.bindparam("new_status"),
         last_error=sa.bindparam("error"),
         not_before=sa.bindparam("retry_at"),
+        parts_sent=sa.bindparam("new_parts_sent"),
     )
 )
 _RESCUE = (
@@ -198,6 +204,7 @@ def enqueue(
             "payload": reply.as_json(),
             "status": OutboxStatus.QUEUED.value,
             "attempts": 0,
+            "parts_sent": 0,
             "not_before": now,
             "created_at": now,
         }
@@ -273,6 +280,7 @@ def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datet
             "new_status": _unsent_status(o).value,
             "error": (o.error or "")[:500],
             "retry_at": o.retry_at or now,
+            "new_parts_sent": o.parts_sent,
         }
         for o in outcomes
         if not o.sent

@@ -6,12 +6,13 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.delivery import Held, RetryLater, RetryPolicy, Unreachable, deliver_due
+from bot.delivery import Held, RetryLater, RetryPolicy, Unreachable, deliver_due, send_parts
 from bot.ratelimit import RateLimit, RateLimiter
 from flows.messages import Reply
 from storage import outbox
@@ -173,3 +174,30 @@ def test_two_dispatchers_send_each_message_exactly_once(
         for thread in threads:
             thread.join()
     assert len(sent) == 60 and len(set(sent)) == 60
+
+
+async def test_a_retry_sends_the_parts_not_sent_yet_or_all_if_the_message_changed() -> None:
+    sent: list[str] = []
+
+    async def send(part: str) -> str:
+        sent.append(part)
+        return part
+
+    row = outbox.Claimed(id=1, address="a", payload={}, attempts=2, parts_sent=2)
+    assert await send_parts(row, ["one", "two", "three"], send) == "three"
+    assert sent == ["three"]
+    sent.clear()  # the message is one part now (a template, say): it goes whole
+    assert await send_parts(row, ["template"], send) == "template"
+    assert sent == ["template"]
+
+
+async def test_a_part_that_fails_says_how_many_went_before_it() -> None:
+    async def send(part: str) -> str:
+        if part == "three":
+            raise RetryLater("429")
+        return part
+
+    row = outbox.Claimed(id=1, address="a", payload={}, attempts=1, parts_sent=1)
+    with pytest.raises(RetryLater) as failed:
+        await send_parts(row, ["one", "two", "three", "four"], send)
+    assert failed.value.parts_sent == 2

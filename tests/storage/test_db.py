@@ -25,6 +25,7 @@ def _reply(address: str, payload: Any) -> dict[str, Any]:
         "payload": payload,
         "status": "queued",
         "attempts": 0,
+        "parts_sent": 0,
         "not_before": NOW,
         "created_at": NOW,
     }

@@ -37,7 +37,7 @@ from bot.channels.telegram.errors import is_not_modified, retry_after_seconds, t
 from bot.channels.telegram.files import megabytes, stored_path
 from bot.channels.telegram.inbound import Incoming, read_update, tap_inbound
 from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, utf16_len
-from bot.delivery import SendError
+from bot.delivery import SendError, send_parts
 from bot.ratelimit import channel_limits
 from bot.runtime import Runtime
 from flows.messages import Inbound, Reply
@@ -327,16 +327,21 @@ class TelegramAdapter:
                     return str(await self._edit(chat_id, message_id, reply))
             if reply.document is not None:
                 return str(await self._send_document(chat_id, reply))
-            rendered = render(reply)
-            last = len(rendered.chunks) - 1
-            message_id = 0
-            for i, chunk in enumerate(rendered.chunks):
-                markup = rendered.keyboard if i == last else None
-                message = await self.bot.send_message(chat_id, chunk, reply_markup=markup)
-                message_id = message.message_id
-            return str(message_id)
         except TelegramError as error:
             raise to_delivery(error) from None
+        rendered = render(reply)
+        last = len(rendered.chunks) - 1
+
+        async def send_chunk(numbered: tuple[int, str]) -> str:
+            index, chunk = numbered
+            markup = rendered.keyboard if index == last else None  # buttons under the end
+            try:
+                message = await self.bot.send_message(chat_id, chunk, reply_markup=markup)
+            except TelegramError as error:
+                raise to_delivery(error) from None
+            return str(message.message_id)
+
+        return await send_parts(row, list(enumerate(rendered.chunks)), send_chunk)
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> int:
         rendered = render(reply)

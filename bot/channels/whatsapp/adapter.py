@@ -36,7 +36,7 @@ from bot.channels.whatsapp.webhook import (
     twiml,
 )
 from bot.channels.whatsapp.window import Outgoing, messages_for
-from bot.delivery import DEFAULT_POLICY, RetryPolicy
+from bot.delivery import DEFAULT_POLICY, RetryPolicy, send_parts
 from bot.ratelimit import channel_limits
 from bot.runtime import RUNTIME, Runtime
 from flows.messages import FileRef, Reply
@@ -112,10 +112,7 @@ class WhatsAppAdapter:
             templates=self.settings.twilio_templates,
             quick_replies=self.settings.twilio_quick_replies,
         )
-        sid = None
-        for message in messages:
-            sid = await self._create(row, message)
-        return sid
+        return await send_parts(row, messages, lambda message: self._create(row, message))
 
     async def _create(self, row: Claimed, message: Outgoing) -> str | None:
         if self.client is None:

@@ -69,6 +69,8 @@ class Failure:
     status: int
     description: str
     retry_after: int | None = None
+    after: int = 0
+    """How many calls of the method still succeed before this one fails."""
 
 
 class BotApi:
@@ -109,10 +111,17 @@ class BotApi:
     # -- what tests arrange and read -------------------------------------------------------
 
     def fail(
-        self, method: str, status: int, description: str, *, retry_after: int | None = None
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next call of `method` with this error."""
-        self.failures.setdefault(method, []).append(Failure(status, description, retry_after))
+        """Answer the next call of `method` (or the one after `after` more) with this error."""
+        failure = Failure(status, description, retry_after, after)
+        self.failures.setdefault(method, []).append(failure)
 
     def queue(self, update: dict[str, Any]) -> int:
         """Offer an update to getUpdates (an update_id is given unless it has one)."""
@@ -139,7 +148,9 @@ class BotApi:
         params = await _params(request)
         self.calls.append(Call(method, params))
         queued = self.failures.get(method)
-        if queued:
+        if queued and queued[0].after:
+            queued[0].after -= 1
+        elif queued:
             failure = queued.pop(0)
             extra = {"retry_after": failure.retry_after} if failure.retry_after else None
             return _error(failure.status, failure.description, extra)

@@ -6,8 +6,9 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.channels.telegram.adapter import TelegramAdapter
-from bot.channels.telegram.render import split_text
+from bot.channels.telegram.render import render, split_text
 from flows.messages import Option, Reply
+from storage import outbox
 from storage.models import ChannelIdentity, Outbox
 from storage.outbox import Claimed
 from tests.channels.telegram.botapi import BotApi
@@ -41,6 +42,36 @@ async def test_a_429_waits_for_retry_after_and_nothing_is_lost(
     await settle(api)
     [menu] = leila.chat()
     assert "ماذا تودّون أن تفعلوا؟\n[تحديث التعهدات]" in menu
+
+
+async def test_a_long_message_cut_short_by_a_429_sends_only_its_missing_parts_later(
+    app: App, api: BotApi, clock: Clock, leila: TelegramPerson, telegram: TelegramAdapter
+) -> None:
+    long = Reply("فقرة طويلة عن التعهدات. " * 600, options=(Option("yes", "نعم"),), question="q")
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7, after=1)
+    with app.engine.begin() as connection:
+        outbox.enqueue(
+            connection,
+            channel="telegram",
+            address=str(leila.chat_id),
+            replies=[long],
+            person_id=None,
+            now=clock.now,
+        )
+    await settle(api)
+    first = api.chat(leila.chat_id)
+    assert len(first) == 1  # the first part went, the second was refused
+    with Session(app.engine) as session:
+        row = session.exec(select(Outbox)).one()
+    assert (row.status, row.parts_sent) == ("queued", 1)
+
+    clock.advance(seconds=8)
+    await settle(api)
+    parts = api.chat(leila.chat_id)
+    assert [p.text for p in parts] == list(render(long).chunks)  # each once, in order
+    assert [bool(p.buttons) for p in parts] == [False] * (len(parts) - 1) + [True]
+    with Session(app.engine) as session:
+        assert session.exec(select(Outbox.status)).one() == "sent"
 
 
 async def test_a_blocked_user_is_marked_unreachable_until_they_write_again(

@@ -34,13 +34,15 @@ class Sent:
         return self.form.get("Body")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Failure:
     """An error answer: HTTP status and Twilio's own code."""
 
     status: int
     code: int
     message: str = "error"
+    after: int = 0
+    """How many requests still succeed before this one fails."""
 
 
 @dataclass
@@ -54,9 +56,10 @@ class FakeTwilio:
     media_requests: list[bool] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def fail_next(self, status: int, code: int, message: str = "error") -> None:
-        """Answer the next Messages.json request with this error."""
-        self.failures.append(Failure(status, code, message))
+    def fail_next(self, status: int, code: int, message: str = "error", *, after: int = 0) -> None:
+        """Answer the next Messages.json request (or the one after `after` more) with this
+        error."""
+        self.failures.append(Failure(status, code, message, after))
 
     def to(self, address: str) -> list[Sent]:
         """What was sent to one address, in order."""
@@ -81,7 +84,9 @@ class FakeTwilio:
 
     async def _create(self, request: web.Request) -> web.Response:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        if self.failures:
+        if self.failures and self.failures[0].after:
+            self.failures[0].after -= 1
+        elif self.failures:
             failure = self.failures.pop(0)
             error = {"code": failure.code, "message": failure.message, "status": failure.status}
             return web.json_response(error, status=failure.status)

@@ -72,6 +72,27 @@ async def test_a_long_text_goes_as_several_messages_in_order(served: Served, lei
     assert row["provider_id"] == served.twilio.sent[-1].sid
 
 
+async def test_a_long_text_cut_short_by_a_429_sends_only_its_missing_parts_later(
+    served: Served, leila: Phone
+) -> None:
+    text = "\n\n".join(f"فقرة {n}: " + " ".join(["نص طويل."] * 60) for n in range(1, 7))
+    await served.deliver()  # what was waiting already
+    before = len(served.twilio.sent)
+    served.twilio.fail_next(429, 20429, "too many requests", after=1)
+    served.queue(text)
+    await served.deliver()
+    row = served.rows()[-1]
+    assert (row["status"], row["parts_sent"]) == ("queued", 1)
+
+    served.app.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    await served.deliver()
+    bodies = [s.body or "" for s in served.twilio.sent[before:]]
+    assert [b.split(":")[0] for b in bodies] == ["فقرة 1", "فقرة 3", "فقرة 5"]  # each once
+    assert "\n\n".join(bodies) == text
+    row = served.rows()[-1]
+    assert row["status"] == "sent"
+
+
 @pytest.mark.parametrize(
     ("status", "code", "row_status", "error"),
     [
