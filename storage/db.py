@@ -63,10 +63,10 @@ def pipelined(connection: sa.Connection) -> Iterator[None]:
     travel in one round trip when a result is needed or the block ends (psycopg's pipeline
     mode), and a commit inside the block goes with them. Elsewhere, nothing changes.
 
-    Only for statements whose results nobody reads at once; COPY cannot run inside. When
-    the block fails, the transaction is rolled back here: a commit that failed is over
-    for SQLAlchemy, which would pool the connection as it is, but PostgreSQL still holds
-    the transaction open, aborted.
+    A result read inside the block costs a round trip of its own (what is queued goes, and
+    the read waits for it); COPY cannot run inside. When the block fails, the transaction
+    is rolled back here: a commit that failed is over for SQLAlchemy, which would pool the
+    connection as it is, but PostgreSQL still holds the transaction open, aborted.
     """
     if connection.dialect.name != "postgresql":
         yield
