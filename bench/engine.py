@@ -229,16 +229,12 @@ def _schedule(addresses: list[str], seed: int = 7) -> Iterator[tuple[str, int]]:
         yield from ((address, step) for address in order)
 
 
-async def _drive(
-    app: App, addresses: list[str], rate: float, workers: int | None
-) -> tuple[int, BenchChannel]:
+async def _drive(app: App, addresses: list[str], rate: float) -> tuple[int, BenchChannel]:
     """Feed every message at `rate` a second; how many, and the channel that timed them."""
     loop = asyncio.get_running_loop()
     channel = BenchChannel(loop)
     runtime = Runtime(app, [channel])
     freeze_startup()  # as `Runtime.serve` does
-    if workers is not None:
-        runtime.turns.workers = workers
     stop = asyncio.Event()
     sender = asyncio.create_task(runtime.dispatchers[CHANNEL].run(stop))
 
@@ -282,12 +278,13 @@ async def _drive(
 
 def run(database: str, url: str, people: int, rate: float, workers: int | None = None) -> Result:
     with tempfile.TemporaryDirectory() as data:
+        chosen = {} if workers is None else {"batch_workers": workers}
         settings = Settings(
-            _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING"
+            _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING", **chosen
         )
         app = build_app(settings)
         addresses = _seed(app, people)
-        messages, channel = asyncio.run(_drive(app, addresses, rate, workers))
+        messages, channel = asyncio.run(_drive(app, addresses, rate))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with Session(app.engine) as session:
             submitted = len(session.exec(select(Submission.id)).all())

@@ -208,7 +208,8 @@ def failure(
         return outbox.Outcome(row.id, error=f"held: {error.reason}", held=True, parts_sent=parts)
     if isinstance(error, Unreachable):
         log.warning("outbox row %s: address refused: %s", row.id, error.reason)
-        return outbox.Outcome(row.id, error=f"unreachable: {error.reason}", refused=True)
+        unreachable = f"unreachable: {error.reason}"
+        return outbox.Outcome(row.id, error=unreachable, refused=True, parts_sent=parts)
     reason = error.reason if isinstance(error, SendError) else type(error).__name__
     if row.attempts >= policy.max_attempts:
         log.warning("outbox row %s: giving up after %d attempts", row.id, row.attempts)

@@ -238,7 +238,7 @@ def _insert_records(
     json_columns = _checked(table, columns)
     driver = connection.connection.driver_connection
     assert driver is not None
-    command = _records_command(table, columns, returning)
+    command = _records_command(table, columns, json_columns, returning)
     cursor = driver.cursor()
     with driver_errors(command):
         cursor.execute(command, [_records(rows, json_columns)])
@@ -294,22 +294,23 @@ def _checked(table: sa.Table, columns: tuple[str, ...]) -> frozenset[str]:
 
 
 @cache
-def _records_command(table: sa.Table, columns: tuple[str, ...], returning: bool) -> str:
+def _records_command(
+    table: sa.Table, columns: tuple[str, ...], json_columns: frozenset[str], returning: bool
+) -> str:
     dialect = postgresql.dialect()
     quote = dialect.identifier_preparer.quote
-    names = [quote(c) for c in columns]
-    kinds = [
-        "text" if isinstance(table.c[c].type, sa.JSON) else table.c[c].type.compile(dialect=dialect)
-        for c in columns
-    ]
-    selected = [
-        f"r.{name}::json" if isinstance(table.c[c].type, sa.JSON) else f"r.{name}"
-        for c, name in zip(columns, names, strict=True)
-    ]
-    record = ", ".join(f"{name} {kind}" for name, kind in zip(names, kinds, strict=True))
+    record, selected = [], []
+    for column in columns:
+        name = quote(column)
+        if column in json_columns:  # given as JSON text (`_records`), stored as JSON
+            record.append(f"{name} text")
+            selected.append(f"r.{name}::json")
+        else:
+            record.append(f"{name} {table.c[column].type.compile(dialect=dialect)}")
+            selected.append(f"r.{name}")
     command = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(names)})"
-        f" SELECT {', '.join(selected)} FROM json_to_recordset(%s::json) AS r({record})"
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))})"
+        f" SELECT {', '.join(selected)} FROM json_to_recordset(%s::json) AS r({', '.join(record)})"
     )
     return command + " RETURNING id" if returning else command
 
