@@ -7,8 +7,11 @@ sending to an address the channel refused.
 
 Two ways in, one behaviour: `deliver_due` for senders that block (the console, tests),
 and `claim_due`, `send_claimed` and `record_outcomes` for the network channels' `Dispatcher`,
-which sends to many chats at once (including the rows a turn claimed itself, see
-`storage.batch`).
+which sends to many chats at once.
+
+One rule makes a crash cost at most one message per chat, never a duplicate: a chat's
+messages go one at a time, and how one went is written down before the next is sent. When
+one fails, the chat's later messages are put back untried, so they never overtake it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.engine import Engine
 from bot.ratelimit import RateLimiter
 from flows.messages import Reply
 from storage import outbox
-from storage.db import write_lock
+from storage.db import transaction
 
 log = logging.getLogger(__name__)
 P = TypeVar("P")
@@ -38,8 +41,9 @@ Sender = Callable[[str, Reply], str | None]
 AsyncSender = Callable[[outbox.Claimed, Reply], Awaitable[str | None]]
 """Sends one claimed row (address, kind, person) on a network channel; same contract."""
 
-STUCK_AFTER = timedelta(minutes=10)
-"""A row still `sending` this long after it was claimed belongs to a sender that died."""
+LEASE = timedelta(seconds=30)
+"""A row still `sending` this long after it was claimed belongs to a sender that died (a
+send gives up well before: the channels' HTTP timeouts are shorter)."""
 
 
 class SendError(Exception):
@@ -124,56 +128,87 @@ def deliver_due(
     """Send the channel's due messages once each, in order; return how many were sent.
 
     Rows are claimed (marked `sending`) in one transaction before any network call, so a
-    second sender never takes them; the outcomes are recorded together afterwards.
+    second sender never takes them; each outcome is written down before the next send.
     """
-    claimed = claim_due(engine, channel=channel, now=now, limit=limit, address=address)
-    outcomes = []
-    for row in claimed:
-        if limiter is not None:
-            limiter.wait(row.address)
-        try:
-            outcomes.append(outbox.Outcome(row.id, send(row.address, _reply(row))))
-        except Exception as error:
-            outcomes.append(failure(row, error, now, policy))
-    return record_outcomes(engine, channel=channel, claimed=claimed, outcomes=outcomes, now=now)
+    sent = 0
+    for rows in by_chat(claim_due(engine, channel=channel, now=now, limit=limit, address=address)):
+        for index, row in enumerate(rows):
+            if limiter is not None:
+                limiter.wait(row.address)
+            try:
+                outcome = outbox.Outcome(row.id, send(row.address, _reply(row)))
+            except Exception as error:
+                outcome = failure(row, error, now, policy)
+            outcomes = [outcome, *untried(rows[index + 1 :], outcome)]
+            sent += record_outcomes(
+                engine, channel=channel, claimed=rows, outcomes=outcomes, now=now
+            )
+            if not outcome.sent:
+                break
+    return sent
+
+
+Record = Callable[[list[outbox.Claimed], list[outbox.Outcome]], Awaitable[None]]
+"""Writes down how sends went: the rows, and one outcome for each (the dispatcher gathers
+many chats' into one transaction)."""
 
 
 async def send_claimed(
     claimed: Sequence[outbox.Claimed],
     *,
     send: AsyncSender,
+    record: Record,
     now: datetime,
     policy: RetryPolicy = DEFAULT_POLICY,
     limiter: RateLimiter | None = None,
-) -> list[outbox.Outcome]:
-    """Send claimed rows: chats in parallel, each chat's rows in order; their outcomes."""
-    by_address: dict[str, list[outbox.Claimed]] = defaultdict(list)
-    for row in sorted(claimed, key=lambda row: row.id):
-        by_address[row.address].append(row)
+) -> int:
+    """Send claimed rows, chats in parallel, each chat's rows one at a time; how many went.
 
-    async def send_in_order(rows: list[outbox.Claimed]) -> list[outbox.Outcome]:
-        outcomes = []
-        for row in rows:
+    Each outcome is recorded (`record`) before the chat's next row goes.
+    """
+
+    async def send_in_order(rows: list[outbox.Claimed]) -> int:
+        for index, row in enumerate(rows):
             if limiter is not None:
                 await limiter.pace(row.address)
             try:
-                outcomes.append(outbox.Outcome(row.id, await send(row, _reply(row))))
+                outcome = outbox.Outcome(row.id, await send(row, _reply(row)))
             except Exception as error:
-                outcomes.append(failure(row, error, now, policy))
-        return outcomes
+                outcome = failure(row, error, now, policy)
+            await record([row, *rows[index + 1 :]], [outcome, *untried(rows[index + 1 :], outcome)])
+            if not outcome.sent:
+                return index
+        return len(rows)
 
-    if len(by_address) == 1:
-        return await send_in_order(next(iter(by_address.values())))
-    per_chat = await asyncio.gather(*(send_in_order(rows) for rows in by_address.values()))
-    return sorted((o for chat in per_chat for o in chat), key=lambda o: o.id)
+    return sum(await asyncio.gather(*(send_in_order(rows) for rows in by_chat(claimed))))
+
+
+def by_chat(claimed: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+    """Claimed rows grouped by address, each group in the order they were queued."""
+    chats: dict[str, list[outbox.Claimed]] = defaultdict(list)
+    for row in sorted(claimed, key=lambda row: row.id):
+        chats[row.address].append(row)
+    return list(chats.values())
+
+
+def untried(rest: Sequence[outbox.Claimed], outcome: outbox.Outcome) -> list[outbox.Outcome]:
+    """The chat's later rows when a send failed: put back untried, to go after it."""
+    return [] if outcome.sent else [outbox.Outcome(row.id, untried=True) for row in rest]
 
 
 def claim_due(
-    engine: Engine, *, channel: str, now: datetime, limit: int, address: str | None
+    engine: Engine,
+    *,
+    channel: str,
+    now: datetime,
+    limit: int,
+    address: str | None,
+    sending: frozenset[int] = frozenset(),
 ) -> list[outbox.Claimed]:
-    """Take what is due for sending, after rescuing what a dead sender left half-sent."""
-    with write_lock(engine), engine.begin() as connection:
-        outbox.rescue_stuck(connection, stuck_since=now - STUCK_AFTER)
+    """Take what is due for sending, after settling what a dead sender left half-sent
+    (`sending`: rows this process is sending now, which are not)."""
+    with transaction(engine) as connection:
+        outbox.rescue_stuck(connection, stuck_since=now - LEASE, keep=sending)
         return outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
 
 
@@ -190,7 +225,7 @@ def record_outcomes(
         return 0
     address_of = {row.id: row.address for row in claimed}
     refused = {address_of[o.id]: o.error for o in outcomes if o.refused}
-    with write_lock(engine), engine.begin() as connection:
+    with transaction(engine) as connection:
         outbox.record(connection, outcomes, now=now)
         for refused_address, reason in refused.items():
             outbox.mark_unreachable(

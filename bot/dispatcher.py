@@ -1,11 +1,11 @@
 """One sender per network channel: sends what the outbox holds as soon as it is due.
 
-Handled messages hand over the replies their own transaction claimed (see
-`storage.batch`), and the sender sends them at once, with no transaction of its
-own before the send. It claims from the outbox when a turn queued replies the usual way
-(something older was waiting for that chat) and every `poll_seconds` for the rest
-(reminders, broadcasts, retries that came due). How each send went is written down in the
-background, many sends per transaction, so recording never delays the next send.
+A committed turn wakes the sender (`wake`), which claims what is due and sends it, chats in
+parallel, each chat's messages one at a time. How a send went is written down before that
+chat's next message goes (`bot.delivery`), and the outcomes of all chats that finish a send
+meanwhile share one transaction (group commit), so recording costs one commit per round,
+not one per message. Every `poll_seconds` it also looks on its own: reminders, broadcasts,
+retries that came due, and rows a dead process left half-sent.
 """
 
 from __future__ import annotations
@@ -17,15 +17,10 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot.delivery import (
-    DEFAULT_POLICY,
-    AsyncSender,
-    RetryPolicy,
-    claim_due,
-    record_outcomes,
-    send_claimed,
-)
+from bot.delivery import DEFAULT_POLICY, AsyncSender, RetryPolicy, claim_due, record_outcomes
+from bot.delivery import send_claimed as send_in_order
 from bot.ratelimit import RateLimiter
+from storage.db import is_transient
 from storage.outbox import Claimed, Outcome
 
 log = logging.getLogger(__name__)
@@ -45,7 +40,6 @@ class Dispatcher:
         policy: RetryPolicy = DEFAULT_POLICY,
         poll_seconds: float = 1.0,
         batch: int = 100,
-        record_seconds: float = 0.05,
     ) -> None:
         self.engine = engine
         self.channel = channel
@@ -55,113 +49,55 @@ class Dispatcher:
         self.policy = policy
         self.poll_seconds = poll_seconds
         self.batch = batch
-        self.record_seconds = record_seconds
-        self._flushing = False
         self._wake = asyncio.Event()
-        self._due = True
-        self._ready: list[Claimed] = []
-        self._sent: list[Claimed] = []
-        self._outcomes: list[Outcome] = []
-        self._recorder: asyncio.Task[None] | None = None
+        self._sending: set[int] = set()
+        self._recorder = _Recorder(engine, channel, clock, poll_seconds)
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
-        self._due = True
         self._wake.set()
-
-    def hand_over(self, rows: list[Claimed], *, claim: bool = False) -> None:
-        """Committed turns' replies: send the rows they claimed; `claim` the ones they queued."""
-        self._ready.extend(rows)
-        if claim:
-            self._due = True
-        self._wake.set()
-
-    async def run_once(self) -> int:
-        """Send what was handed over and, when due, a batch from the outbox; how many went."""
-        self._wake.clear()
-        now = self.clock()
-        claimed: list[Claimed] = []
-        if self._due:
-            self._due = False
-            claimed = await asyncio.to_thread(
-                claim_due,
-                self.engine,
-                channel=self.channel,
-                now=now,
-                limit=self.batch,
-                address=None,
-            )
-            if len(claimed) == self.batch:
-                self.wake()  # more may be due
-        # Taken after the claim: a chat's row handed over before a later row of that chat
-        # was queued and claimed goes out in this round too, ahead of it (rows go by id).
-        rows, self._ready = [*self._ready, *claimed], []
-        if not rows:
-            return 0
-        outcomes = await send_claimed(
-            rows, send=self.send, now=now, policy=self.policy, limiter=self.limiter
-        )
-        self._sent.extend(rows)
-        self._outcomes.extend(outcomes)
-        if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record())
-        return sum(1 for outcome in outcomes if outcome.sent)
 
     @property
     def idle(self) -> bool:
-        """Whether everything handed over was sent and every outcome written down."""
-        recording = self._recorder is not None and not self._recorder.done()
-        return not self._ready and not self._outcomes and not recording
+        """Whether nothing is being sent or written down."""
+        return not self._sending and not self._wake.is_set()
+
+    async def run_once(self) -> int:
+        """Claim what is due and send it; how many went."""
+        self._wake.clear()
+        now = self.clock()
+        claimed = await asyncio.to_thread(
+            claim_due,
+            self.engine,
+            channel=self.channel,
+            now=now,
+            limit=self.batch,
+            address=None,
+            sending=frozenset(self._sending),
+        )
+        if not claimed:
+            return 0
+        self._sending.update(row.id for row in claimed)
+        try:
+            return await send_in_order(
+                claimed,
+                send=self.send,
+                record=self._recorder.write,
+                now=now,
+                policy=self.policy,
+                limiter=self.limiter,
+            )
+        finally:
+            self._sending.difference_update(row.id for row in claimed)
+            self.wake()  # a chat's next rows, queued behind these, may go now
 
     async def drain(self) -> int:
-        """Send everything due now and wait until how it went is written; how many went."""
-        self._due = True
-        sent = await self.run_once()
-        if self._recorder is not None:
-            await self._recorder
-        return sent
-
-    async def _record(self) -> None:
-        """Write down every outcome not yet written, in as few transactions as it takes.
-
-        Outcomes are gathered for `record_seconds` first, then written in one transaction:
-        a reply is sent before its outcome is written, so this never delays a message.
-        """
-        while self._outcomes:
-            if not self._flushing:
-                await asyncio.sleep(self.record_seconds)
-            rows, outcomes = self._sent, self._outcomes
-            self._sent, self._outcomes = [], []
-            try:
-                await asyncio.to_thread(
-                    record_outcomes,
-                    self.engine,
-                    channel=self.channel,
-                    claimed=rows,
-                    outcomes=outcomes,
-                    now=self.clock(),
-                )
-            except Exception:
-                log.exception("%s sender could not record %d sends", self.channel, len(rows))
-                self._sent, self._outcomes = rows + self._sent, outcomes + self._outcomes
-                if self._flushing:
-                    return  # stopping: what is left is rescued as interrupted (`rescue_stuck`)
-                await asyncio.sleep(self.poll_seconds)
-
-    async def flush(self) -> None:
-        """Put back what was handed over but not sent, and wait until every outcome is written."""
-        self._flushing = True
-        if self._ready:
-            rows, self._ready = self._ready, []
-            now = self.clock()
-            self._sent.extend(rows)
-            self._outcomes.extend(
-                Outcome(row.id, error="interrupted while sending", retry_at=now) for row in rows
-            )
-        if self._outcomes and (self._recorder is None or self._recorder.done()):
-            self._recorder = asyncio.create_task(self._record())
-        if self._recorder is not None:
-            await self._recorder
+        """Send everything due now, and what that makes due; how many went."""
+        sent = total = await self.run_once()
+        while sent:
+            sent = await self.run_once()
+            total += sent
+        return total
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send, then sleep until woken, polled or stopped; errors are logged, never fatal."""
@@ -173,15 +109,64 @@ class Dispatcher:
             while not stop.is_set():
                 try:
                     await self.run_once()
-                except Exception:
-                    log.exception("%s sender failed; trying again shortly", self.channel)
+                except Exception as error:
+                    if not is_transient(error):
+                        log.exception("%s sender failed; trying again shortly", self.channel)
+                    else:
+                        log.warning("%s sender: the database is unavailable", self.channel)
+                    await asyncio.sleep(self.poll_seconds)
                 if self._wake.is_set():
                     continue
                 try:
                     async with asyncio.timeout(self.poll_seconds):
                         await self._wake.wait()
                 except TimeoutError:
-                    self._due = True  # the poll: reminders, broadcasts, retries now due
+                    pass  # the poll: reminders, broadcasts, retries now due
         finally:
             stopping.cancel()
-            await self.flush()
+
+
+class _Recorder:
+    """Writes down sends' outcomes: what arrives while one transaction runs goes in the next."""
+
+    def __init__(
+        self, engine: Engine, channel: str, clock: Callable[[], datetime], retry_seconds: float
+    ) -> None:
+        self.engine = engine
+        self.channel = channel
+        self.clock = clock
+        self.retry_seconds = retry_seconds
+        self._pending: list[tuple[list[Claimed], list[Outcome], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def write(self, rows: list[Claimed], outcomes: list[Outcome]) -> None:
+        """Return once these outcomes are committed (retried while the database is away)."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, outcomes, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        await done
+
+    async def _run(self) -> None:
+        while self._pending:
+            taken, self._pending = self._pending, []
+            rows = [row for entry in taken for row in entry[0]]
+            outcomes = [outcome for entry in taken for outcome in entry[1]]
+            try:
+                await asyncio.to_thread(
+                    record_outcomes,
+                    self.engine,
+                    channel=self.channel,
+                    claimed=rows,
+                    outcomes=outcomes,
+                    now=self.clock(),
+                )
+            except Exception:
+                # A send that went must not be sent again: keep its outcome until written.
+                log.warning("%s sender could not record %d sends yet", self.channel, len(rows))
+                self._pending = taken + self._pending
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            for *_, done in taken:
+                if not done.done():
+                    done.set_result(None)

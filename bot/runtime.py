@@ -1,8 +1,10 @@
 """Serving the network channels: the web server, each channel's adapter and sender.
 
-Adapters are thin: they turn platform input into calls on `Runtime.inbound` and send
-what the outbox holds. Incoming messages are handled in a worker thread, one person's in
-the order they came, the messages that arrive together in one transaction (`bot.batches`).
+Adapters are thin: they turn platform input into an `Envelope` and hand it to `receive`,
+which keeps it on disk before they acknowledge it (`bot.inbox`); they render and send what
+the outbox holds. One message is one turn (`Chat.receive`): under the person's lock, one
+transaction loads the conversation, runs the engine, stores the answers and the state and
+queues the replies; then the channel's sender is woken to send them.
 """
 
 from __future__ import annotations
@@ -10,22 +12,26 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Protocol
 
 from aiohttp import web
 
 from bot.app import App
-from bot.batches import TurnRunner
 from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox
 from bot.ratelimit import RateLimit, RateLimiter
 from bot.server import make_web_app, start_server
+from bot.spool import Envelope, Spool
 from flows.messages import Reply
-from storage.batch import Batch
+from handlers.chat import Handled, trilingual
+from locales.catalog import translator
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+STOP_SECONDS = 10.0
+"""How long stopping waits for turns and sends under way."""
+REMEMBERED_LANGUAGES = 10_000
 
 
 class ChannelAdapter(Protocol):
@@ -47,6 +53,20 @@ class ChannelAdapter(Protocol):
         """Stop receiving and release connections."""
         ...
 
+    async def prepare(self, envelope: Envelope) -> Envelope | None:
+        """Before the turn: fetch what the message refers to (a file); None to drop it
+        (the adapter has told the person why)."""
+        ...
+
+    async def after(self, envelope: Envelope, handled: Handled) -> None:
+        """After the turn committed: what the platform shows besides replies (a tapped
+        button's answer, buttons taken away)."""
+        ...
+
+    async def tell(self, address: str, text: str) -> None:
+        """Send a word straight away, outside the outbox (the database is away)."""
+        ...
+
     async def send(self, row: Claimed, reply: Reply) -> str | None:
         """Send one outbox row; the provider's message id, or a `delivery` error."""
         ...
@@ -57,8 +77,9 @@ class Runtime:
 
     def __init__(self, app: App, adapters: Sequence[ChannelAdapter], poll_seconds: float = 1.0):
         self.app = app
-        self.adapters = list(adapters)
-        self.turns = TurnRunner(app.engine, self._hand_over, workers=app.settings.workers)
+        self.adapters = {adapter.name: adapter for adapter in adapters}
+        self.spool = Spool(app.settings.data_dir / "spool")
+        self.inbox = Inbox(self.spool, self._turn, tell_kept=self._tell_kept)
         self.dispatchers = {
             adapter.name: Dispatcher(
                 app.engine,
@@ -68,53 +89,94 @@ class Runtime:
                 limiter=RateLimiter(adapter.limit),
                 poll_seconds=poll_seconds,
             )
-            for adapter in self.adapters
+            for adapter in adapters
         }
-        self.web_app = make_web_app(route for a in self.adapters for route in a.routes())
+        self.web_app = make_web_app(route for adapter in adapters for route in adapter.routes())
         self.web_app[RUNTIME] = self
+        self._languages: dict[tuple[str, str], str] = {}
 
-    async def inbound(self, channel: str, address: str, call: Callable[[], T]) -> T:
-        """Handle a message from `address` after its earlier ones; its replies go at once.
+    async def receive(self, envelope: Envelope) -> None:
+        """Keep a received message on disk, then handle it in its turn; returns once kept.
 
-        The call runs in the turn runner's worker thread, maybe in one transaction with
-        other people's messages (`bot.batches`); it returns once that has committed.
+        Raises OSError when it could not be kept: the channel must then not acknowledge it.
         """
-        return await self.turns.run(channel, address, call)
+        await self.inbox.receive(envelope)
 
-    def _hand_over(self, batch: Batch) -> None:
-        """A committed batch: each channel's sender sends what its turns claimed."""
-        for channel, dispatcher in self.dispatchers.items():
-            rows = batch.claimed.get(channel, [])
-            if rows or channel in batch.queued:
-                dispatcher.hand_over(rows, claim=channel in batch.queued)
+    def close(self) -> None:
+        """Give up the spool folder (what it still holds waits for the next start)."""
+        self.spool.close()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a received message is still being handled, or a reply being sent."""
+        return self.inbox.busy or not all(d.idle for d in self.dispatchers.values())
+
+    async def _turn(self, envelope: Envelope) -> None:
+        adapter = self.adapters[envelope.channel]
+        prepared = await adapter.prepare(envelope)
+        if prepared is None:
+            return
+        handled = await asyncio.to_thread(
+            self.app.chat.receive,
+            channel=prepared.channel,
+            address=prepared.address,
+            inbound=prepared.inbound,
+            key=prepared.key,
+            code=prepared.code,
+        )
+        self.dispatchers[envelope.channel].wake()
+        self._remember_language(envelope, handled)
+        try:
+            await adapter.after(prepared, handled)
+        except Exception:
+            log.exception("%s: what follows a handled message failed", envelope.channel)
+
+    def _remember_language(self, envelope: Envelope, handled: Handled) -> None:
+        """So that "your message is kept" reads in their language while the database is away."""
+        if handled.known:
+            who = (envelope.channel, envelope.address)
+            self._languages[who] = handled.language
+            if len(self._languages) > REMEMBERED_LANGUAGES:
+                del self._languages[next(iter(self._languages))]
+
+    async def _tell_kept(self, envelope: Envelope) -> None:
+        language = self._languages.get((envelope.channel, envelope.address))
+        text = translator(language)("chat.kept") if language else trilingual("chat.kept")
+        await self.adapters[envelope.channel].tell(envelope.address, text)
 
     async def serve(self, stop: asyncio.Event, *, host: str, port: int) -> None:
-        """Serve until `stop` is set, then shut down in order: receive, send, listen."""
+        """Serve until `stop` is set, then shut down in order: receive, handle, send, listen."""
         freeze_startup()
         runner = await start_server(self.web_app, host, port)
         senders = [asyncio.create_task(d.run(stop)) for d in self.dispatchers.values()]
         started: list[ChannelAdapter] = []
         try:
-            for adapter in self.adapters:
+            for adapter in self.adapters.values():
                 await adapter.start(self)
                 started.append(adapter)
                 log.info("%s channel started", adapter.name)
+            await self.inbox.resume()
             await stop.wait()
         finally:
             stop.set()
             for adapter in reversed(started):
                 await adapter.stop()
+            await self.inbox.stop(STOP_SECONDS)
+            _, late = await asyncio.wait(senders, timeout=STOP_SECONDS)
+            for sender in late:
+                sender.cancel()
             await asyncio.gather(*senders, return_exceptions=True)
             await runner.cleanup()
+            self.close()
 
 
 def freeze_startup() -> None:
     """Keep what start-up built out of the garbage collector's way, once serving begins.
 
     It lives as long as the process (flows, catalogs, SQLAlchemy's tables and compiled
-    statements): frozen, the collector's full passes skip it, which took the benchmark's
-    worst pauses from ~200 ms to ~60 ms. Here rather than in `__init__`, so the tests,
-    which build many runtimes, do not freeze what earlier tests left behind.
+    statements): frozen, the collector's full passes skip it. Here rather than in
+    `__init__`, so the tests, which build many runtimes, do not freeze what earlier tests
+    left behind.
     """
     gc.freeze()
 

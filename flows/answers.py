@@ -59,8 +59,13 @@ def choices_for(
 def interpret(
     question: Question, inbound: Inbound, choices: tuple[Choice, ...]
 ) -> Accepted | Rejected:
-    """Read an inbound message as an answer to `question`."""
-    raw = clean(inbound.text)
+    """Read an inbound message as an answer to `question`.
+
+    Only the parsing reads the message `clean`ed; what `Accepted` keeps as `raw` is the
+    text exactly as it came (spaces, line breaks, digits and invisible marks included).
+    """
+    raw = inbound.text
+    text = clean(raw)
     if question.type is QType.FILE:
         if inbound.file is None:
             return Rejected("error.file")
@@ -68,42 +73,42 @@ def interpret(
     if inbound.choice is not None and choices:
         code = inbound.choice if any(c.code == inbound.choice for c in choices) else None
         return Accepted(code, raw) if code else Rejected(_error_key(question))
-    if not raw:
+    if not text:
         return Rejected(_error_key(question), _bounds(question))
-    if len(raw) > MAX_INPUT_CHARS:
+    if len(text) > MAX_INPUT_CHARS:
         return Rejected("error.too_long", {"max": question.max_length or MAX_INPUT_CHARS})
-    value = _parse(question, raw, choices)
+    value = _parse(question, text, choices)
     if value is None:
         return Rejected(_error_key(question), _bounds(question))
     return _check_limits(question, value, raw)
 
 
-def _parse(question: Question, raw: str, choices: tuple[Choice, ...]) -> Any:
+def _parse(question: Question, text: str, choices: tuple[Choice, ...]) -> Any:
     options = [(c.code, tuple(c.label.values())) for c in choices]
     match question.type:
         case QType.TEXT | QType.LONG_TEXT:
-            return raw
+            return text
         case QType.YES_NO:
-            answer = parse_yes_no(raw)
-            return match_choice(raw, options) if answer is None else ("yes" if answer else "no")
+            answer = parse_yes_no(text)
+            return match_choice(text, options) if answer is None else ("yes" if answer else "no")
         case QType.CHOICE | QType.DB_CHOICE | QType.RATING:
-            code = match_choice(raw, options)
+            code = match_choice(text, options)
             return int(code) if code is not None and question.type is QType.RATING else code
         case QType.MULTI_CHOICE:
-            return match_choices(raw, options) or None
+            return match_choices(text, options) or None
         case QType.INTEGER:
-            return parse_integer(raw)
+            return parse_integer(text)
         case QType.DECIMAL:
-            return parse_decimal(raw)
+            return parse_decimal(text)
         case QType.YEAR:
-            return parse_year(raw)
+            return parse_year(text)
         case QType.DATE:
-            parsed = parse_date(raw)
+            parsed = parse_date(text)
             return parsed.isoformat() if parsed else None
         case QType.EMAIL:
-            return parse_email(raw)
+            return parse_email(text)
         case QType.URL:
-            return parse_url(raw)
+            return parse_url(text)
     return None
 
 

@@ -14,17 +14,18 @@ from typing import Any
 
 from flows.model import Choice
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _storable_fields(value: object) -> None:
-    """Replace each lone UTF-16 surrogate in a frozen dataclass's text fields by U+FFFD, at
-    construction. A JSON escape such as `\\ud800` can put one in a string, and neither
-    database can store it (as UTF-8)."""
+    """Replace each lone UTF-16 surrogate and each NUL in a frozen dataclass's text fields by
+    U+FFFD, at construction. A JSON escape such as `\\ud800` can put a lone surrogate in a
+    string, and neither database can store it (as UTF-8); PostgreSQL stores no NUL in text
+    (`\\u0000`, `%00`). Nothing else is changed: what a person typed is kept as it came."""
     for name in (f.name for f in fields(value)):  # type: ignore[arg-type]
         text = getattr(value, name)
-        if isinstance(text, str) and _LONE_SURROGATE.search(text):
-            object.__setattr__(value, name, _LONE_SURROGATE.sub("\ufffd", text))
+        if isinstance(text, str) and _UNSTORABLE.search(text):
+            object.__setattr__(value, name, _UNSTORABLE.sub("\ufffd", text))
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ class Inbound:
     """One incoming message: typed text, a tapped option, a command or a file.
 
     `question` is the reference of the question a tapped button belonged to, so a tap on
-    an old question's button can be told apart from an answer to the current one.
+    an old question's button can be told apart from an answer to the current one. `tap`
+    is a button tapped on one of our messages, when the channel names only the message
+    (its outbox row) and the button (an option's index, or `!` and an action's code): the
+    chat reads what it meant from the stored message (`tapped`).
     """
 
     text: str = ""
@@ -57,6 +61,7 @@ class Inbound:
     question: str | None = None
     command: str | None = None
     file: FileRef | None = None
+    tap: tuple[int, str] | None = None
 
     def __post_init__(self) -> None:
         _storable_fields(self)
@@ -120,6 +125,23 @@ class Reply:
             compact=data.get("compact", False),
             document=data.get("document"),
         )
+
+
+def tapped(payload: dict[str, Any], part: str) -> tuple[Inbound, str] | None:
+    """What a tapped button meant, read from the reply its message carried (`as_json`): the
+    inbound and the label the person tapped; None when the reply has no such button."""
+    question = payload.get("question")
+    if part.startswith("!"):
+        code = part[1:]
+        action = next((a for a in payload.get("actions", ()) if a["code"] == code), None)
+        if action is None:
+            return None
+        return Inbound(command=code, question=question), str(action["label"])
+    options = payload.get("options", ())
+    if not part.isdigit() or int(part) >= len(options):
+        return None
+    option = options[int(part)]
+    return Inbound(choice=option["code"], question=question), str(option["label"])
 
 
 def _option_json(option: Option) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -18,15 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from flows.inputs.commands import parse_command
-from flows.messages import Inbound, Reply
+from flows.messages import Inbound, Reply, tapped
 from flows.model import Flow
 from handlers import conversation, menu, secretariat
 from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
 from locales.catalog import LANGUAGES, translator
 from storage import inbound as inbound_log
-from storage import invitations, outbox, queries, turns
-from storage.batch import transaction
+from storage import invitations, outbox, queries, recipients, sent, turns
+from storage.db import Unavailable, is_transient, transaction
 from storage.models import Campaign, utcnow
 from storage.turns import ConversationRow
 
@@ -41,20 +42,35 @@ class Handled:
     """How one incoming message went; true when someone is known at the address.
 
     `duplicate`: the platform delivered this message before, and nothing was done again.
-    `stale`: it answered a question the conversation had already moved past.
-    `replies`: what was queued in answer, in order.
+    `stale`: it answered a question the conversation had already moved past (or tapped a
+    button its message never had). `replies`: what was queued in answer, in order.
+    `tapped`: for a tap (`Inbound.tap`), the message tapped and what the button meant.
+    `keyboard`: the provider id of our latest message with buttons, when a typed message
+    answered it (a channel may take its buttons away). `language`: the person's, after.
     """
 
     known: bool
     duplicate: bool = False
     stale: bool = False
     replies: tuple[Reply, ...] = ()
+    tapped: Tapped | None = None
+    keyboard: int | None = None
+    language: str = "ar"
 
     def __bool__(self) -> bool:
         return self.known
 
 
 UNKNOWN = Handled(known=False)
+
+
+@dataclass(frozen=True)
+class Tapped:
+    """A tapped button: the reply its message carried, and what the button meant."""
+
+    payload: dict[str, Any]
+    inbound: Inbound
+    label: str
 
 
 class Chat:
@@ -80,6 +96,25 @@ class Chat:
         key was handled before is not handled again.
         """
         return self._locked(channel, address, lambda turn: self._dispatch(turn, inbound), key)
+
+    def receive(
+        self, *, channel: str, address: str, inbound: Inbound, key: str, code: str | None
+    ) -> Handled:
+        """A message from a network channel: handled if someone is known at the address,
+        else an invitation `code` it carries is redeemed, else the stranger is told how to
+        be invited. Raises `Unavailable` when the database is away (try again later)."""
+        handled = self.handle(channel=channel, address=address, inbound=inbound, key=key)
+        if handled:
+            return handled
+        if code is not None and self.join(channel=channel, address=address, code=code, key=key):
+            return Handled(known=True, replies=(), language=self._language_at(channel, address))
+        if code is None:
+            self.refuse(channel=channel, address=address, key=key)
+        return UNKNOWN
+
+    def _language_at(self, channel: str, address: str) -> str:
+        known = recipients.person_at(self.engine, channel=channel, address=address)
+        return known.language if known else "ar"
 
     def join(self, *, channel: str, address: str, code: str, key: str | None = None) -> bool:
         """Redeem an invitation code from an address: bind it to its person and greet them.
@@ -125,7 +160,9 @@ class Chat:
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
-            except Exception:
+            except Exception as error:
+                if is_transient(error):
+                    raise Unavailable("the database is not answering") from error
                 log.exception("failed to handle a message on %s", channel)
                 break
         self._apologize(channel, address)
@@ -143,7 +180,14 @@ class Chat:
             now = self.clock()
             person, chat, active = loaded.person, loaded.chat, loaded.conversation
             turn = Turn(
-                connection, loaded.identity, person, chat, now, active, unfinished=loaded.unfinished
+                connection,
+                loaded.identity,
+                person,
+                chat,
+                now,
+                active,
+                unfinished=loaded.unfinished,
+                identity_address=address,
             )
             action(turn)
             turn.finish()
@@ -157,9 +201,26 @@ class Chat:
                 person_id=loaded.person.id,
                 now=now,
             )
-            return Handled(known=True, stale=turn.stale, replies=tuple(turn.replies))
+            return Handled(
+                known=True,
+                stale=turn.stale,
+                replies=tuple(turn.replies),
+                tapped=turn.tapped,
+                keyboard=turn.keyboard,
+                language=person.language,
+            )
 
     def _dispatch(self, turn: Turn, inbound: Inbound) -> None:
+        if inbound.tap is not None:
+            meant = self._tapped(turn, *inbound.tap)
+            if meant is None:  # not a button of ours at this address, or no longer known
+                turn.stale = True
+                return
+            inbound = meant
+        elif inbound.text or inbound.file:
+            turn.keyboard = sent.keyboard_message(
+                turn.connection, channel=turn.channel, address=turn.identity_address
+            )
         if secretariat.handle(turn, self.flows, inbound):
             return
         command = inbound.command or (
@@ -183,6 +244,17 @@ class Chat:
             conversation.continue_flow(turn, self.flows, current, inbound)
         else:
             turn.say(menu.menu_reply(turn, self.flows, greet=True))
+
+    def _tapped(self, turn: Turn, row_id: int, part: str) -> Inbound | None:
+        """What a button of our message `row_id` meant; noted on the turn for the channel."""
+        payload = sent.payload_of(
+            turn.connection, channel=turn.channel, address=turn.identity_address, row_id=row_id
+        )
+        meaning = tapped(payload, part) if payload is not None else None
+        if payload is None or meaning is None:
+            return None
+        turn.tapped = Tapped(payload, *meaning)
+        return meaning[0]
 
     def _active(self, turn: Turn) -> ConversationRow | None:
         active = turn.active
@@ -208,25 +280,20 @@ class Chat:
         offered = list(turn.chat.menu or [])
         shown = menu.menu_reply(turn, self.flows)
         labels = {option.code: option.label for option in shown.options}
-        code = menu.menu_choice(offered, inbound, labels)
-        if code is None:
-            turn.say(Reply(turn.t("chat.menu_expected")), shown)
-            return
-        turn.chat.pending = None
+        code = menu.menu_choice(offered, inbound, labels) or ""
         if code == "lang":
+            turn.chat.pending = None
             turn.say(menu.language_reply(turn))
-        elif code.startswith("f:"):
-            conversation.open_request(turn, self.flows, code[2:], None)
-        elif code.startswith("c:") and (campaign := _campaign(turn, code[2:])) is not None:
-            conversation.open_request(turn, self.flows, campaign.flow_id, campaign)
-        else:
+        elif (request := _menu_request(turn, shown, code)) is not None:
+            turn.chat.pending = None
+            conversation.open_request(turn, self.flows, *request)
+        else:  # not on the menu, or no longer the person's to open: the menu as it is now
             turn.say(Reply(turn.t("chat.menu_expected")), shown)
 
     def _open_invitation(self, turn: Turn, inbound: Inbound) -> None:
         """A tap on "open the request" under an invitation or a reminder."""
-        code = inbound.choice or ""
-        campaign = _campaign(turn, code[2:]) if code.startswith("c:") else None
-        if campaign is None or campaign.closed_at is not None:
+        campaign = _answerable_campaign(turn, inbound.choice or "")
+        if campaign is None:
             turn.say(menu.menu_reply(turn, self.flows))
             return
         turn.chat.pending = None
@@ -242,16 +309,14 @@ class Chat:
         conversation.open_request(turn, self.flows, flow_id, campaign)
 
     def _apologize(self, channel: str, address: str) -> None:
-        """Tell the person something went wrong, in a transaction of its own."""
-        try:
-            with transaction(self.engine) as connection:
-                loaded = turns.load_for_update(connection, channel=channel, address=address)
-                person = loaded.person if loaded else None
-                reply = Reply(translator(person.language if person else "ar")("chat.error"))
-                person_id = person.id if person else None
-                _queue_alone(connection, channel, address, reply, person_id, self.clock())
-        except Exception:
-            log.exception("could not even queue the apology on %s", channel)
+        """Tell the person something went wrong, in a transaction of its own (raises
+        `Unavailable` when the database is away: the message is then tried again later)."""
+        with transaction(self.engine) as connection:
+            loaded = turns.load_for_update(connection, channel=channel, address=address)
+            person = loaded.person if loaded else None
+            reply = Reply(translator(person.language if person else "ar")("chat.error"))
+            person_id = person.id if person else None
+            _queue_alone(connection, channel, address, reply, person_id, self.clock())
 
 
 def _queue_alone(
@@ -277,3 +342,45 @@ def trilingual(*keys: str) -> str:
 
 def _campaign(turn: Turn, raw_id: str) -> Campaign | None:
     return turn.session.get(Campaign, int(raw_id)) if raw_id.isdigit() else None
+
+
+def _menu_request(turn: Turn, shown: Reply, code: str) -> tuple[str, Campaign | None] | None:
+    """The flow, and campaign if any, a menu option opens, if the person may open it now.
+
+    `shown` is the menu as just built for the person: an open flow must be on it (a flow
+    asked by an open request is offered as that request, not on its own).
+    """
+    if code.startswith("f:"):
+        return (code[2:], None) if _offers(shown, code) else None
+    campaign = _answerable_campaign(turn, code)
+    return None if campaign is None else (campaign.flow_id, campaign)
+
+
+def _answerable_campaign(turn: Turn, code: str) -> Campaign | None:
+    """The campaign a `c:<id>` option names, if the person may answer it now; else None.
+
+    A payload is checked when it arrives, whatever was shown before: the campaign may have
+    closed or changed its audience since, or the payload was never meant for this person.
+    """
+    campaign = _campaign(turn, code[2:]) if code.startswith("c:") else None
+    if campaign is None or not _is_open(campaign, turn.now) or not _in_audience(turn, campaign):
+        return None
+    return campaign
+
+
+def _is_open(campaign: Campaign, now: datetime) -> bool:
+    """Whether a campaign takes answers at `now`: opened, and not closed."""
+    return campaign.opens_at <= now and campaign.closed_at is None
+
+
+def _in_audience(turn: Turn, campaign: Campaign) -> bool:
+    """Whether the campaign's audience takes in the person of this turn."""
+    person = turn.person
+    return queries.in_audience(
+        campaign.audience, country_code=person.country_code, role=person.role
+    )
+
+
+def _offers(shown: Reply, code: str) -> bool:
+    """Whether a menu, as just built for the person, offers the option `code`."""
+    return any(option.code == code for option in shown.options)

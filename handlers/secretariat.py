@@ -2,8 +2,9 @@
 request, state by state), `/export` (a flow's replies as a CSV document) and `/broadcast`
 (compose, preview who it reaches, confirm).
 
-Anyone else typing these gets the unknown-command answer. The prompts these commands open
-are host-level prompts like the menu (`chat.pending`): `export` (pick a flow),
+Anyone else typing these gets the unknown-command answer, and anyone else answering one of
+their prompts (a forged tap, or a role changed since) gets the menu. The prompts these
+commands open are host-level prompts like the menu (`chat.pending`): `export` (pick a flow),
 `broadcast` (the text to send) and `broadcast_ok` (confirm); while `broadcast_ok` waits,
 `chat.menu` holds the draft text, so nothing lives outside the store.
 """
@@ -49,7 +50,7 @@ def handle(turn: Turn, flows: Mapping[str, Flow], inbound: Inbound) -> bool:
     """Take the message if it is a secretariat command or answers one; False otherwise."""
     command = command_of(inbound)
     if command is not None:
-        if turn.person.role != Role.SECRETARIAT:
+        if not _is_secretariat(turn):
             _not_available(turn, flows)
         else:
             turn.chat.pending = None
@@ -58,6 +59,9 @@ def handle(turn: Turn, flows: Mapping[str, Flow], inbound: Inbound) -> bool:
     target = inbound.question if inbound.question is not None else turn.chat.pending
     if target not in PROMPTS:
         return False
+    if not _is_secretariat(turn):
+        turn.say(menu.menu_reply(turn, flows))  # nothing done; it leaves the prompt too
+        return True
     if inbound.question is not None and inbound.question != turn.chat.pending:
         turn.stale = True
         turn.say(Reply(turn.t("engine.stale")))
@@ -71,6 +75,12 @@ def handle(turn: Turn, flows: Mapping[str, Flow], inbound: Inbound) -> bool:
         return True
     _PROMPTS[target](turn, flows, inbound)
     return True
+
+
+def _is_secretariat(turn: Turn) -> bool:
+    """Whether the person of this turn is of the secretariat now: checked on every command
+    and every answer to a command's prompt, as it arrives."""
+    return turn.person.role == Role.SECRETARIAT
 
 
 def _not_available(turn: Turn, flows: Mapping[str, Flow]) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from flows.messages import Reply
 from locales.catalog import Translator, translator
-from storage.queries import write_submissions
+
+if TYPE_CHECKING:
+    from handlers.chat import Tapped
 from storage.turns import ChatRow, ConversationRow, IdentityRow, PersonRow
 
 
@@ -34,15 +37,18 @@ class Turn:
     """The message answered a question the conversation had moved past."""
     unfinished: bool = True
     """Whether the person had any flow started and not finished when the turn began."""
+    tapped: Tapped | None = None
+    """For a tap on one of our messages: that message's reply and what the button meant."""
+    keyboard: int | None = None
+    """Our latest message with buttons, which a typed message answered (see `Handled`)."""
+    identity_address: str = ""
+    """The address the message came from."""
     _session: Session | None = field(default=None, repr=False)
 
     @property
     def session(self) -> Session:
         """An ORM session inside this turn's transaction, made on first use."""
         if self._session is None:
-            # The ORM paths read submissions (progress, menus): a shared batch's pending
-            # ones are written first.
-            write_submissions(self.connection)
             self._session = Session(bind=self.connection, expire_on_commit=False)
         return self._session
 

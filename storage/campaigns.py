@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from flows.calendar import PlannedCampaign
 from flows.messages import Reply
-from storage.batch import write_pending
 from storage.db import insert_once
 from storage.models import (
     DEFAULT_REMINDER_PLAN,
@@ -30,7 +29,6 @@ from storage.models import (
     table_of,
 )
 from storage.queries import in_audience, scope_of
-from storage.turns import NEW_CONVERSATIONS
 
 SECRETARIAT_TIMEZONE = "Africa/Cairo"
 """The League's headquarters: the time zone of secretariat staff without a state."""
@@ -221,9 +219,6 @@ def state_statuses(session: Session, campaign: Campaign) -> list[StateStatus]:
 
 
 def _started(session: Session, campaign: Campaign) -> dict[str, datetime]:
-    # The one read of conversations through the ORM: what a shared batch holds of the
-    # flows its turns opened is written first.
-    write_pending(session.connection(), NEW_CONVERSATIONS)
     rows = session.exec(
         select(Person.country_code, sa.func.max(Conversation.updated_at))
         .join(Person, col(Person.id) == Conversation.person_id)

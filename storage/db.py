@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import orjson
-import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -57,27 +52,39 @@ def write_lock(engine: Engine) -> AbstractContextManager[object]:
     return _WRITE_LOCKS.setdefault(id(engine.pool), threading.Lock())
 
 
-@contextmanager
-def pipelined(connection: sa.Connection) -> Iterator[None]:
-    """On PostgreSQL, statements sent without waiting for each one's result: they all
-    travel in one round trip when a result is needed or the block ends (psycopg's pipeline
-    mode), and a commit inside the block goes with them. Elsewhere, nothing changes.
+class Unavailable(Exception):
+    """The database cannot be reached or is too busy right now: try the same work again later.
 
-    A result read inside the block costs a round trip of its own (what is queued goes, and
-    the read waits for it); COPY cannot run inside. When the block fails, the transaction
-    is rolled back here: a commit that failed is over for SQLAlchemy, which would pool the
-    connection as it is, but PostgreSQL still holds the transaction open, aborted.
+    Raised instead of the driver's error, so callers outside `storage/` can tell "the
+    database is down" (keep the message, retry) from a fault in handling it.
     """
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    driver = connection.connection.driver_connection
+
+
+TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+"""Driver errors that mean the database is unreachable, restarting, or (SQLite) locked."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether an error means "the database is not there now" rather than a fault."""
+    if isinstance(error, Unavailable):
+        return True
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, TRANSIENT)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[sa.Connection]:
+    """The one way to open a write transaction: committed when the block ends.
+
+    On SQLite this process's writers queue on a lock first (`write_lock`); an unreachable
+    or locked database raises `Unavailable`.
+    """
     try:
-        with driver.pipeline():  # type: ignore[union-attr]
-            yield
-    except BaseException:
-        driver.rollback()  # type: ignore[union-attr]
-        raise
+        with write_lock(engine), engine.begin() as connection:
+            yield connection
+    except TRANSIENT as error:
+        raise Unavailable(type(error).__name__) from error
 
 
 def read_only(engine: Engine) -> Engine:
@@ -172,150 +179,3 @@ def insert_once(
     )
     # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
     return connection.execute(statement).first() is not None
-
-
-def insert_with_ids(
-    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
-) -> list[int]:
-    """Insert rows in one statement; their ids, in the rows' order."""
-    return insert_returning_ids(connection, table, rows)()
-
-
-def insert_returning_ids(
-    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
-) -> Callable[[], list[int]]:
-    """Insert rows in one statement; a function that gives their ids, in the rows' order.
-
-    Inside `pipelined` the statement only goes out with the block's next round trip, so
-    ask for the ids after it (after the commit) unless they are needed at once: asking
-    sooner costs a round trip of its own.
-    """
-    if connection.dialect.name == "sqlite":
-        ids = connection.execute(_returning_ids(table), rows).scalars().all()
-        # SQLite cannot promise RETURNING's order, so SQLAlchemy would insert the rows one
-        # by one; rowids of one INSERT are given in the order of its rows, so sorted ids match.
-        return lambda: sorted(ids)
-    cursor = _insert_records(connection, table, rows, returning=True)
-
-    def ids() -> list[int]:
-        # The ids are taken from the sequence as the rows are made, in their order.
-        with driver_errors(table.name):  # in a pipeline, an error comes back here
-            return sorted(row_id for (row_id,) in cursor.fetchall())
-
-    return ids
-
-
-def next_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[int]:
-    """Take `count` ids from a PostgreSQL table's sequence, for rows inserted with them."""
-    return list(connection.execute(_NEXT_IDS, {"table": table.name, "n": count}).scalars())
-
-
-def insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all name the same columns, in one statement on PostgreSQL."""
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        _checked(table, tuple(rows[0]))
-        connection.execute(sa.insert(table), rows)
-        return
-    _insert_records(connection, table, rows, returning=False)
-
-
-def _insert_records(
-    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, returning: bool
-) -> Any:
-    """PostgreSQL: `INSERT … SELECT FROM json_to_recordset(the rows as one JSON text)`; the
-    driver's cursor, which holds what RETURNING gives.
-
-    A multi-row INSERT cost more to build and parse than to run (the replies and answers of
-    a hundred messages make one statement of many kilobytes, parsed afresh each time), and
-    executemany a round of bookkeeping per row. This statement's text depends only on the
-    table and its columns, so psycopg prepares it once, and its one parameter is written by
-    orjson: a tenth of the time psycopg takes to write the same rows as arrays. Unlike COPY,
-    it can go in a pipeline.
-    """
-    columns = tuple(rows[0])
-    json_columns = _checked(table, columns)
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    command = _records_command(table, columns, json_columns, returning)
-    cursor = driver.cursor()
-    with driver_errors(command):
-        cursor.execute(command, [_records(rows, json_columns)])
-    return cursor
-
-
-@contextmanager
-def driver_errors(statement: str) -> Iterator[None]:
-    """psycopg's errors, from statements run on its cursor, raised as SQLAlchemy's (an
-    `IntegrityError`, say), as for every other statement."""
-    try:
-        yield
-    except psycopg.Error as error:
-        raise sa.exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
-
-
-def _records(rows: list[dict[str, Any]], json_columns: frozenset[str]) -> str:
-    """The rows as one JSON array; a JSON column's value as its own JSON text, so that a
-    null stays JSON's null (a NOT NULL column takes it) instead of becoming SQL's NULL."""
-    if json_columns:
-        rows = [{**row, **{c: jsondata.dumps(row[c]) for c in json_columns}} for row in rows]
-    try:
-        return orjson.dumps(rows).decode()
-    except TypeError:  # what orjson refuses (integers past 64 bits): as `json` writes it
-        return json.dumps(rows, ensure_ascii=False, default=_iso)
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-_NEXT_IDS = sa.text(
-    "WITH q AS MATERIALIZED"
-    " (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS sequence)"
-    " SELECT nextval(q.sequence) FROM q, generate_series(1, :n)"
-)
-"""The table's next ids. MATERIALIZED: the sequence is looked up once, not once per id."""
-
-
-@cache
-def _checked(table: sa.Table, columns: tuple[str, ...]) -> frozenset[str]:
-    """Which of the columns hold JSON; an error if the rows leave out a column with a default.
-
-    These inserts fill what they are not given from the database, not from SQLAlchemy's
-    defaults, so rows must give those columns, whichever database they go to.
-    """
-    missing = [c.name for c in table.columns if c.default is not None and c.name not in columns]
-    if missing:
-        raise ValueError(f"rows for {table.name} must give {', '.join(missing)}")
-    return frozenset(c for c in columns if isinstance(table.c[c].type, sa.JSON))
-
-
-@cache
-def _records_command(
-    table: sa.Table, columns: tuple[str, ...], json_columns: frozenset[str], returning: bool
-) -> str:
-    dialect = postgresql.dialect()
-    quote = dialect.identifier_preparer.quote
-    record, selected = [], []
-    for column in columns:
-        name = quote(column)
-        if column in json_columns:  # given as JSON text (`_records`), stored as JSON
-            record.append(f"{name} text")
-            selected.append(f"r.{name}::json")
-        else:
-            record.append(f"{name} {table.c[column].type.compile(dialect=dialect)}")
-            selected.append(f"r.{name}")
-    command = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))})"
-        f" SELECT {', '.join(selected)} FROM json_to_recordset(%s::json) AS r({', '.join(record)})"
-    )
-    return command + " RETURNING id" if returning else command
-
-
-@cache
-def _returning_ids(table: sa.Table) -> sa.Insert:
-    """Built once per table: this runs on the hot path."""
-    return sa.insert(table).returning(table.c.id)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from storage import outbox
+from storage.db import transaction
 from storage.models import Outbox, OutboxStatus, table_of
 
 _TABLE: sa.Table = table_of(Outbox)
@@ -91,3 +93,9 @@ def _moves_forward(current: OutboxStatus, new: OutboxStatus) -> bool:
     if new in _FAILURES:
         return _PROGRESS[current] <= _PROGRESS[OutboxStatus.SENT]
     return _PROGRESS.get(new, -1) > _PROGRESS[current]
+
+
+def record(engine: Engine, update: StatusUpdate) -> bool:
+    """`apply` in a transaction of its own, for a channel's status webhook."""
+    with transaction(engine) as connection:
+        return apply(connection, update)

@@ -13,12 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from flows.messages import Reply
-from storage.batch import Batch
-from storage.batch import current as current_batch
-from storage.db import any_row, insert_returning_ids
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
 
 
@@ -53,41 +49,18 @@ class Outcome:
     refused: bool = False
     parts_sent: int = 0
     """Of a message sent in parts, how many have gone in all (for a retry to go on from)."""
+    untried: bool = False
+    """Not sent at all, because an earlier message of the same chat failed: queued again."""
 
     @property
     def sent(self) -> bool:
         """Whether the channel accepted the message."""
-        return self.error is None
+        return self.error is None and not self.untried
 
 
 _TABLE: sa.Table = table_of(Outbox)
 _IDENTITY: sa.Table = table_of(ChannelIdentity)
 _INSERT = sa.insert(_TABLE)
-
-
-def waiting(
-    channel: sa.ColumnElement[str], address: sa.ColumnElement[str]
-) -> sa.ColumnElement[bool]:
-    """Whether anything for an address still waits in the outbox (queued or held)."""
-    return any_row(
-        _TABLE,
-        _TABLE.c.channel == channel,
-        _TABLE.c.address == address,
-        # Literal statuses, so PostgreSQL and SQLite use the partial index ix_outbox_waiting
-        # (a bound parameter cannot prove its condition).
-        _TABLE.c.status.in_(
-            [sa.literal_column(f"'{s.value}'") for s in (OutboxStatus.QUEUED, OutboxStatus.HELD)]
-        ),
-    )
-
-
-_WAITING = sa.select(waiting(sa.bindparam("channel"), sa.bindparam("address")))
-
-
-def note_waiting(connection: sa.Connection, *, channel: str, address: str, waiting: bool) -> None:
-    """What the turn's first query found out (`waiting`), so `enqueue` need not ask again."""
-    if (batch := current_batch()) is not None and batch.owns(connection):
-        batch.note_waiting(connection, channel, address, waiting)
 
 
 def _claim(*, by_address: bool) -> sa.Update:
@@ -98,6 +71,18 @@ def _claim(*, by_address: bool) -> sa.Update:
     )
     if by_address:
         due = due.where(_TABLE.c.address == sa.bindparam("due_address"))
+    # A chat's messages go in order: not past one of its earlier rows still being sent (here
+    # or by another process) or waiting to be tried again. Rows scheduled for later
+    # (attempts 0, not due) do not hold up what comes after them.
+    earlier = _TABLE.alias("earlier")
+    behind = sa.exists().where(
+        earlier.c.channel == _TABLE.c.channel,
+        earlier.c.address == _TABLE.c.address,
+        earlier.c.id < _TABLE.c.id,
+        (earlier.c.status == OutboxStatus.SENDING.value)
+        | ((earlier.c.status == OutboxStatus.QUEUED.value) & (earlier.c.attempts > 0)),
+    )
+    due = due.where(~behind)
     # An address the channel refused (bot blocked, number invalid) waits until its person
     # writes again, which marks it reachable; nothing for it is lost meanwhile.
     refused = sa.exists().where(
@@ -149,17 +134,6 @@ def _sent(row_id: sa.ColumnElement[int], provider: sa.ColumnElement[str | None])
 
 
 _SENT = _sent(sa.bindparam("row_id"), sa.bindparam("provider"))
-# PostgreSQL takes the sent rows in one statement, their ids and provider ids as two
-# arrays: per row, an executemany cost more Python than the row itself.
-_SENT_ROWS = (
-    sa.func.unnest(
-        sa.bindparam("row_ids", type_=postgresql.ARRAY(sa.Integer)),
-        sa.bindparam("providers", type_=postgresql.ARRAY(sa.String)),
-    )
-    .table_valued("row_id", "provider")
-    .render_derived()
-)
-_SENT_ALL = _sent(_SENT_ROWS.c.row_id, _SENT_ROWS.c.provider)
 _UNSENT = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"))
@@ -169,14 +143,6 @@ _UNSENT = (
         not_before=sa.bindparam("retry_at"),
         parts_sent=sa.bindparam("new_parts_sent"),
     )
-)
-_RESCUE = (
-    sa.update(_TABLE)
-    .where(
-        _TABLE.c.status == OutboxStatus.SENDING.value,
-        _TABLE.c.not_before <= sa.bindparam("stuck_since"),
-    )
-    .values(status=OutboxStatus.QUEUED.value, last_error="interrupted while sending")
 )
 
 
@@ -190,11 +156,7 @@ def enqueue(
     now: datetime,
     kind: str = "reply",
 ) -> None:
-    """Queue replies for one address, in order, inside the caller's transaction.
-
-    Inside a batch's transaction they are claimed at once when nothing older waits for
-    the address, which keeps each person's messages in order (see `storage.batch`).
-    """
+    """Queue replies for one address, in order, inside the caller's transaction."""
     rows = [
         {
             "person_id": person_id,
@@ -210,43 +172,8 @@ def enqueue(
         }
         for reply in replies
     ]
-    if not rows:
-        return
-    batch = current_batch()
-    if batch is None or not batch.owns(connection):
+    if rows:
         connection.execute(_INSERT, rows)
-        return
-    known = batch.waiting(connection, channel, address)
-    if known is None:
-        known = bool(
-            connection.execute(_WAITING, {"channel": channel, "address": address}).scalar()
-        )
-    if known:
-        connection.execute(_INSERT, rows)
-        batch.queued.add(channel)
-        batch.note_waiting(connection, channel, address, True)
-        return
-    for row in rows:
-        row["status"] = OutboxStatus.SENDING.value
-        row["attempts"] = 1
-    if connection is batch.connection:  # shared: one INSERT for the whole batch, at its end
-        batch.later("outbox", lambda rows: _insert_claimed(connection, batch, rows)).extend(rows)
-    else:
-        _insert_claimed(connection, batch, rows)
-
-
-def _insert_claimed(connection: sa.Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
-    """Insert rows written as `sending`, and stage them for the batch's sender."""
-    ids = insert_returning_ids(connection, _TABLE, rows)
-
-    def stage() -> None:
-        for row_id, row in zip(ids(), rows, strict=True):
-            claimed = Claimed(
-                row_id, row["address"], row["payload"], 1, row["kind"], row["person_id"]
-            )
-            batch.stage(connection, row["channel"], [claimed])
-
-    batch.when_written(stage)
 
 
 def claim(
@@ -274,6 +201,7 @@ def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datet
     ever lands in the table.
     """
     sent = [o for o in outcomes if o.sent]
+    release(connection, [o.id for o in outcomes if o.untried])
     unsent = [
         {
             "row_id": o.id,
@@ -283,12 +211,9 @@ def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datet
             "new_parts_sent": o.parts_sent,
         }
         for o in outcomes
-        if not o.sent
+        if not o.sent and not o.untried
     ]
-    if sent and connection.dialect.name == "postgresql":
-        ids, providers = [o.id for o in sent], [o.provider_id for o in sent]
-        connection.execute(_SENT_ALL, {"row_ids": ids, "providers": providers, "new_sent_at": now})
-    elif sent:
+    if sent:
         params = [{"row_id": o.id, "provider": o.provider_id, "new_sent_at": now} for o in sent]
         connection.execute(_SENT, params)
     if unsent:
@@ -314,9 +239,6 @@ _RELEASE = (
 
 def release_held(connection: sa.Connection, *, channel: str, address: str, now: datetime) -> int:
     """Queue again what was held for an address (it wrote, so the channel takes it now)."""
-    batch = current_batch()
-    if batch is not None and batch.waiting(connection, channel, address) is False:
-        return 0  # the turn's first query saw nothing held (nor queued) for the address
     params = {"where_channel": channel, "where_address": address, "release_at": now}
     return int(connection.execute(_RELEASE, params).rowcount or 0)
 
@@ -337,9 +259,49 @@ def mark_unreachable(connection: sa.Connection, *, channel: str, address: str, r
     connection.execute(_REFUSE, params)
 
 
-def rescue_stuck(connection: sa.Connection, *, stuck_since: datetime) -> int:
-    """Queue again what a crashed sender left `sending` (claimed before `stuck_since`).
+INTERRUPTED = "interrupted: delivery unknown"
+"""Why a message that was being sent when its sender died is not sent again."""
+_STUCK = sa.select(_TABLE.c.id, _TABLE.c.channel, _TABLE.c.address).where(
+    _TABLE.c.status == OutboxStatus.SENDING.value,
+    _TABLE.c.not_before <= sa.bindparam("stuck_since"),
+)
+_UNKNOWN = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"), _STILL_SENDING)
+    .values(status=OutboxStatus.FAILED.value, last_error=INTERRUPTED)
+)
+_NOT_TRIED = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"), _STILL_SENDING)
+    .values(status=OutboxStatus.QUEUED.value, attempts=_TABLE.c.attempts - 1)
+)
 
-    The message may then go out twice, never zero times: losing a reminder is worse.
+
+def rescue_stuck(
+    connection: sa.Connection, *, stuck_since: datetime, keep: frozenset[int] = frozenset()
+) -> int:
+    """Settle what a dead sender left `sending` (claimed before `stuck_since`); how many rows.
+
+    A sender sends a chat's rows one at a time and writes down how each went before the
+    next, so of a chat's rows left `sending` only the oldest may have gone out: it is marked
+    failed (never sent twice; `outbox --status failed` and a retry bring it back), and the
+    others are queued again as if never tried.
     """
-    return int(connection.execute(_RESCUE, {"stuck_since": stuck_since}).rowcount or 0)
+    found = connection.execute(_STUCK, {"stuck_since": stuck_since}).all()
+    rows = [row for row in found if row[0] not in keep]  # `keep`: still being sent here
+    oldest: dict[tuple[str, str], int] = {}
+    for row_id, channel, address in sorted(rows):
+        oldest.setdefault((channel, address), row_id)
+    unknown = set(oldest.values())
+    if unknown:
+        connection.execute(_UNKNOWN, [{"row_id": i} for i in sorted(unknown)])
+    others = [{"row_id": i} for i, _, _ in rows if i not in unknown]
+    if others:
+        connection.execute(_NOT_TRIED, others)
+    return len(rows)
+
+
+def release(connection: sa.Connection, row_ids: Sequence[int]) -> None:
+    """Put back claimed rows that were not tried (an earlier row of their chat failed)."""
+    if row_ids:
+        connection.execute(_NOT_TRIED, [{"row_id": i} for i in row_ids])

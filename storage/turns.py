@@ -9,18 +9,13 @@ query), and every statement is built once, at import.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
-from storage import outbox
-from storage.batch import Batch, shared_batch, write_at_end, write_pending
-from storage.batch import current as current_batch
-from storage.db import any_row, insert_many, next_ids
+from storage.db import any_row
 from storage.models import (
     ChannelIdentity,
     ChatSession,
@@ -139,8 +134,6 @@ def _load(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
                 for alias, (_, table) in _ROWS.items()
                 for name, label in _LABELS[alias]
             ),
-            _IDENTITY.c.address.label("address"),
-            outbox.waiting(_IDENTITY.c.channel, _IDENTITY.c.address).label("waiting"),
             _UNFINISHED.label("unfinished"),
         )
         .select_from(
@@ -150,25 +143,13 @@ def _load(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
         )
         .where(_IDENTITY.c.channel == sa.bindparam("channel"), where)
         # FOR NO KEY UPDATE: excludes a second turn of the same person just as well, and
-        # with the `waiting` subquery PostgreSQL spent ten times longer on a plain FOR UPDATE.
+        # does not block inserts that refer to the row (answers, outbox rows).
         .with_for_update(of=_CHAT, key_share=True)
     )
 
 
 # Built once: constructing statements costs more than running them on the hot path.
-_TEXTS = ARRAY(sa.String)
 LOAD = _load(_IDENTITY.c.address == sa.bindparam("address"))
-LOAD_MANY = {
-    dialect: _load(where).order_by(_CHAT.c.person_id)
-    for dialect, where in (
-        # PostgreSQL takes the addresses as one array: the statement's text is then the same
-        # for every batch, so psycopg prepares it once instead of PostgreSQL planning each
-        # batch's IN list afresh (which took longer than running it).
-        ("postgresql", _IDENTITY.c.address == sa.any_(sa.bindparam("addresses", type_=_TEXTS))),
-        ("sqlite", _IDENTITY.c.address.in_(sa.bindparam("addresses", expanding=True))),
-    )
-}
-"""One query for a batch's people (locked in one order: no deadlocks), by dialect."""
 
 
 def _by(table: sa.Table, key: str) -> sa.Update:
@@ -194,8 +175,6 @@ _ACTIVE_OF = (
     .order_by(_CONVERSATION.c.updated_at.desc(), _CONVERSATION.c.id.desc())
 )
 _INSERT_CONVERSATION = sa.insert(_CONVERSATION).returning(_CONVERSATION.c.id)
-NEW_CONVERSATIONS = "new conversations"
-"""What a shared batch holds of the conversations its turns started (`insert_conversation`)."""
 _UPDATE_CONVERSATION = _by(_CONVERSATION, "id").values(
     state=sa.bindparam("new_state"),
     status=sa.bindparam("new_status"),
@@ -211,16 +190,9 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
     transaction already holds the database's single write lock), so two messages from one
     person, through two processes or two channels, are handled one after the other.
     """
-    batch = current_batch()
-    row = batch.take_preloaded(connection, channel, address) if batch else None
+    row = connection.execute(LOAD, {"channel": channel, "address": address}).mappings().first()
     if row is None:
-        write_pending(connection, NEW_CONVERSATIONS, _HEARD, _CHAT_CHANGED, _UPDATE_CONVERSATION)
-        row = connection.execute(LOAD, {"channel": channel, "address": address}).mappings().first()
-        if row is None:
-            return None
-        if batch is not None:
-            batch.forget_preloaded(person_id=row["p_id"])
-    outbox.note_waiting(connection, channel=channel, address=address, waiting=row["waiting"])
+        return None
     return Loaded(
         identity=_build("i", row),
         person=_build("p", row),
@@ -228,27 +200,6 @@ def load_for_update(connection: sa.Connection, *, channel: str, address: str) ->
         conversation=_build("v", row) if row["v_id"] is not None else None,
         unfinished=bool(row["unfinished"]),
     )
-
-
-def preload(connection: sa.Connection, batch: Batch, addresses: dict[str, list[str]]) -> None:
-    """Read (and lock) the first rows of a shared batch's turns, one query per channel.
-
-    `addresses` lists each channel's addresses. A person reached at two of them is left to
-    their turns' own queries, since the first turn changes what the second must see.
-    """
-    rows = [
-        (channel, row)
-        for channel, wanted in addresses.items()
-        for row in connection.execute(
-            LOAD_MANY[connection.dialect.name], {"channel": channel, "addresses": wanted}
-        )
-        .mappings()
-        .all()
-    ]
-    people = Counter(row["p_id"] for _, row in rows)
-    for channel, row in rows:
-        if people[row["p_id"]] == 1:
-            batch.preloaded[channel, row["address"]] = row
 
 
 def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
@@ -261,7 +212,7 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
     last = identity.last_inbound_at
     heard_again = last is None or now - last >= INBOUND_PRECISION or not identity.reachable
     if heard_again:
-        _write(connection, _HEARD, {"where_id": identity.id, "new_now": now})
+        connection.execute(_HEARD, {"where_id": identity.id, "new_now": now})
     chat = loaded.chat
     if _chat_fields(chat) != loaded._chat_before:
         params = {
@@ -271,7 +222,7 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
             "new_menu": list(chat.menu or []),
             "new_now": now,
         }
-        _write(connection, _CHAT_CHANGED, params)
+        connection.execute(_CHAT_CHANGED, params)
     if loaded.person.language != loaded._language_before:
         connection.execute(
             _LANGUAGE, {"where_id": loaded.person.id, "new_language": loaded.person.language}
@@ -284,33 +235,18 @@ def save(connection: sa.Connection, loaded: Loaded, *, now: datetime) -> bool:
 
 def conversations_of(connection: sa.Connection, *, person_id: int) -> list[ConversationRow]:
     """The flows a person started and has not finished, most recent first."""
-    write_pending(connection, NEW_CONVERSATIONS, _UPDATE_CONVERSATION)
     rows = connection.execute(_ACTIVE_OF, {"person_id": person_id}).mappings()
     return [ConversationRow(**row) for row in rows]
 
 
 def insert_conversation(connection: sa.Connection, conversation: ConversationRow) -> None:
-    """Store a new conversation and give it its id.
-
-    In a shared batch on PostgreSQL the id is taken now and the row written with the
-    batch's others at its end: an INSERT a turn cost a round trip each (SQLite, in
-    process, has none to save).
-    """
+    """Store a new conversation and give it its id."""
     values = {f.name: getattr(conversation, f.name) for f in fields(conversation) if f.name != "id"}
-    batch = shared_batch(connection)
-    if batch is None or connection.dialect.name == "sqlite":
-        conversation.id = connection.execute(_INSERT_CONVERSATION, values).scalar_one()
-        return
-    table = _CONVERSATION
-    conversation.id = batch.new_id(table.name, lambda n: next_ids(connection, table, n))
-    rows = batch.later(
-        NEW_CONVERSATIONS, lambda rows: insert_many(connection, table, rows), first=True
-    )
-    rows.append({"id": conversation.id, **values})
+    conversation.id = connection.execute(_INSERT_CONVERSATION, values).scalar_one()
 
 
 def update_conversation(connection: sa.Connection, conversation: ConversationRow) -> None:
-    """Store a conversation's new state, status and channel (in a shared batch: at its end)."""
+    """Store a conversation's new state, status and channel."""
     params = {
         "where_id": conversation.id,
         "new_state": conversation.state,
@@ -318,10 +254,4 @@ def update_conversation(connection: sa.Connection, conversation: ConversationRow
         "new_channel": conversation.channel,
         "new_updated_at": conversation.updated_at,
     }
-    _write(connection, _UPDATE_CONVERSATION, params)
-
-
-def _write(connection: sa.Connection, statement: sa.Update, params: dict[str, Any]) -> None:
-    # Only this module reads what these write (`load_for_update`, `conversations_of`), and
-    # it writes what a shared batch holds of them first.
-    write_at_end(connection, statement, [params])
+    connection.execute(_UPDATE_CONVERSATION, params)

@@ -4,7 +4,8 @@ Focal points type on phones in Arabic, English and French, often in one message,
 Arabic-Indic or Persian digits, invisible direction marks and keyboard-dependent letter
 forms. Two levels of clean-up exist because they serve different ends:
 
-* `clean` keeps what the person wrote, minus invisible noise: it is what gets stored.
+* `clean` keeps what the person wrote, minus invisible noise: it is what parsers read
+  and what a text answer's value keeps (the message itself is stored as it came).
 * `normalize` throws information away (case, accents, hamza forms, punctuation) so that
   two spellings of the same word compare equal: it is only ever used for matching.
 """
@@ -65,7 +66,7 @@ def to_ascii_digits(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Return the person's text without invisible noise, ready to be stored.
+    """Return the person's text without invisible noise, for parsing and as a text value.
 
     NFKC folds presentation forms and full-width characters into ordinary ones; direction
     marks, zero-width characters and control characters (except newline and tab) are

@@ -13,7 +13,9 @@ from aiohttp import web
 from bot.app import App
 from bot.ratelimit import RateLimit
 from bot.runtime import RUNTIME, Runtime
+from bot.spool import Envelope
 from flows.messages import Inbound, Reply
+from handlers.chat import Handled
 from storage.outbox import Claimed
 from tests.conftest import ChatDriver
 
@@ -35,17 +37,18 @@ class WebhookChannel:
 
     async def _webhook(self, request: web.Request) -> web.Response:
         data = await request.json()
-        runtime = request.app[RUNTIME]
-        chat = runtime.app.chat
-        address = data["address"]
-        await runtime.inbound(
-            self.name,
-            address,
-            lambda: chat.handle(
-                channel=self.name, address=address, inbound=Inbound(text=data["text"])
-            ),
-        )
+        envelope = Envelope(self.name, data["address"], data["key"], Inbound(text=data["text"]))
+        await request.app[RUNTIME].receive(envelope)
         return web.Response(text="ok")
+
+    async def prepare(self, envelope: Envelope) -> Envelope | None:
+        return envelope
+
+    async def after(self, envelope: Envelope, handled: Handled) -> None:
+        pass
+
+    async def tell(self, address: str, text: str) -> None:
+        self.sent.append((address, text))
 
     async def start(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -96,7 +99,7 @@ async def test_a_webhook_message_is_answered_through_the_outbox(
 ) -> None:
     channel, base = served
     async with aiohttp.ClientSession() as http:
-        payload = {"address": leila.address, "text": "مرحبا"}
+        payload = {"address": leila.address, "key": "1", "text": "مرحبا"}
         async with http.post(f"{base}/test/webhook", json=payload) as response:
             assert response.status == 200
     await asyncio.wait_for(channel.arrived.wait(), 5)

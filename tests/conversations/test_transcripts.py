@@ -1,9 +1,9 @@
 """Every shipped flow walked message by message, in Arabic, English and French.
 
-Each transcript in `transcripts/` is replayed through the real chat handler, engine, SQLite
-store and outbox; the conversation state is saved and reloaded from the database between
-every two messages. Run `pytest --update-golden` to rewrite them after a deliberate change,
-then read the diff.
+Each transcript in `transcripts/` is replayed through the real chat handler, engine, store
+(a SQLite file, and PostgreSQL when TEST_DATABASE_URL is set) and outbox; the conversation
+state is saved and reloaded from the database between every two messages. Run
+`pytest --update-golden` to rewrite them after a deliberate change, then read the diff.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ def _replay(driver: ChatDriver, transcript: Transcript) -> tuple[str, list[tuple
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_transcript(
     path: Path, app: App, people: dict[str, Person], request: pytest.FixtureRequest
 ) -> None:

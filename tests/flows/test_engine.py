@@ -125,6 +125,20 @@ def test_an_answer_keeps_what_was_typed_where_and_in_which_language() -> None:
     }
 
 
+def test_the_raw_text_is_kept_as_it_came_and_only_the_value_is_cleaned() -> None:
+    walk = Walk()
+    name = "  Comité\u200f national\r\n de coordination "
+    for text in (" نعم\n", name, "1", "\u200f٤٢ "):
+        walk.send(text)
+    answers = walk.state["answers"]
+    assert (answers["exists"]["raw"], answers["exists"]["v"]) == (" نعم\n", "yes")
+    assert (answers["name"]["raw"], answers["name"]["v"]) == (
+        name,
+        "Comité national\nde coordination",
+    )
+    assert (answers["staff"]["raw"], answers["staff"]["v"]) == ("\u200f٤٢ ", 42)
+
+
 def test_help_shows_the_question_help_and_asks_again() -> None:
     walk = Walk()
     walk.send("yes")

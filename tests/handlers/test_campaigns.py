@@ -13,9 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
-from bot.batches import Call, run_batch
 from bot.config import Settings
-from flows.messages import Inbound
 from handlers.campaigns import close, tick
 from storage.models import Campaign, Conversation, Outbox, Person
 from tests.conftest import ChatDriver, Clock
@@ -218,24 +216,3 @@ def test_a_restart_between_queueing_and_sending_delivers_each_message_once(
         "Nouvelle demande du Secrétariat de la Ligue des États arabes"
     ]
     assert again == []
-
-
-def _handles(app: App, who: ChatDriver, inbound: Inbound) -> Call:
-    run = lambda: app.chat.handle(channel=who.channel, address=who.address, inbound=inbound)  # noqa: E731
-    return Call(who.channel, who.address, run)
-
-
-def test_progress_counts_a_request_opened_earlier_in_the_same_batch(
-    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
-) -> None:
-    _at(app, clock, "2026-05-10T09:00")
-    nadia, secretariat = focal_points["ma"], focal_points["secretariat"]
-    _, (opened, progress) = run_batch(
-        app.engine,
-        [
-            _handles(app, nadia, Inbound(choice=f"c:{campaign.id}", question="invite")),
-            _handles(app, secretariat, Inbound(text="/progress")),
-        ],
-    )
-    assert opened.value.replies[0].text.startswith("Journée mondiale des réfugiés")
-    assert "✏️ المغرب: قيد الإعداد" in progress.value.replies[0].text

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.app import App, build_app
 from bot.config import Settings
 from flows.messages import Inbound
-from storage.models import Campaign, ChannelIdentity, Conversation, Person, Submission
+from storage.models import Answer, Campaign, ChannelIdentity, Conversation, Person, Submission
 from tests.conftest import START, ChatDriver, Clock
 
 
@@ -136,3 +136,38 @@ def test_an_unexpected_failure_apologizes_and_keeps_what_was_saved(
     )
     monkeypatch.undo()
     assert leila.send("نعم").startswith("(3/")
+
+
+def test_what_a_person_typed_is_stored_exactly_and_only_the_value_is_cleaned(
+    app: App, leila: ChatDriver
+) -> None:
+    typed = "  ٦٢٠٠٠ تصريح\nwork permits  "
+    email = " \u200fFocal@MFA.gov.jo\r\n"  # a direction mark, a Windows line break
+    leila.start_flow("wrd_statement")
+    leila.send(" نعم ")
+    assert leila.send(typed).startswith("(3/")
+    for text in ("تخطي", "تخطي", "لا", "نعم"):
+        leila.send(text)
+    assert leila.send(email).startswith("ملخص إجاباتكم")
+    assert leila.send("1").startswith("شكراً لكم.")
+    with Session(app.engine) as session:
+        stored = {a.question_id: (a.raw_text, a.value) for a in session.exec(select(Answer))}
+    assert stored["statement_text"] == (typed, "٦٢٠٠٠ تصريح\nwork permits")
+    assert stored["will_issue_statement"] == (" نعم ", "yes")
+    assert stored["contact_email"] == (email, "Focal@mfa.gov.jo")
+
+
+def test_a_nul_in_a_message_is_kept_readable_and_the_answers_can_be_sent(
+    app: App, leila: ChatDriver
+) -> None:
+    # PostgreSQL stores no NUL in text: it becomes U+FFFD, as a lone surrogate does, and
+    # the rest of the message is kept as it came.
+    leila.start_flow("wrd_statement")
+    leila.send("نعم")
+    assert leila.send(" نص\x00 البيان ").startswith("(3/")
+    for text in ("تخطي", "تخطي", "لا", "نعم", "تخطي"):
+        leila.send(text)
+    assert leila.send("1").startswith("شكراً لكم.")
+    with Session(app.engine) as session:
+        answer = session.exec(select(Answer).where(Answer.question_id == "statement_text")).one()
+    assert (answer.raw_text, answer.value) == (" نص\ufffd البيان ", "نص\ufffd البيان")

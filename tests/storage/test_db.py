@@ -1,71 +1,50 @@
-"""Bulk inserts on both databases: ids in the rows' order, JSON kept, defaults not lost."""
+"""The one way to write: a transaction that commits whole or not at all, and says
+`Unavailable` (try again later) when the database cannot be reached."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from storage.db import insert_many, insert_with_ids
-from storage.models import Outbox, table_of
+from storage.db import Unavailable, is_transient, make_engine, transaction
+from storage.models import Country, table_of
 
-OUTBOX = table_of(Outbox)
-NOW = datetime(2025, 6, 20, 9, 30, tzinfo=UTC)
-
-
-def _reply(address: str, payload: Any) -> dict[str, Any]:
-    return {
-        "person_id": None,
-        "channel": "telegram",
-        "address": address,
-        "kind": "reply",
-        "payload": payload,
-        "status": "queued",
-        "attempts": 0,
-        "parts_sent": 0,
-        "not_before": NOW,
-        "created_at": NOW,
-    }
+COUNTRY = table_of(Country)
 
 
-def test_ids_come_back_in_the_rows_order(db: Engine) -> None:
-    with db.begin() as connection:
-        insert_with_ids(connection, OUTBOX, [_reply("first", {}), _reply("second", {})])
-        ids = insert_with_ids(connection, OUTBOX, [_reply(a, {}) for a in ("a", "b", "c")])
-        stored = dict(connection.execute(sa.select(OUTBOX.c.id, OUTBOX.c.address)).all())
-    assert [stored[i] for i in ids] == ["a", "b", "c"]
-    assert ids == sorted(ids)
+def _jordan(connection: sa.Connection) -> str:
+    name = sa.select(COUNTRY.c.name_en).where(COUNTRY.c.code == "JO")
+    return str(connection.execute(name).scalar())
 
 
-def test_rows_keep_their_json_and_times(db: Engine) -> None:
-    payload = {"text": "ما حالة التعهد؟", "options": [{"code": "yes", "label": "نعم"}]}
-    with db.begin() as connection:
-        insert_many(connection, OUTBOX, [_reply("a", payload), _reply("b", None)])
-        rows = connection.execute(
-            sa.select(OUTBOX.c.payload, OUTBOX.c.not_before).order_by(OUTBOX.c.address)
-        ).all()
-    assert [row.payload for row in rows] == [payload, None]
-    assert all(row.not_before.replace(tzinfo=UTC) == NOW for row in rows)
+def test_a_transaction_commits_what_its_block_wrote(db: Engine) -> None:
+    with transaction(db) as connection:
+        connection.execute(sa.update(COUNTRY).where(COUNTRY.c.code == "JO").values(name_en="J"))
+    with db.connect() as connection:
+        assert _jordan(connection) == "J"
 
 
-def test_rows_must_give_the_columns_that_have_defaults(db: Engine) -> None:
-    row = _reply("a", {})
-    del row["status"], row["attempts"]
-    with db.begin() as connection, pytest.raises(ValueError, match="outbox must give status"):
-        insert_many(connection, OUTBOX, [row])
+def test_a_transaction_that_fails_writes_nothing(db: Engine) -> None:
+    with pytest.raises(ZeroDivisionError), transaction(db) as connection:
+        connection.execute(sa.update(COUNTRY).where(COUNTRY.c.code == "JO").values(name_en="J"))
+        _ = 1 / 0
+    with db.connect() as connection:
+        assert _jordan(connection) == "Jordan"
 
 
-def test_a_text_too_long_for_its_column_is_refused_never_cut_short(db: Engine) -> None:
-    row = _reply("a", {})
-    row["channel"] = "a-channel-name-too-long"  # the column holds 16 characters
+def test_an_unreachable_database_is_unavailable_not_a_fault() -> None:
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
     try:
-        with db.begin() as connection:
-            insert_with_ids(connection, OUTBOX, [row])
-    except sa.exc.DataError:
-        assert db.dialect.name == "postgresql"
-        return
-    with db.connect() as connection:  # SQLite does not enforce lengths: kept whole
-        assert connection.execute(sa.select(OUTBOX.c.channel)).scalar() == row["channel"]
+        with pytest.raises(Unavailable) as raised, transaction(engine):
+            pass
+    finally:
+        engine.dispose()
+    assert is_transient(raised.value)
+    assert "postgres@" not in str(raised.value)  # nothing of the URL in the message
+
+
+def test_a_fault_is_not_taken_for_an_outage(db: Engine) -> None:
+    with pytest.raises(sa.exc.IntegrityError) as raised, transaction(db) as connection:
+        connection.execute(sa.insert(COUNTRY).values(code="JO", name_ar="", name_en="", name_fr=""))
+    assert not is_transient(raised.value)

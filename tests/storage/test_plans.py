@@ -3,7 +3,7 @@
 PostgreSQL caches a connection's plan of a prepared statement, made once from what it
 knows then. A plan made while `submission` was nearly empty, with a narrower index at hand,
 read every version of the flow to find one state's latest: cheap then, a hundred times
-slower ten thousand submissions later. The batch load, planned on an empty `conversation`,
+slower ten thousand submissions later. A turn's load, planned on an empty `conversation`,
 hashed every active conversation to answer "has this person one?" for each message. These
 read the plans each database makes, PostgreSQL's as planned on the fresh tables.
 """
@@ -30,7 +30,6 @@ REQUEST = {
     "is_current": False,
     "channel": "telegram",
     "address": "42",
-    "addresses": ["42", "43"],
 }
 
 
@@ -70,8 +69,8 @@ def _generic_plan(connection: sa.Connection, statement: sa.Executable) -> str:
 
 @pytest.mark.parametrize(
     "statement",
-    [queries._LATEST_VERSIONS, queries._RETIRE_VERSION, queries._RETIRE_LATEST],
-    ids=["latest versions", "retire a version", "retire the latest"],
+    [queries._LATEST_VERSION, queries._RETIRE, queries._RETIRE_LATEST],
+    ids=["latest version", "retire the current", "retire the latest"],
 )
 def test_a_states_versions_are_looked_up_by_state_not_read_through(
     db: Engine, statement: sa.Executable
@@ -87,8 +86,8 @@ def test_a_states_versions_are_looked_up_by_state_not_read_through(
 
 @pytest.mark.parametrize(
     "statement",
-    [queries._CURRENT_OF_FLOW, queries._PREVIOUS],
-    ids=["every state's current", "one state's current"],
+    [queries._PREVIOUS],
+    ids=["one state's current"],
 )
 def test_current_submissions_are_read_through_their_partial_index(
     db: Engine, statement: sa.Executable
@@ -101,12 +100,11 @@ def test_current_submissions_are_read_through_their_partial_index(
     assert "ix_submission_current" in plan, plan
 
 
-def test_a_batch_load_looks_each_person_up_by_index(db: Engine) -> None:
+def test_a_turns_load_looks_the_person_up_by_index(db: Engine) -> None:
     with db.begin() as connection:
-        plan = _plan(connection, turns.LOAD_MANY[db.dialect.name])
+        plan = _plan(connection, turns.LOAD)
         connection.rollback()
-    assert not re.search(r"Seq Scan|SCAN (other|conversation|outbox)\b", plan), plan
-    assert _looked_up(plan, "ix_outbox_waiting", "address"), plan
+    assert not re.search(r"Seq Scan|SCAN (other|conversation)\b", plan), plan
     assert _looked_up(plan, "ix_conversation_person_id", "person_id"), plan
 
 

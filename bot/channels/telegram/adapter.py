@@ -2,10 +2,12 @@
 for the conversation.
 
 Updates arrive by long polling, or, with `PUBLIC_URL` set, on `/telegram/webhook` of the
-shared web server (checked against a random secret token). Each chat's updates are
-handled one after the other, different chats in parallel, each once (by update_id).
-Replies leave through the outbox: `send` renders one row (buttons, pieces of 4,096
-characters, documents, a multiple-choice toggle edited in place).
+shared web server (checked against a random secret token). Each is kept by the runtime
+(`Runtime.receive`) before Telegram hears it arrived: the polling offset moves past an
+update, and the webhook answers 200, only once it is kept, so Telegram delivers again what
+was not. An update that cannot be read is logged and skipped. Replies leave through the
+outbox: `send` renders one row (buttons, pieces of 4,096 characters, documents, a
+multiple-choice toggle edited in place).
 
 After a tap is taken, the question message is edited to read "✓ <answer>" and loses its
 buttons; a typed answer strips the buttons of the question it answered. So only the
@@ -21,7 +23,6 @@ import os
 import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,40 +32,34 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.app import App
-from bot.channels.telegram import store
 from bot.channels.telegram.commands import bot_commands, by_language
 from bot.channels.telegram.errors import is_not_modified, retry_after_seconds, to_delivery
 from bot.channels.telegram.files import megabytes, stored_path
-from bot.channels.telegram.inbound import Incoming, read_update, tap_inbound
+from bot.channels.telegram.inbound import read_update
 from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, utf16_len
 from bot.delivery import SendError, send_parts
 from bot.ratelimit import channel_limits
 from bot.runtime import Runtime
-from flows.messages import Inbound, Reply
+from bot.spool import Envelope
+from flows.messages import FileRef, Reply
 from handlers.chat import Handled
 from locales.catalog import translator
+from storage import recipients, sent
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 """Opt in to PTB 23's durations (timedelta), so reading a 429's retry_after does not warn."""
 
-CHANNEL = store.CHANNEL
+CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 ACCEPTED_ACTIONS = frozenset({"done", "skip", "keep"})
 """Actions that answer the question: the message then reads "✓ <action>"."""
 REMEMBERED_EDITS = 2000
-
-
-@dataclass(frozen=True)
-class _Tap:
-    handled: Handled
-    payload: dict[str, Any]
-    inbound: Inbound
-    label: str
-    language: str
+KEEP_RETRY_SECONDS = 1.0
+"""How long polling pauses when an update could not be kept (the disk is full, say)."""
 
 
 class TelegramAdapter:
@@ -89,7 +84,6 @@ class TelegramAdapter:
         self.webhook = bool(settings.public_url)
         self.secret = secrets.token_urlsafe(32)
         self.runtime: Runtime | None = None
-        self._tails: dict[int, asyncio.Task[None]] = {}
         self._poller: asyncio.Task[None] | None = None
         self._edited: OrderedDict[tuple[int, int], None] = OrderedDict()
 
@@ -103,7 +97,7 @@ class TelegramAdapter:
     @property
     def handling(self) -> bool:
         """Whether any received update is still being handled."""
-        return bool(self._tails)
+        return self.runtime is not None and self.runtime.inbox.busy
 
     def routes(self) -> Sequence[web.RouteDef]:
         """The webhook route (answers 403 unless the secret token matches)."""
@@ -128,12 +122,10 @@ class TelegramAdapter:
             self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
-        """Stop polling, finish what is being handled, close connections."""
+        """Stop polling and close connections (the runtime finishes the turns under way)."""
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
-        if self._tails:
-            await asyncio.wait(list(self._tails.values()), timeout=10)
         await self.bot.shutdown()
 
     # -- receiving --------------------------------------------------------------------
@@ -156,8 +148,10 @@ class TelegramAdapter:
                 continue
             failures = 0
             for update in updates:
+                if not await self._keep(update):
+                    await asyncio.sleep(KEEP_RETRY_SECONDS)
+                    break  # asked for again from here: the offset stays before it
                 offset = update.update_id + 1
-                self.accept(update)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -166,152 +160,112 @@ class TelegramAdapter:
         try:
             update = Update.de_json(await request.json(), self.bot)
         except Exception:
+            log.warning("telegram webhook: a body that is not an update was refused")
             return web.Response(status=400)
-        await self.accept(update)
+        if not await self._keep(update):
+            return web.Response(status=503)  # Telegram sends it again
         return web.Response(text="ok")
 
-    def accept(self, update: Update) -> asyncio.Task[None]:
-        """Handle an update after the earlier ones of its chat; the task doing it."""
-        incoming = read_update(update)
-        chat_id = incoming.chat_id if incoming else 0
-        previous = self._tails.get(chat_id)
-        task = asyncio.create_task(self._after(previous, incoming))
-        self._tails[chat_id] = task
+    async def _keep(self, update: Update) -> bool:
+        """Hand an update to the runtime; False only when it could not be kept (try again).
 
-        def forget(done: asyncio.Task[None]) -> None:
-            if self._tails.get(chat_id) is done:
-                del self._tails[chat_id]
-
-        task.add_done_callback(forget)
-        return task
-
-    async def _after(self, previous: asyncio.Task[None] | None, incoming: Incoming | None) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        if incoming is None:
-            return
+        An update that cannot be read is skipped (logged): one bad update never stops the
+        ones after it.
+        """
         try:
-            if incoming.callback_id is not None:
-                await self._on_tap(incoming)
-            else:
-                await self._on_message(incoming)
+            incoming = read_update(update)
+            envelope = incoming.envelope() if incoming is not None else None
         except Exception:
-            log.exception("telegram update %s could not be handled", incoming.update_id)
+            log.exception("telegram update %s could not be read; skipped", update.update_id)
+            return True
+        if envelope is None:
+            if incoming is not None and incoming.callback_id is not None:
+                await self._answer(incoming.callback_id)  # a tap on nothing of ours
+            return True
+        try:
+            await self._runtime().receive(envelope)
+        except OSError as error:
+            log.error("telegram update %s could not be kept: %s", update.update_id, error)
+            return False
+        return True
 
-    async def _on_message(self, m: Incoming) -> None:
-        runtime, chat, engine = self._runtime(), self.app.chat, self.app.engine
-        address = m.address
-        known = await asyncio.to_thread(store.person_at, engine, address)
-        if known is None:
-            if m.command == "start" and m.argument:
-                code = m.argument
-                joined = await runtime.inbound(
-                    CHANNEL,
-                    address,
-                    lambda: chat.join(channel=CHANNEL, address=address, code=code, key=m.key),
-                )
-                if joined:
-                    await self._secretariat_commands(address)
-            else:
-                await runtime.inbound(
-                    CHANNEL,
-                    address,
-                    lambda: chat.refuse(channel=CHANNEL, address=address, key=m.key),
-                )
-            return
-        if m.file is not None and not await self._receive_file(m, known.language):
-            return
-        keyboard = await asyncio.to_thread(store.keyboard_message, engine, address)
-        inbound = Inbound(command="start") if m.command == "start" else m.inbound()
-        handled = await runtime.inbound(
-            CHANNEL,
-            address,
-            lambda: chat.handle(channel=CHANNEL, address=address, inbound=inbound, key=m.key),
+    async def prepare(self, envelope: Envelope) -> Envelope | None:
+        """Fetch a sent file before its turn (from people we know); None when refused."""
+        file = envelope.inbound.file
+        if file is None:
+            return envelope
+        known = await asyncio.to_thread(
+            recipients.person_at, self.app.engine, channel=CHANNEL, address=envelope.address
         )
-        if handled and not handled.duplicate and keyboard is not None:
-            await self._strip(m.chat_id, keyboard)
+        if known is None:
+            return envelope  # the turn tells a stranger who we are; nothing is fetched
+        chat_id = int(envelope.extra["chat_id"])
+        return envelope if await self._receive_file(chat_id, file, known.language) else None
 
-    async def _receive_file(self, m: Incoming, language: str) -> bool:
+    async def _receive_file(self, chat_id: int, file: FileRef, language: str) -> bool:
         """Download a sent file into the files folder; False (and a word to the person)
         when it is too big or could not be fetched."""
-        assert m.file is not None
         t = translator(language)
         limit = self.app.settings.max_file_bytes
         too_big = t("telegram.file_too_big", limit=t.number(megabytes(limit)))
-        if m.file.size is not None and m.file.size > limit:
-            await self._tell(m.chat_id, too_big)
+        if file.size is not None and file.size > limit:
+            await self._tell(chat_id, too_big)
             return False
         try:
-            remote = await self.bot.get_file(m.file.ref)
+            remote = await self.bot.get_file(file.ref)
             if (remote.file_size or 0) > limit:
-                await self._tell(m.chat_id, too_big)
+                await self._tell(chat_id, too_big)
                 return False
-            path = stored_path(self.app.settings.files_dir, m.file.ref, m.file.name)
+            path = stored_path(self.app.settings.files_dir, file.ref, file.name)
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
             await remote.download_to_drive(path)
         except TelegramError as error:
             log.warning("telegram file download: %s", to_delivery(error).reason)
-            await self._tell(m.chat_id, t("telegram.file_failed"))
+            await self._tell(chat_id, t("telegram.file_failed"))
             return False
         return True
 
-    async def _on_tap(self, m: Incoming) -> None:
-        runtime, engine = self._runtime(), self.app.engine
-        if m.message_id is None or m.part is None:
-            await self._answer(m.callback_id)
+    async def after(self, envelope: Envelope, handled: Handled) -> None:
+        """What Telegram shows besides the replies: a tap's pop-up answered and its message
+        marked or stripped; buttons a typed answer left behind taken away."""
+        extra = envelope.extra
+        chat_id = int(extra["chat_id"])
+        callback_id = extra.get("callback_id")
+        if callback_id is not None:
+            await self._after_tap(chat_id, extra, handled)
+        elif handled.known and not handled.duplicate and handled.keyboard is not None:
+            await self._strip(chat_id, handled.keyboard)
+        if envelope.code is not None and handled.known:
+            await self._secretariat_commands(envelope.address)
+
+    async def _after_tap(self, chat_id: int, extra: dict[str, object], handled: Handled) -> None:
+        callback_id = str(extra["callback_id"])
+        message_id = int(str(extra["message_id"]))
+        tap = handled.tapped
+        if not handled.known or handled.duplicate:
+            await self._answer(callback_id)
             return
-        message_id, part = m.message_id, m.part
-        known = await asyncio.to_thread(store.person_at, engine, m.address)
-        if known is None:
-            await self._answer(m.callback_id)
-            return
-        payload = await self._tapped_message(m.address, message_id)
-        meaning = tap_inbound(payload, part) if payload is not None else None
-        tap = None
-        if payload is not None and meaning is not None:
-            tap = await runtime.inbound(
-                CHANNEL, m.address, lambda: self._handle_tap(m.address, payload, meaning, m.key)
-            )
-        if tap is None:
-            await self._answer(m.callback_id, translator(known.language)("engine.stale"))
-            await self._strip(m.chat_id, message_id)
-            return
-        handled, ref = tap.handled, tap.payload.get("question")
-        if handled.duplicate:
-            await self._answer(m.callback_id)
-        elif handled.stale:
+        if tap is None or handled.stale:
             stale = handled.replies[0].text if handled.replies else ""
-            await self._answer(m.callback_id, stale or translator(tap.language)("engine.stale"))
-            await self._strip(m.chat_id, message_id)
-        elif any(r.update and r.question == ref for r in handled.replies):
-            await self._answer(m.callback_id)  # a toggle: the update re-renders the buttons
+            await self._answer(callback_id, stale or translator(handled.language)("engine.stale"))
+            await self._strip(chat_id, message_id)
+            return
+        ref = tap.payload.get("question")
+        await self._answer(callback_id)
+        if any(r.update and r.question == ref for r in handled.replies):
+            return  # a toggle: the update re-renders the buttons
+        asked_again = any(r.question == ref for r in handled.replies)
+        answered = tap.inbound.choice is not None or tap.inbound.command in ACCEPTED_ACTIONS
+        shown = extra.get("shown_text")
+        if answered and not asked_again and isinstance(shown, str) and shown:
+            chosen = _chosen(tap.payload, tap.inbound.command, tap.label, handled.language)
+            await self._edit_text(chat_id, message_id, f"{shown}\n\n✓ {chosen}")
         else:
-            await self._answer(m.callback_id)
-            asked_again = any(r.question == ref for r in handled.replies)
-            answered = tap.inbound.choice is not None or tap.inbound.command in ACCEPTED_ACTIONS
-            if answered and not asked_again and m.shown_text:
-                chosen = _chosen(tap)
-                await self._edit_text(m.chat_id, message_id, f"{m.shown_text}\n\n✓ {chosen}")
-            else:
-                await self._strip(m.chat_id, message_id)
+            await self._strip(chat_id, message_id)
 
-    async def _tapped_message(self, address: str, message_id: int) -> dict[str, Any] | None:
-        """The payload of the message whose button was tapped, if it was ours."""
-        engine = self.app.engine
-        payload = await asyncio.to_thread(store.sent_payload, engine, address, message_id)
-        if payload is None:  # sent a moment ago, its message id perhaps not written yet
-            await asyncio.sleep(0.3)
-            payload = await asyncio.to_thread(store.sent_payload, engine, address, message_id)
-        return payload
-
-    def _handle_tap(
-        self, address: str, payload: dict[str, Any], meaning: tuple[Inbound, str], key: str
-    ) -> _Tap:
-        """The person's turn for a tap on one of the buttons of `payload`."""
-        inbound, label = meaning
-        handled = self.app.chat.handle(channel=CHANNEL, address=address, inbound=inbound, key=key)
-        known = store.person_at(self.app.engine, address)
-        return _Tap(handled, payload, inbound, label, known.language if known else "ar")
+    async def tell(self, address: str, text: str) -> None:
+        """A word straight to the chat, outside the outbox (the database is away)."""
+        await self._tell(int(address), text)
 
     # -- sending ----------------------------------------------------------------------
 
@@ -321,15 +275,19 @@ class TelegramAdapter:
         try:
             if reply.update and reply.question is not None:
                 message_id = await asyncio.to_thread(
-                    store.question_message, self.app.engine, row.address, reply.question
+                    sent.question_message,
+                    self.app.engine,
+                    channel=CHANNEL,
+                    address=row.address,
+                    question=reply.question,
                 )
                 if message_id is not None:
-                    return str(await self._edit(chat_id, message_id, reply))
+                    return str(await self._edit(chat_id, message_id, reply, row.id))
             if reply.document is not None:
                 return str(await self._send_document(chat_id, reply))
         except TelegramError as error:
             raise to_delivery(error) from None
-        rendered = render(reply)
+        rendered = render(reply, row.id)
         last = len(rendered.chunks) - 1
 
         async def send_chunk(numbered: tuple[int, str]) -> str:
@@ -343,8 +301,8 @@ class TelegramAdapter:
 
         return await send_parts(row, list(enumerate(rendered.chunks)), send_chunk)
 
-    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> int:
-        rendered = render(reply)
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply, row_id: int) -> int:
+        rendered = render(reply, row_id)
         try:
             await self.bot.edit_message_text(
                 rendered.chunks[-1], chat_id, message_id, reply_markup=rendered.keyboard
@@ -422,14 +380,18 @@ class TelegramAdapter:
     async def _set_commands(self) -> None:
         for language, commands in by_language().items():
             await self.bot.set_my_commands(commands, language_code=language)
-        chats = await asyncio.to_thread(store.secretariat_chats, self.app.engine)
+        chats = await asyncio.to_thread(
+            recipients.secretariat_addresses, self.app.engine, channel=CHANNEL
+        )
         for address, language in chats:
             await self._secretariat_commands(address, language)
 
     async def _secretariat_commands(self, address: str, language: str | None = None) -> None:
         """Give a secretariat member's chat the secretariat's commands too."""
         if language is None:
-            known = await asyncio.to_thread(store.person_at, self.app.engine, address)
+            known = await asyncio.to_thread(
+                recipients.person_at, self.app.engine, channel=CHANNEL, address=address
+            )
             if known is None or known.role != "secretariat":
                 return
             language = known.language
@@ -446,10 +408,10 @@ class TelegramAdapter:
         return self.runtime
 
 
-def _chosen(tap: _Tap) -> str:
+def _chosen(payload: dict[str, Any], command: str | None, label: str, language: str) -> str:
     """What the person picked, as the answered question shows it."""
-    if tap.inbound.command == "done":
-        picked = [o["label"] for o in tap.payload.get("options", ()) if o.get("selected")]
-        separator = translator(tap.language)("engine.list_separator")
-        return separator.join(picked) or tap.label
-    return tap.label
+    if command == "done":
+        picked = [o["label"] for o in payload.get("options", ()) if o.get("selected")]
+        separator = translator(language)("engine.list_separator")
+        return separator.join(picked) or label
+    return label

@@ -1,18 +1,19 @@
 """What an `Update` says, in our terms: who (the chat id is the address), and what: text, a
 command, a file, or a tap on a button of one of our messages.
 
-Only private chats are served: focal points talk to Nuqta one to one.
+Only private chats are served: focal points talk to Nuqta one to one, and a tap counts
+only from the person whose chat it is (`from.id` is the chat's id).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import Message, Update
 
 from bot.channels.telegram.render import parse_callback
+from bot.spool import Envelope
 from flows.messages import FileRef, Inbound
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?", re.DOTALL)
@@ -24,8 +25,8 @@ class Incoming:
 
     A message has `text` (or a caption), maybe a `command` (`start`, `menu`...) with its
     `argument`, maybe a `file`. A tap has `callback_id`, the `message_id` its button was
-    on, that message's `shown_text`, and the `part` of the callback data (option index or
-    `!action`).
+    on, that message's `shown_text`, the outbox `row` that message was, and the `part` of
+    the callback data (option index or `!action`).
     """
 
     update_id: int
@@ -37,6 +38,7 @@ class Incoming:
     callback_id: str | None = None
     message_id: int | None = None
     shown_text: str | None = None
+    row: int | None = None
     part: str | None = None
 
     @property
@@ -49,8 +51,25 @@ class Incoming:
         """The platform's id of this update, for handling it once."""
         return str(self.update_id)
 
+    def envelope(self) -> Envelope | None:
+        """What the runtime keeps and hands to the turn; None for a tap that names no
+        button of ours (only its pop-up is answered)."""
+        extra = {"chat_id": self.chat_id}
+        if self.callback_id is not None:
+            if self.row is None or self.part is None:
+                return None
+            extra.update(callback_id=self.callback_id, message_id=self.message_id)
+            if self.shown_text is not None:
+                extra["shown_text"] = self.shown_text
+            inbound = Inbound(tap=(self.row, self.part))
+            return Envelope("telegram", self.address, self.key, inbound, extra=extra)
+        code = self.argument if self.command == "start" and self.argument else None
+        return Envelope("telegram", self.address, self.key, self.inbound(), code=code, extra=extra)
+
     def inbound(self) -> Inbound:
         """A typed message as the chat handler takes it."""
+        if self.command == "start":
+            return Inbound(text=self.text, command="start")
         if self.file is not None:
             return Inbound(text=self.text, file=self.file)
         if self.command is not None:
@@ -64,7 +83,12 @@ def read_update(update: Update) -> Incoming | None:
     if query is not None:
         message = query.message
         parsed = parse_callback(query.data or "")
-        if message is None or message.chat.type != "private" or parsed is None:
+        if (
+            message is None
+            or message.chat.type != "private"
+            or parsed is None
+            or query.from_user.id != message.chat.id
+        ):
             return Incoming(update.update_id, query.from_user.id, callback_id=query.id)
         shown = message.text if isinstance(message, Message) else None
         return Incoming(
@@ -73,6 +97,7 @@ def read_update(update: Update) -> Incoming | None:
             callback_id=query.id,
             message_id=message.message_id,
             shown_text=shown,
+            row=parsed[0],
             part=parsed[1],
         )
     message = update.message
@@ -115,20 +140,3 @@ def _file(message: Message) -> FileRef | None:
             size=photo.file_size,
         )
     return None
-
-
-def tap_inbound(payload: dict[str, Any], part: str) -> tuple[Inbound, str] | None:
-    """What a tapped button means, read against the reply its message carried: the inbound
-    and the label the person tapped; None when the button is not in that reply."""
-    question = payload.get("question")
-    if part.startswith("!"):
-        code = part[1:]
-        action = next((a for a in payload.get("actions", ()) if a["code"] == code), None)
-        if action is None:
-            return None
-        return Inbound(command=code, question=question), str(action["label"])
-    options = payload.get("options", ())
-    if not part.isdigit() or int(part) >= len(options):
-        return None
-    option = options[int(part)]
-    return Inbound(choice=option["code"], question=question), str(option["label"])

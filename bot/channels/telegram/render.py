@@ -2,10 +2,10 @@
 inline keyboard under the last piece.
 
 Options are buttons, one a row (a rating scale on one row); navigation actions (done, keep,
-back, skip, help, cancel) share the rows below. Callback data is `<question ref>|<index>`
-for an option and `<question ref>|!<code>` for an action: always within Telegram's 64
+back, skip, help, cancel) share the rows below. Callback data is `<outbox row>|<index>`
+for an option and `<outbox row>|!<code>` for an action: always within Telegram's 64
 bytes, whatever the length of an option's code, because the index is read back against
-the outbox row that carried the message.
+the outbox row that carried the message (so a tap needs no provider id to be found).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Rendered:
     keyboard: InlineKeyboardMarkup | None
 
 
-def render(reply: Reply) -> Rendered:
+def render(reply: Reply, row_id: int = 0) -> Rendered:
     """How a reply is sent: the text (with numbered options when labels are long) split
     for Telegram, and its buttons."""
     text = reply.text
@@ -49,12 +49,12 @@ def render(reply: Reply) -> Rendered:
             for n, o in enumerate(reply.options, 1)
         ]
         text = f"{text}\n\n" + "\n".join(lines)
-    return Rendered(tuple(split_text(text)), keyboard(reply))
+    return Rendered(tuple(split_text(text)), keyboard(reply, row_id))
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a reply, or None when it offers nothing to tap."""
-    ref = reply.question or ""
+def keyboard(reply: Reply, row_id: int) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a reply sent as outbox row `row_id`; None with nothing to tap."""
+    ref = str(row_id)
     numbered = _numbered(reply)
     buttons = [
         InlineKeyboardButton(_label(option, n, numbered), callback_data=callback_data(ref, str(i)))
@@ -82,16 +82,16 @@ def _label(option: Option, number: int, numbered: bool) -> str:
 
 
 def callback_data(ref: str, part: str) -> str:
-    """`<ref>|<part>` within 64 bytes; a ref too long is cut (the outbox row has it whole)."""
-    room = MAX_CALLBACK - len(part.encode()) - 1
-    cut = ref.encode()[: max(room, 0)].decode(errors="ignore")
-    return f"{cut}|{part}"
+    """`<row>|<part>`, within 64 bytes (an action's code is cut if it must be)."""
+    return f"{ref}|{part}"[:MAX_CALLBACK]
 
 
-def parse_callback(data: str) -> tuple[str, str] | None:
-    """(ref, part) from callback data we made, None for anything else."""
+def parse_callback(data: str) -> tuple[int, str] | None:
+    """(outbox row, part) from callback data we made, None for anything else."""
     ref, bar, part = data.rpartition("|")
-    return (ref, part) if bar and part else None
+    if not (bar and part and ref.isascii() and ref.isdigit() and len(ref) < 19):
+        return None
+    return int(ref), part
 
 
 def utf16_len(text: str) -> int:

@@ -1,14 +1,15 @@
 """The WhatsApp adapter the runtime serves: Twilio webhooks in, Twilio's REST API out.
 
-Incoming messages are answered with an empty TwiML at once (or after `HANDLE_WAIT`
-seconds at most, the handling going on meanwhile), so a slow database never makes Twilio
-time out; replies go out from the outbox through the `twilio` library's async client.
+Twilio does not send a webhook again by default, so an incoming message is kept by the
+runtime (`Runtime.receive`, on local disk, whether or not the database is up) before the
+webhook answers 200 with an empty TwiML; if it cannot be kept, the answer is 503. Its
+attachment is fetched just before its turn. Replies go out from the outbox through the
+`twilio` library's async client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from bot.app import App
 from bot.channels.whatsapp import CHANNEL
 from bot.channels.whatsapp.client import TWILIO_ROOT, basic_auth, rest_client
 from bot.channels.whatsapp.errors import send_error
-from bot.channels.whatsapp.inbound import Message, TooLarge, download, join_code, read_message
+from bot.channels.whatsapp.inbound import Media, TooLarge, download, join_code, read_message
 from bot.channels.whatsapp.status import read_status
 from bot.channels.whatsapp.webhook import (
     INBOUND_PATH,
@@ -39,17 +40,17 @@ from bot.channels.whatsapp.window import Outgoing, messages_for
 from bot.delivery import DEFAULT_POLICY, RetryPolicy, send_parts
 from bot.ratelimit import channel_limits
 from bot.runtime import RUNTIME, Runtime
+from bot.spool import Envelope
 from flows.messages import FileRef, Reply
-from storage import delivery_status
-from storage.db import write_lock
-from storage.delivery_status import StatusUpdate
+from handlers.chat import Handled
+from storage import delivery_status, recipients
+from storage.db import Unavailable
 from storage.outbox import Claimed
-from storage.recipients import Recipient, recipient
+from storage.recipients import Recipient
 
 log = logging.getLogger(__name__)
-
-HANDLE_WAIT = 5.0
-"""Longest a webhook waits for its message to be handled before answering Twilio."""
+MEDIA_SECONDS = 20.0
+"""Longest an attachment's download may take: the person's turn waits for it."""
 
 
 class WhatsAppAdapter:
@@ -67,7 +68,6 @@ class WhatsAppAdapter:
         self.api_root = app.settings.twilio_api_url.rstrip("/")
         self.client: Client | None = None
         self._media: aiohttp.ClientSession | None = None
-        self._handling: set[asyncio.Task[None]] = set()
 
     @property
     def banner(self) -> list[str]:
@@ -88,12 +88,10 @@ class WhatsAppAdapter:
         """Open the REST client (pointed at TWILIO_API_URL) and the media downloader."""
         sid = self.settings.twilio_account_sid
         self.client = rest_client(sid, self.token, self.api_root)
-        self._media = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        self._media = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=MEDIA_SECONDS))
 
     async def stop(self) -> None:
-        """Let messages being handled finish, then close the connections."""
-        if self._handling:
-            await asyncio.wait(self._handling, timeout=HANDLE_WAIT * 2)
+        """Close the connections (the runtime finishes the turns under way)."""
         if self.client is not None:
             await self.client.http_client.close()  # type: ignore[attr-defined]
         if self._media is not None:
@@ -114,11 +112,11 @@ class WhatsAppAdapter:
         )
         return await send_parts(row, messages, lambda message: self._create(row, message))
 
-    async def _create(self, row: Claimed, message: Outgoing) -> str | None:
+    async def _create(self, row: Claimed, message: Outgoing, callback: bool = True) -> str | None:
         if self.client is None:
             raise RuntimeError("the WhatsApp channel is not started")
         params: dict[str, Any] = {"to": row.address}
-        if self.settings.public_url:
+        if self.settings.public_url and callback:
             params["status_callback"] = self.status_url(row.id)
         if self.settings.twilio_whatsapp_from:
             params["from_"] = self.settings.twilio_whatsapp_from
@@ -142,8 +140,20 @@ class WhatsAppAdapter:
         return public_address(self.settings.public_url, f"{STATUS_PATH}?row={row_id}")
 
     def _recipient(self, address: str) -> Recipient | None:
-        with self.app.engine.connect() as connection:
-            return recipient(connection, channel=CHANNEL, address=address)
+        return recipients.person_at(self.app.engine, channel=CHANNEL, address=address)
+
+    async def tell(self, address: str, text: str) -> None:
+        """A word straight to the person, outside the outbox (the database is away)."""
+        row = Claimed(0, address, Reply(text).as_json(), 1)
+        for part in messages_for(
+            Reply(text),
+            kind="reply",
+            recipient=None,
+            now=self.app.clock(),
+            templates={},
+            quick_replies={},
+        ):
+            await self._create(row, part, callback=False)
 
     # -- receiving ----------------------------------------------------------------------
 
@@ -153,49 +163,49 @@ class WhatsAppAdapter:
             log.warning("refused an unsigned or forged request to %s", INBOUND_PATH)
             return forbidden()
         message = read_message(form)
-        if message is not None:
-            runtime = request.app[RUNTIME]
-            task = asyncio.create_task(self._handle(runtime, message))
-            self._handling.add(task)
-            task.add_done_callback(self._handling.discard)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), HANDLE_WAIT)
+        if message is None:
+            return twiml()
+        inbound = message.inbound
+        envelope = Envelope(
+            CHANNEL,
+            message.address,
+            message.sid,
+            inbound,
+            code=join_code(inbound.text) if inbound.choice is None else None,
+            extra={"media": [[m.url, m.mime] for m in message.media]},
+        )
+        try:
+            await request.app[RUNTIME].receive(envelope)
+        except OSError as error:
+            log.error("a WhatsApp message could not be kept: %s", error)
+            return web.Response(status=503, text="not kept; please retry")
         return twiml()
 
-    async def _handle(self, runtime: Runtime, message: Message) -> None:
-        """Fetch the attachment if any, then hand the message to the chat, in order."""
-        try:
-            inbound = message.inbound
-            if message.media and await asyncio.to_thread(self._recipient, message.address):
-                file = await self._fetch(message)
-                if file is not None:
-                    inbound = replace(inbound, file=file)
-            chat = runtime.app.chat
-            address, key = message.address, message.sid
+    async def prepare(self, envelope: Envelope) -> Envelope | None:
+        """Fetch the first attachment (of someone we know) into FILES_DIR before the turn."""
+        media = envelope.extra.get("media") or []
+        if not media or envelope.inbound.file is not None:
+            return envelope
+        if await asyncio.to_thread(self._recipient, envelope.address) is None:
+            return envelope
+        url, mime = media[0]
+        file = await self._fetch(envelope.key, Media(url, mime))
+        if file is None:
+            return envelope
+        return replace(envelope, inbound=replace(envelope.inbound, file=file))
 
-            def handle() -> None:
-                if chat.handle(channel=CHANNEL, address=address, inbound=inbound, key=key):
-                    return
-                code = join_code(inbound.text) if inbound.choice is None else None
-                if code is not None:
-                    chat.join(channel=CHANNEL, address=address, code=code, key=key)
-                else:
-                    chat.refuse(channel=CHANNEL, address=address, key=key)
+    async def after(self, envelope: Envelope, handled: Handled) -> None:
+        """Nothing to show besides the replies on WhatsApp."""
 
-            await runtime.inbound(CHANNEL, address, handle)
-        except Exception:
-            log.exception("could not handle a WhatsApp message")
-
-    async def _fetch(self, message: Message) -> FileRef | None:
-        """The first attachment, kept under FILES_DIR; None if too large or unreachable."""
+    async def _fetch(self, sid: str, media: Media) -> FileRef | None:
+        """An attachment, kept under FILES_DIR; None if too large or unreachable."""
         assert self._media is not None
-        media = message.media[0]
         url = media.url
         if url.startswith(TWILIO_ROOT):
             url = self.api_root + url[len(TWILIO_ROOT) :]
         ours = url.startswith(self.api_root + "/")
         auth = basic_auth(self.settings.twilio_account_sid, self.token) if ours else None
-        name = "".join(ch for ch in message.sid if ch.isascii() and ch.isalnum())
+        name = "".join(ch for ch in sid if ch.isascii() and ch.isalnum())
         target = self.settings.files_dir / CHANNEL / (name or "media")
         try:
             return await download(
@@ -219,15 +229,14 @@ class WhatsAppAdapter:
         row = request.query.get("row", "")
         update = read_status(form, int(row), self._retry_at) if row.isdigit() else None
         if update is not None:
-            await asyncio.to_thread(self._apply, update)
+            try:
+                await asyncio.to_thread(delivery_status.record, self.app.engine, update)
+            except Unavailable:
+                log.warning("a delivery status could not be recorded: the database is away")
+                return web.Response(status=503, text="database unavailable")
         return web.Response(text="")
 
     def _retry_at(self, attempts: int) -> datetime | None:
         if attempts >= self.policy.max_attempts:
             return None
         return self.app.clock() + self.policy.delay(attempts, None)
-
-    def _apply(self, update: StatusUpdate) -> None:
-        engine = self.app.engine
-        with write_lock(engine), engine.begin() as connection:
-            delivery_status.apply(connection, update)

@@ -164,7 +164,8 @@ class Served:
             )
 
     async def deliver(self) -> int:
-        """Send every due WhatsApp outbox row now."""
+        """Let every received message have its turn, then send every due WhatsApp row now."""
+        await self.runtime.inbox.settled()
         return await self.runtime.dispatchers["whatsapp"].drain()
 
     def phone(self, address: str) -> Phone:
@@ -202,7 +203,9 @@ async def served(app: App, twilio_api: FakeTwilio) -> AsyncIterator[Served]:
         yield Served(app, runtime, client, twilio_api)
     finally:
         await client.close()
+        await runtime.inbox.stop(5)
         await adapter.stop()
+        runtime.close()
 
 
 @pytest.fixture
