@@ -1,19 +1,19 @@
 """Benchmark: many focal points completing `pledge_update` at once, through the real runtime.
 
-Every simulated person opens the flow, picks a pledge, gives its status and actions,
-skips the optional questions, declines another pledge and submits. Their messages are
-interleaved (each round takes the people in a new random order) and arrive at a steady
-rate (`--rate`, the goal's 1,000 a second by default), whether or not the bot keeps up.
-Each is handled the way the network channels handle theirs: `Runtime.inbound` runs the
-real chat handler in a worker thread (state, answers and replies committed in one
-transaction, the replies already claimed there), one person's messages in order, and
-hands the replies to the channel's `Dispatcher`, which sends them and records the outcomes
-in the background, many per transaction. A message's latency runs from its arrival to its
-last reply being handed to the channel's send; the channel sends nowhere. At the end, every
-person must have submitted once and every reply must have been sent exactly once.
+Every simulated person says /start, opens the flow from the menu, picks a pledge, gives
+its status and actions, skips the optional questions, declines another pledge and submits.
+Their messages are interleaved (each round takes the people in a new random order) and
+arrive at a steady rate (`--rate`), whether or not the bot keeps up. Each goes the way the
+network channels' messages go: `Runtime.receive` keeps it in the spool (written and
+fsynced), its turn runs the real chat handler in a worker thread (state, answers and
+replies committed in one transaction), one person's messages in order, and the channel's
+`Dispatcher` claims and sends the replies, writing down each outcome. A message's latency
+runs from its arrival to its last reply being handed to the channel's send; the channel
+sends nowhere. At the end, every person must have submitted once and every reply must have
+been sent exactly once.
 
-    python bench/engine.py [--people 10000] [--rate 1000] [--database sqlite|postgresql|all]
-                           [--steps] [--workers N]
+    python bench/engine.py [--people 2000] [--rate 500] [--database sqlite|postgresql|all]
+                           [--steps]
 
 Prints, per database: messages per second, latency per message (p50/p95/p99, handling
 plus delivery), and peak memory; with --steps, p50/p99 per message of the script.
@@ -45,7 +45,9 @@ from bot.app import App, build_app
 from bot.config import Settings, normalize_database_url
 from bot.ratelimit import RateLimit
 from bot.runtime import Runtime, freeze_startup
+from bot.spool import Envelope
 from flows.messages import Inbound, Reply
+from handlers.chat import Handled
 from storage.countries import COUNTRIES
 from storage.db import scratch_schema
 from storage.models import ChannelIdentity, ChatSession, Outbox, Person, Pledge, Submission
@@ -53,6 +55,7 @@ from storage.outbox import Claimed
 
 CHANNEL = "bench"
 SCRIPT: tuple[str, ...] = (
+    "1",  # the menu's first entry: pledge update
     "1",  # the first of the state's pledges
     "3",  # in progress
     "Issued 62,000 work permits; two new service centres opened.",
@@ -64,7 +67,7 @@ SCRIPT: tuple[str, ...] = (
     "skip",  # wider efforts
     "1",  # send to the secretariat
 )
-"""What each person types after opening the flow."""
+"""What each person types after /start."""
 
 
 @dataclass
@@ -135,6 +138,15 @@ class BenchChannel:
 
     async def stop(self) -> None:
         return None
+
+    async def prepare(self, envelope: Envelope) -> Envelope | None:
+        return envelope
+
+    async def after(self, envelope: Envelope, handled: Handled) -> None:
+        self.handled(envelope.address, len(handled.replies))
+
+    async def tell(self, address: str, text: str) -> None:
+        raise AssertionError("the database was not reachable")
 
     async def send(self, row: Claimed, reply: Reply) -> str | None:
         now = self.loop.time()
@@ -239,20 +251,9 @@ async def _drive(app: App, addresses: list[str], rate: float) -> tuple[int, Benc
     sender = asyncio.create_task(runtime.dispatchers[CHANNEL].run(stop))
 
     async def one(address: str, step: int) -> None:
-        if step == 0:
-
-            def call() -> object:
-                return app.chat.start_flow(
-                    channel=CHANNEL, address=address, flow_id="pledge_update"
-                )
-        else:
-            inbound = Inbound(text=SCRIPT[step - 1])
-
-            def call() -> object:
-                return app.chat.handle(channel=CHANNEL, address=address, inbound=inbound)
-
-        handled = await runtime.inbound(CHANNEL, address, call)
-        channel.handled(address, len(handled.replies))  # type: ignore[attr-defined]
+        text = "/start" if step == 0 else SCRIPT[step - 1]
+        envelope = Envelope(CHANNEL, address, f"{address}-{step}", Inbound(text=text))
+        await runtime.receive(envelope)
 
     tasks: set[asyncio.Task[None]] = set()
     messages = 0
@@ -267,20 +268,21 @@ async def _drive(app: App, addresses: list[str], rate: float) -> tuple[int, Benc
         task.add_done_callback(tasks.discard)
     while tasks:
         await asyncio.gather(*tasks)
+    await runtime.inbox.settled()
     while channel.outstanding:
         runtime.dispatchers[CHANNEL].wake()
         await asyncio.sleep(0.01)
     stop.set()
     await sender
+    runtime.close()
     channel.last_done -= began
     return messages, channel
 
 
-def run(database: str, url: str, people: int, rate: float, workers: int | None = None) -> Result:
+def run(database: str, url: str, people: int, rate: float) -> Result:
     with tempfile.TemporaryDirectory() as data:
-        chosen = {} if workers is None else {"batch_workers": workers}
         settings = Settings(
-            _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING", **chosen
+            _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING"
         )
         app = build_app(settings)
         addresses = _seed(app, people)
@@ -319,13 +321,10 @@ def run(database: str, url: str, people: int, rate: float, workers: int | None =
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=1000.0, help="messages a second")
+    parser.add_argument("--people", type=int, default=2_000)
+    parser.add_argument("--rate", type=float, default=500.0, help="messages a second")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
     parser.add_argument("--steps", action="store_true", help="also latency by step")
-    parser.add_argument(
-        "--workers", type=int, help="batches run at once (default: the runtime's own choice)"
-    )
     args = parser.parse_args()
 
     def show(result: Result) -> None:
@@ -336,14 +335,14 @@ def main() -> int:
     if args.database in ("sqlite", "all"):
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
-            show(run("sqlite", url, args.people, args.rate, args.workers))
+            show(run("sqlite", url, args.people, args.rate))
     if args.database in ("postgresql", "all"):
         pg = os.environ.get("TEST_DATABASE_URL")
         if not pg:
             print("postgresql  skipped: TEST_DATABASE_URL is not set")
             return 0
         with scratch_schema(normalize_database_url(pg)) as url:
-            show(run("postgresql", url, args.people, args.rate, args.workers))
+            show(run("postgresql", url, args.people, args.rate))
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.logs import configure_logging
 from flows.calendar import Event, load_calendar
 from flows.loader import load_flows
 from flows.model import Flow
@@ -47,9 +47,7 @@ def build_app(
     settings: Settings, *, migrate: bool = True, clock: Callable[[], datetime] = utcnow
 ) -> App:
     """Check the flows, connect to the database and bring it up to date."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     flows = load_flows(settings.flows_dir)
     calendar = load_calendar(flows, settings.flows_dir)
     engine = make_engine(settings.database)

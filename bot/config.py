@@ -83,12 +83,11 @@ class Settings(BaseSettings):
         default=60, ge=1, description="How often the campaign clock checks what is due"
     )
     default_language: Language = Field(default="ar", description="Language for new people")
-    batch_workers: int = Field(
-        default=1,
-        ge=1,
-        le=8,
-        description="Batches of incoming messages handled at once (PostgreSQL only; SQLite "
-        "has one writer)",
+    send_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a message may stay `sending` before a process that died while "
+        "sending it is assumed (it is then settled, never sent twice)",
     )
 
     @field_validator("log_level")
@@ -98,15 +97,6 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {value!r}")
         return level
-
-    @property
-    def workers(self) -> int:
-        """Batches run at once: as set on PostgreSQL, one on SQLite (one writer at a time).
-
-        One by default: in the benchmark a second one on PostgreSQL gained nothing once a
-        batch cost a fixed few statements (see README, Benchmark).
-        """
-        return 1 if self.database.startswith("sqlite") else self.batch_workers
 
     @property
     def database(self) -> str:

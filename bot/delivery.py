@@ -43,7 +43,7 @@ AsyncSender = Callable[[outbox.Claimed, Reply], Awaitable[str | None]]
 
 LEASE = timedelta(seconds=30)
 """A row still `sending` this long after it was claimed belongs to a sender that died (a
-send gives up well before: the channels' HTTP timeouts are shorter)."""
+send gives up well before: the channels' HTTP timeouts are shorter). `SEND_LEASE_SECONDS`."""
 
 
 class SendError(Exception):
@@ -204,11 +204,12 @@ def claim_due(
     limit: int,
     address: str | None,
     sending: frozenset[int] = frozenset(),
+    lease: timedelta = LEASE,
 ) -> list[outbox.Claimed]:
     """Take what is due for sending, after settling what a dead sender left half-sent
-    (`sending`: rows this process is sending now, which are not)."""
+    (claimed more than `lease` ago; `sending`: rows this process is sending now)."""
     with transaction(engine) as connection:
-        outbox.rescue_stuck(connection, stuck_since=now - LEASE, keep=sending)
+        outbox.rescue_stuck(connection, stuck_since=now - lease, keep=sending)
         return outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
 
 

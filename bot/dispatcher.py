@@ -2,10 +2,11 @@
 
 A committed turn wakes the sender (`wake`), which claims what is due and sends it, chats in
 parallel, each chat's messages one at a time. How a send went is written down before that
-chat's next message goes (`bot.delivery`), and the outcomes of all chats that finish a send
-meanwhile share one transaction (group commit), so recording costs one commit per round,
-not one per message. Every `poll_seconds` it also looks on its own: reminders, broadcasts,
-retries that came due, and rows a dead process left half-sent.
+chat's next message goes (`bot.delivery`); the outcomes of all chats that finish a send
+meanwhile share one transaction (group commit). A claim does not wait for the sends of the
+claims before it: a chat with a message in flight is passed over until that message is
+written down. Every `poll_seconds` it also looks on its own: reminders, broadcasts, retries
+that came due, and rows a dead process left half-sent.
 """
 
 from __future__ import annotations
@@ -13,11 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.delivery import DEFAULT_POLICY, AsyncSender, RetryPolicy, claim_due, record_outcomes
+from bot.delivery import (
+    DEFAULT_POLICY,
+    LEASE,
+    AsyncSender,
+    RetryPolicy,
+    claim_due,
+    record_outcomes,
+)
 from bot.delivery import send_claimed as send_in_order
 from bot.ratelimit import RateLimiter
 from storage.db import is_transient
@@ -40,6 +48,7 @@ class Dispatcher:
         policy: RetryPolicy = DEFAULT_POLICY,
         poll_seconds: float = 1.0,
         batch: int = 100,
+        lease: timedelta = LEASE,
     ) -> None:
         self.engine = engine
         self.channel = channel
@@ -49,8 +58,10 @@ class Dispatcher:
         self.policy = policy
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.lease = lease
         self._wake = asyncio.Event()
         self._sending: set[int] = set()
+        self._rounds: set[asyncio.Task[int]] = set()
         self._recorder = _Recorder(engine, channel, clock, poll_seconds)
 
     def wake(self) -> None:
@@ -60,10 +71,10 @@ class Dispatcher:
     @property
     def idle(self) -> bool:
         """Whether nothing is being sent or written down."""
-        return not self._sending and not self._wake.is_set()
+        return not self._rounds and not self._wake.is_set()
 
     async def run_once(self) -> int:
-        """Claim what is due and send it; how many went."""
+        """Claim what is due and start sending it; how many rows were claimed."""
         self._wake.clear()
         now = self.clock()
         claimed = await asyncio.to_thread(
@@ -74,10 +85,16 @@ class Dispatcher:
             limit=self.batch,
             address=None,
             sending=frozenset(self._sending),
+            lease=self.lease,
         )
-        if not claimed:
-            return 0
-        self._sending.update(row.id for row in claimed)
+        if claimed:
+            self._sending.update(row.id for row in claimed)
+            round_ = asyncio.create_task(self._send(claimed, now))
+            self._rounds.add(round_)
+            round_.add_done_callback(self._rounds.discard)
+        return len(claimed)
+
+    async def _send(self, claimed: list[Claimed], now: datetime) -> int:
         try:
             return await send_in_order(
                 claimed,
@@ -87,20 +104,24 @@ class Dispatcher:
                 policy=self.policy,
                 limiter=self.limiter,
             )
+        except Exception:
+            log.exception("%s sender failed while sending", self.channel)
+            return 0
         finally:
             self._sending.difference_update(row.id for row in claimed)
             self.wake()  # a chat's next rows, queued behind these, may go now
 
     async def drain(self) -> int:
         """Send everything due now, and what that makes due; how many went."""
-        sent = total = await self.run_once()
-        while sent:
-            sent = await self.run_once()
-            total += sent
-        return total
+        sent = 0
+        while await self.run_once() or self._rounds:
+            done = await asyncio.gather(*self._rounds)
+            sent += sum(done)
+        return sent
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send, then sleep until woken, polled or stopped; errors are logged, never fatal."""
+        """Claim and send, then sleep until woken, polled or stopped; errors are logged,
+        never fatal. Stopping waits for the sends under way."""
         # One waiter for the whole run (not two tasks per sleep: this sleeps after every
         # message): stopping wakes the sender like new work does.
         stopping = asyncio.create_task(stop.wait())
@@ -124,6 +145,8 @@ class Dispatcher:
                     pass  # the poll: reminders, broadcasts, retries now due
         finally:
             stopping.cancel()
+            if self._rounds:
+                await asyncio.gather(*self._rounds, return_exceptions=True)
 
 
 class _Recorder:

@@ -16,6 +16,8 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from bot.spool import Envelope, Spool, Spooled
 from storage.db import is_transient
@@ -27,6 +29,7 @@ LAST_RETRY = 5.0
 """Pauses between attempts while the database is away: doubling from the first to the last."""
 
 Turn = Callable[[Envelope], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Inbox:
@@ -41,6 +44,11 @@ class Inbox:
         self._queues: dict[tuple[str, str], deque[Spooled]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._told: set[tuple[str, str]] = set()
+        # The spool's disk writes get threads of their own: behind turns waiting for the
+        # database, they would hold up acknowledging what arrives.
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
+        self._arriving: list[tuple[Envelope, asyncio.Future[Spooled]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
@@ -48,13 +56,32 @@ class Inbox:
         return bool(self._queues)
 
     async def receive(self, envelope: Envelope) -> None:
-        """Keep a message for good, then queue its turn; raises OSError if it was not kept."""
-        spooled = await asyncio.to_thread(self.spool.keep, envelope)
-        self._queue(spooled)
+        """Keep a message for good, then queue its turn; raises OSError if it was not kept.
+
+        Messages that arrive while others are being written go to disk together, with one
+        flush for all of them (group commit).
+        """
+        kept: asyncio.Future[Spooled] = asyncio.get_running_loop().create_future()
+        self._arriving.append((envelope, kept))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_arrivals())
+        self._queue(await kept)
+
+    async def _write_arrivals(self) -> None:
+        while self._arriving:
+            taken, self._arriving = self._arriving, []
+            try:
+                spooled = await self._on_disk(self.spool.keep_all, [e for e, _ in taken])
+            except OSError as error:
+                for _, kept in taken:
+                    kept.set_exception(error)
+                continue
+            for (_, kept), one in zip(taken, spooled, strict=True):
+                kept.set_result(one)
 
     async def resume(self) -> int:
         """Queue what the spool held at start (this process's and dead ones'); how many."""
-        waiting = await asyncio.to_thread(self.spool.waiting)
+        waiting = await self._on_disk(self.spool.waiting)
         for spooled in waiting:
             self._queue(spooled)
         if waiting:
@@ -74,6 +101,9 @@ class Inbox:
             for worker in late:
                 worker.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+
+    async def _on_disk(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._disk, work, *args)
 
     def _queue(self, spooled: Spooled) -> None:
         who = (spooled.envelope.channel, spooled.envelope.address)
@@ -106,10 +136,10 @@ class Inbox:
                 await self._tell_once(who, spooled.envelope)
                 return False
             log.exception("a %s message could not be handled; set aside", who[0])
-            await asyncio.to_thread(self.spool.set_aside, spooled)
+            await self._on_disk(self.spool.set_aside, spooled)
             return True
         self._told.discard(who)
-        await asyncio.to_thread(self.spool.done, spooled)
+        self.spool.done(spooled)  # in memory, and now and then a file deleted
         return True
 
     async def _tell_once(self, who: tuple[str, str], envelope: Envelope) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Protocol
 
 from aiohttp import web
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 10.0
 """How long stopping waits for turns and sends under way."""
 REMEMBERED_LANGUAGES = 10_000
+
+
+class TurnFailed(Exception):
+    """A message's turn failed with a fault (and was apologized for): the inbox sets the
+    message aside for someone to look at, rather than dropping it."""
 
 
 class ChannelAdapter(Protocol):
@@ -88,6 +94,7 @@ class Runtime:
                 clock=app.clock,
                 limiter=RateLimiter(adapter.limit),
                 poll_seconds=poll_seconds,
+                lease=timedelta(seconds=app.settings.send_lease_seconds),
             )
             for adapter in adapters
         }
@@ -130,6 +137,8 @@ class Runtime:
             await adapter.after(prepared, handled)
         except Exception:
             log.exception("%s: what follows a handled message failed", envelope.channel)
+        if handled.failed:
+            raise TurnFailed("the turn failed; the person was sent the apology")
 
     def _remember_language(self, envelope: Envelope, handled: Handled) -> None:
         """So that "your message is kept" reads in their language while the database is away."""
@@ -147,6 +156,7 @@ class Runtime:
     async def serve(self, stop: asyncio.Event, *, host: str, port: int) -> None:
         """Serve until `stop` is set, then shut down in order: receive, handle, send, listen."""
         freeze_startup()
+        await self.inbox.resume()  # before anything new arrives: what was kept goes first
         runner = await start_server(self.web_app, host, port)
         senders = [asyncio.create_task(d.run(stop)) for d in self.dispatchers.values()]
         started: list[ChannelAdapter] = []
@@ -155,7 +165,6 @@ class Runtime:
                 await adapter.start(self)
                 started.append(adapter)
                 log.info("%s channel started", adapter.name)
-            await self.inbox.resume()
             await stop.wait()
         finally:
             stop.set()

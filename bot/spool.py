@@ -1,13 +1,13 @@
-"""The inbound spool: every message a channel receives is a file on local disk before the
-platform hears "got it", so nothing received is lost while the database is down or the
-process dies.
+"""The inbound spool: every message a channel receives is on local disk before the platform
+hears "got it", so nothing received is lost while the database is down or the process dies.
 
 One folder per running process (`<spool>/<instance>/`, held with an exclusive `flock` for
-the process's life). A message is written to a temporary file, flushed to disk, then
-renamed into place: a file that exists is whole. Names sort in the order messages arrived
-(`<nanoseconds>-<sequence>.json`). The file is deleted once the message's turn committed.
-A process that starts takes over the folders whose process has died, so a crash or a
-`kill -9` only delays what they hold.
+the process's life), holding append-only segment files of JSON lines. Messages that arrive
+together are written and flushed to disk with one `fsync` (`keep_all`): only then are they
+acknowledged. A segment is deleted once every message in it has had its turn (`done`);
+after a crash, a segment is read again whole, and a message whose turn had committed is
+recognized by its platform key and changes nothing. A process that starts takes over the
+folders whose process has died, so a crash or a `kill -9` only delays what they hold.
 """
 
 from __future__ import annotations
@@ -17,20 +17,22 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from flows.messages import FileRef, Inbound
 
 log = logging.getLogger(__name__)
 LOCK = "lock"
 FAILED = "failed"
-"""Where messages whose handling failed with a fault (not an outage) are kept, for a look."""
+"""Where messages whose handling failed with a fault (not an outage) are copied, for a look."""
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,14 @@ class Envelope:
 
 @dataclass(frozen=True)
 class Spooled:
-    """A kept message and the file that holds it."""
+    """A kept message and the segment that holds it."""
 
-    path: Path
+    segment: Path
     envelope: Envelope
+
+
+SEGMENT_RECORDS = 256
+"""Messages a segment takes before the next begins: what a crash makes read again."""
 
 
 class Spool:
@@ -112,62 +118,111 @@ class Spool:
         self.sync = sync
         self.folder = root / uuid.uuid4().hex
         self._lock: IO[str] | None = None
-        self._sequence = 0
+        self._guard = threading.Lock()
+        self._segment: Path | None = None
+        self._file: BinaryIO | None = None
+        self._written = 0
+        self._unfinished: Counter[Path] = Counter()
 
     def open(self) -> None:
         """Take this process's folder (on first use)."""
+        with self._guard:
+            self._open()
+
+    def _open(self) -> None:
         if self._lock is None:
             self.folder.mkdir(parents=True)
-            self._lock = (self.folder / LOCK).open("w")
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock = (self.folder / LOCK).open("w")
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock = lock
 
     def close(self) -> None:
-        """Give up the folder: removed when empty, else left for the next process."""
-        if self._lock is None:
-            return
-        if not any(p.name != LOCK for p in self.folder.iterdir()):
-            shutil.rmtree(self.folder, ignore_errors=True)
-        self._lock.close()
-        self._lock = None
+        """Give up the folder: removed when nothing in it waits, else left for the next
+        process."""
+        with self._guard:
+            if self._lock is None:
+                return
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+                self._forget_if_finished(self._segment)
+            if not any(p.name != LOCK for p in self.folder.iterdir()):
+                shutil.rmtree(self.folder, ignore_errors=True)
+            self._lock.close()
+            self._lock = None
 
     def keep(self, envelope: Envelope) -> Spooled:
-        """Write a message to disk for good; raises OSError when it could not be kept."""
-        self.open()
-        self._sequence += 1
-        name = f"{time.time_ns():020d}-{self._sequence:09d}.json"
-        path = self.folder / name
-        temporary = self.folder / f".{name}.tmp"
-        data = json.dumps(envelope.as_json(), ensure_ascii=False).encode("utf-8", "replace")
-        with temporary.open("wb") as out:
-            out.write(data)
+        """`keep_all` for one message."""
+        return self.keep_all([envelope])[0]
+
+    def keep_all(self, envelopes: list[Envelope]) -> list[Spooled]:
+        """Write messages to disk for good, with one flush to the disk for them all; raises
+        OSError when they could not be kept."""
+        lines = b"".join(_line(envelope) for envelope in envelopes)
+        with self._guard:
+            self._open()
+            if self._file is None or self._written >= SEGMENT_RECORDS:
+                self._next_segment()
+            assert self._file is not None and self._segment is not None
+            self._file.write(lines)
+            self._file.flush()
             if self.sync:
-                out.flush()
-                os.fsync(out.fileno())
-        temporary.rename(path)
-        return Spooled(path, envelope)
+                os.fsync(self._file.fileno())
+            self._written += len(envelopes)
+            self._unfinished[self._segment] += len(envelopes)
+            return [Spooled(self._segment, envelope) for envelope in envelopes]
 
     def done(self, spooled: Spooled) -> None:
-        """The message's turn committed: forget it."""
-        spooled.path.unlink(missing_ok=True)
+        """The message's turn committed: its segment goes once all its messages have."""
+        with self._guard:
+            self._unfinished[spooled.segment] -= 1
+            if spooled.segment != self._segment:
+                self._forget_if_finished(spooled.segment)
 
     def set_aside(self, spooled: Spooled) -> None:
-        """Its handling failed with a fault: keep it apart, for someone to look at."""
+        """Its handling failed with a fault: keep a copy apart, for someone to look at."""
         failed = self.root / FAILED
         failed.mkdir(exist_ok=True)
-        spooled.path.replace(failed / spooled.path.name)
+        (failed / f"{time.time_ns():020d}.json").write_bytes(_line(spooled.envelope))
+        self.done(spooled)
 
     def waiting(self) -> list[Spooled]:
-        """What this folder holds, after taking over dead processes' folders; oldest first."""
-        self.open()
-        self._adopt_orphans()
-        found = []
-        for path in sorted(self.folder.glob("*.json")):
+        """What the folder holds, after taking over dead processes' folders; oldest first.
+
+        New messages then go to a new segment."""
+        with self._guard:
+            self._open()
+            self._adopt_orphans()
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            found: list[Spooled] = []
+            for segment in sorted(self.folder.glob("*.log")):
+                read = [Spooled(segment, envelope) for envelope in _read(segment)]
+                self._unfinished[segment] += len(read)
+                found.extend(read)
+                if not read:
+                    segment.unlink()
+            return found
+
+    def _next_segment(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._forget_if_finished(self._segment)
+        self._segment = self.folder / f"{time.time_ns():020d}-{os.getpid()}.log"
+        self._file = self._segment.open("ab")
+        self._written = 0
+        if self.sync:  # the new file's name, on disk: it is there after a power cut too
+            folder = os.open(self.folder, os.O_RDONLY)
             try:
-                found.append(Spooled(path, Envelope.from_json(json.loads(path.read_bytes()))))
-            except (OSError, ValueError, KeyError, TypeError):
-                log.exception("spooled message %s is unreadable; set aside", path.name)
-                self.set_aside(Spooled(path, _UNREADABLE))
-        return found
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+
+    def _forget_if_finished(self, segment: Path | None) -> None:
+        if segment is not None and self._unfinished[segment] <= 0:
+            del self._unfinished[segment]
+            segment.unlink(missing_ok=True)
 
     def _adopt_orphans(self) -> None:
         for folder in self._others():
@@ -176,7 +231,7 @@ class Spool:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # its process is alive
-                for path in folder.glob("*.json"):
+                for path in folder.glob("*.log"):
                     path.replace(self.folder / path.name)
                 log.info("took over the spool of a process that stopped (%s)", folder.name)
             shutil.rmtree(folder, ignore_errors=True)
@@ -187,4 +242,19 @@ class Spool:
                 yield folder
 
 
-_UNREADABLE = Envelope(channel="", address="", key="", inbound=Inbound())
+def _line(envelope: Envelope) -> bytes:
+    text = json.dumps(envelope.as_json(), ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "replace") + b"\n"
+
+
+def _read(segment: Path) -> list[Envelope]:
+    """A segment's messages; a line cut short by a crash (never acknowledged) is skipped."""
+    envelopes = []
+    for number, line in enumerate(segment.read_bytes().splitlines(), 1):
+        try:
+            envelopes.append(Envelope.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            log.warning(
+                "spool %s line %d is unreadable (cut short?); skipped", segment.name, number
+            )
+    return envelopes

@@ -45,8 +45,8 @@ class Handled:
     `stale`: it answered a question the conversation had already moved past (or tapped a
     button its message never had). `replies`: what was queued in answer, in order.
     `tapped`: for a tap (`Inbound.tap`), the message tapped and what the button meant.
-    `keyboard`: the provider id of our latest message with buttons, when a typed message
-    answered it (a channel may take its buttons away). `language`: the person's, after.
+    `language`: the person's, after.
+    `failed`: handling it failed with a fault; the person was sent the apology.
     """
 
     known: bool
@@ -54,8 +54,8 @@ class Handled:
     stale: bool = False
     replies: tuple[Reply, ...] = ()
     tapped: Tapped | None = None
-    keyboard: int | None = None
     language: str = "ar"
+    failed: bool = False
 
     def __bool__(self) -> bool:
         return self.known
@@ -166,7 +166,7 @@ class Chat:
                 log.exception("failed to handle a message on %s", channel)
                 break
         self._apologize(channel, address)
-        return Handled(known=True)
+        return Handled(known=True, failed=True)
 
     def _turn(
         self, channel: str, address: str, action: Callable[[Turn], None], key: str | None
@@ -206,7 +206,6 @@ class Chat:
                 stale=turn.stale,
                 replies=tuple(turn.replies),
                 tapped=turn.tapped,
-                keyboard=turn.keyboard,
                 language=person.language,
             )
 
@@ -217,10 +216,6 @@ class Chat:
                 turn.stale = True
                 return
             inbound = meant
-        elif inbound.text or inbound.file:
-            turn.keyboard = sent.keyboard_message(
-                turn.connection, channel=turn.channel, address=turn.identity_address
-            )
         if secretariat.handle(turn, self.flows, inbound):
             return
         command = inbound.command or (

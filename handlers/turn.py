@@ -39,8 +39,6 @@ class Turn:
     """Whether the person had any flow started and not finished when the turn began."""
     tapped: Tapped | None = None
     """For a tap on one of our messages: that message's reply and what the button meant."""
-    keyboard: int | None = None
-    """Our latest message with buttons, which a typed message answered (see `Handled`)."""
     identity_address: str = ""
     """The address the message came from."""
     _session: Session | None = field(default=None, repr=False)

@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -170,12 +171,19 @@ def insert_once(
     connection: sa.Connection, table: sa.Table, values: dict[str, Any], *keys: str
 ) -> bool:
     """INSERT ... ON CONFLICT (keys) DO NOTHING; True when the row is new."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(table)
-        .values(**values)
+    statement = _insert_once(connection.dialect.name, table, tuple(values), keys)
+    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
+    return connection.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_once(
+    dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]
+) -> sa.Executable:
+    """Built once per table and columns: every incoming message runs one."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return (
+        insert.values({column: sa.bindparam(column) for column in columns})
         .on_conflict_do_nothing(index_elements=list(keys))
         .returning(table.c[keys[0]])
     )
-    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped INSERT ... ON CONFLICT.
-    return connection.execute(statement).first() is not None

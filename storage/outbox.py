@@ -284,8 +284,8 @@ def rescue_stuck(
 
     A sender sends a chat's rows one at a time and writes down how each went before the
     next, so of a chat's rows left `sending` only the oldest may have gone out: it is marked
-    failed (never sent twice; `outbox --status failed` and a retry bring it back), and the
-    others are queued again as if never tried.
+    failed (never sent twice; `outbox --status failed` lists it), and the others are queued
+    again as if never tried.
     """
     found = connection.execute(_STUCK, {"stuck_since": stuck_since}).all()
     rows = [row for row in found if row[0] not in keep]  # `keep`: still being sent here

@@ -50,11 +50,12 @@ def _recent(connection: sa.Connection, channel: str, address: str) -> list[tuple
     return [(row[0], row[1]) for row in rows]
 
 
-def keyboard_message(connection: sa.Connection, *, channel: str, address: str) -> int | None:
+def keyboard_message(engine: Engine, *, channel: str, address: str) -> int | None:
     """Our latest message with buttons, if it is the latest that asked anything."""
-    for provider_id, payload in _recent(connection, channel, address):
-        if payload.get("options") or payload.get("actions"):
-            return int(provider_id) if provider_id.isdigit() else None
+    with read_only(engine).connect() as connection:
+        for provider_id, payload in _recent(connection, channel, address):
+            if payload.get("options") or payload.get("actions"):
+                return int(provider_id) if provider_id.isdigit() else None
     return None
 
 

@@ -21,6 +21,7 @@ import hmac
 import logging
 import os
 import secrets
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from aiohttp import web
 from telegram import Bot, BotCommandScopeChat, InputFile, Update
 from telegram.error import RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.app import App
 from bot.channels.telegram.commands import bot_commands, by_language
@@ -38,6 +40,7 @@ from bot.channels.telegram.files import megabytes, stored_path
 from bot.channels.telegram.inbound import read_update
 from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, utf16_len
 from bot.delivery import SendError, send_parts
+from bot.logs import register_secret
 from bot.ratelimit import channel_limits
 from bot.runtime import Runtime
 from bot.spool import Envelope
@@ -83,6 +86,7 @@ class TelegramAdapter:
         self.webhook_url = f"{settings.public_url.rstrip('/')}{WEBHOOK_PATH}"
         self.webhook = bool(settings.public_url)
         self.secret = secrets.token_urlsafe(32)
+        register_secret(self.secret)
         self.runtime: Runtime | None = None
         self._poller: asyncio.Task[None] | None = None
         self._edited: OrderedDict[tuple[int, int], None] = OrderedDict()
@@ -135,9 +139,7 @@ class TelegramAdapter:
         failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
-                )
+                raw = await self._get_updates(offset)
             except RetryAfter as error:
                 await asyncio.sleep(retry_after_seconds(error))
                 continue
@@ -147,36 +149,60 @@ class TelegramAdapter:
                 await asyncio.sleep(min(30.0, 0.5 * 2**failures))
                 continue
             failures = 0
-            for update in updates:
-                if not await self._keep(update):
+            for data in raw:
+                update_id = data.get("update_id") if isinstance(data, dict) else None
+                if not isinstance(update_id, int):
+                    log.warning("telegram polling: an update without an id was skipped")
+                    continue
+                if not await self._keep(data):
                     await asyncio.sleep(KEEP_RETRY_SECONDS)
                     break  # asked for again from here: the offset stays before it
-                offset = update.update_id + 1
+                offset = update_id + 1
+
+    async def _get_updates(self, offset: int | None) -> list[Any]:
+        """getUpdates, as Telegram's JSON: each update is read on its own (`_keep`), so one
+        that cannot be read is skipped instead of failing all of them (`Bot.get_updates`
+        reads the whole list at once)."""
+        with warnings.catch_warnings():
+            # do_api_request warns that get_updates exists; it is what gives the raw JSON.
+            warnings.simplefilter("ignore", PTBUserWarning)
+            result = await self.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": offset,
+                    "timeout": self.poll_timeout,
+                    "allowed_updates": list(ALLOWED_UPDATES),
+                },
+                read_timeout=self.poll_timeout + 10.0,
+            )
+        return result if isinstance(result, list) else []
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.bot)
-        except Exception:
-            log.warning("telegram webhook: a body that is not an update was refused")
+            data = await request.json()
+        except ValueError:
+            log.warning("telegram webhook: a body that is not JSON was refused")
             return web.Response(status=400)
-        if not await self._keep(update):
+        if not await self._keep(data):
             return web.Response(status=503)  # Telegram sends it again
         return web.Response(text="ok")
 
-    async def _keep(self, update: Update) -> bool:
-        """Hand an update to the runtime; False only when it could not be kept (try again).
+    async def _keep(self, data: object) -> bool:
+        """Hand an update (Telegram's JSON) to the runtime; False only when it could not be
+        kept (try again).
 
         An update that cannot be read is skipped (logged): one bad update never stops the
         ones after it.
         """
         try:
-            incoming = read_update(update)
+            incoming = read_update(Update.de_json(data, self.bot))  # type: ignore[arg-type]
             envelope = incoming.envelope() if incoming is not None else None
-        except Exception:
-            log.exception("telegram update %s could not be read; skipped", update.update_id)
+        except Exception as error:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            log.warning("telegram update %s could not be read (%r); skipped", update_id, error)
             return True
         if envelope is None:
             if incoming is not None and incoming.callback_id is not None:
@@ -185,12 +211,18 @@ class TelegramAdapter:
         try:
             await self._runtime().receive(envelope)
         except OSError as error:
-            log.error("telegram update %s could not be kept: %s", update.update_id, error)
+            log.error("telegram update %s could not be kept: %s", envelope.key, error)
             return False
         return True
 
     async def prepare(self, envelope: Envelope) -> Envelope | None:
-        """Fetch a sent file before its turn (from people we know); None when refused."""
+        """Before a typed message's turn: note which of our messages shows buttons now (the
+        answer takes them away), and fetch a sent file (from people we know); None when the
+        file is refused."""
+        if envelope.inbound.tap is None:
+            envelope.extra["keyboard"] = await asyncio.to_thread(
+                sent.keyboard_message, self.app.engine, channel=CHANNEL, address=envelope.address
+            )
         file = envelope.inbound.file
         if file is None:
             return envelope
@@ -233,8 +265,8 @@ class TelegramAdapter:
         callback_id = extra.get("callback_id")
         if callback_id is not None:
             await self._after_tap(chat_id, extra, handled)
-        elif handled.known and not handled.duplicate and handled.keyboard is not None:
-            await self._strip(chat_id, handled.keyboard)
+        elif handled.known and not handled.duplicate and extra.get("keyboard") is not None:
+            await self._strip(chat_id, int(str(extra["keyboard"])))
         if envelope.code is not None and handled.known:
             await self._secretariat_commands(envelope.address)
 

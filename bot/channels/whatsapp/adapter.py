@@ -19,19 +19,23 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import DataError
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from yarl import URL
 
 from bot.app import App
 from bot.channels.whatsapp import CHANNEL
 from bot.channels.whatsapp.client import TWILIO_ROOT, basic_auth, rest_client
 from bot.channels.whatsapp.errors import send_error
 from bot.channels.whatsapp.inbound import Media, TooLarge, download, join_code, read_message
-from bot.channels.whatsapp.status import read_status
+from bot.channels.whatsapp.status import read_row, read_status
 from bot.channels.whatsapp.webhook import (
     INBOUND_PATH,
     STATUS_PATH,
-    forbidden,
+    Malformed,
+    excerpt,
+    malformed,
     public_address,
     signed_form,
     twiml,
@@ -159,10 +163,10 @@ class WhatsAppAdapter:
 
     async def _on_message(self, request: web.Request) -> web.Response:
         form = await signed_form(request, self.validator, self.settings.public_url)
-        if form is None:
-            log.warning("refused an unsigned or forged request to %s", INBOUND_PATH)
-            return forbidden()
-        message = read_message(form)
+        try:
+            message = read_message(form)
+        except Malformed as error:
+            raise malformed(request, error) from None
         if message is None:
             return twiml()
         inbound = message.inbound
@@ -198,13 +202,16 @@ class WhatsAppAdapter:
         """Nothing to show besides the replies on WhatsApp."""
 
     async def _fetch(self, sid: str, media: Media) -> FileRef | None:
-        """An attachment, kept under FILES_DIR; None if too large or unreachable."""
+        """An attachment, kept under FILES_DIR; None if too large, unreachable, or not on
+        Twilio's media host."""
         assert self._media is not None
-        url = media.url
-        if url.startswith(TWILIO_ROOT):
-            url = self.api_root + url[len(TWILIO_ROOT) :]
-        ours = url.startswith(self.api_root + "/")
-        auth = basic_auth(self.settings.twilio_account_sid, self.token) if ours else None
+        url = self._media_address(media.url)
+        if url is None:
+            log.warning(
+                "an attachment not on Twilio's media host was ignored: %s", excerpt(media.url)
+            )
+            return None
+        auth = basic_auth(self.settings.twilio_account_sid, self.token)
         name = "".join(ch for ch in sid if ch.isascii() and ch.isalnum())
         target = self.settings.files_dir / CHANNEL / (name or "media")
         try:
@@ -221,19 +228,43 @@ class WhatsAppAdapter:
             log.warning("could not fetch an attachment: %s", type(error).__name__)
         return None
 
+    def _media_address(self, url: str) -> str | None:
+        """Where to fetch a media URL: on Twilio's API host (sent to TWILIO_API_URL, which
+        is that host but in tests) or TWILIO_API_URL itself; None for anywhere else.
+
+        Only there, since the download carries the account's credentials and a message's
+        URL is whatever the sender's side put in it. The whole origin is compared, not a
+        prefix (`https://api.twilio.com.example`, `https://api.twilio.com@example`).
+        """
+        try:
+            parsed = URL(url)
+            origin = parsed.origin()
+        except ValueError:  # not an absolute URL
+            return None
+        if parsed.user is not None or parsed.password is not None:
+            return None
+        if origin == URL(TWILIO_ROOT).origin():
+            return self.api_root + parsed.raw_path_qs
+        if origin == URL(self.api_root).origin():
+            return url
+        return None
+
     async def _on_status(self, request: web.Request) -> web.Response:
         form = await signed_form(request, self.validator, self.settings.public_url)
-        if form is None:
-            log.warning("refused an unsigned or forged request to %s", STATUS_PATH)
-            return forbidden()
-        row = request.query.get("row", "")
-        update = read_status(form, int(row), self._retry_at) if row.isdigit() else None
+        try:
+            row_id = read_row(request.query)
+            update = None if row_id is None else read_status(form, row_id, self._retry_at)
+        except Malformed as error:
+            raise malformed(request, error) from None
         if update is not None:
             try:
                 await asyncio.to_thread(delivery_status.record, self.app.engine, update)
             except Unavailable:
                 log.warning("a delivery status could not be recorded: the database is away")
                 return web.Response(status=503, text="database unavailable")
+            except DataError as error:  # a row id past what the column holds (PostgreSQL)
+                reason = f"the database refused it ({type(error.orig).__name__})"
+                raise malformed(request, Malformed(reason)) from None
         return web.Response(text="")
 
     def _retry_at(self, attempts: int) -> datetime | None:

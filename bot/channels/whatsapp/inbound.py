@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.channels.whatsapp.render import read_payload
+from bot.channels.whatsapp.webhook import identifier, number
 from flows.messages import FileRef, Inbound
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,12 @@ log = logging.getLogger(__name__)
 JOIN_WORDS = frozenset({"join", "انضمام", "/start", "start"})
 """Words that may come before an invitation code ("join <code>", as the wa.me link types)."""
 _CODE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+MAX_ADDRESS_CHARS = 128
+"""Longest `From`: the size of the address columns (channel identities, the outbox)."""
+MAX_SID_CHARS = 64
+"""Longest `MessageSid` (Twilio's are 34 characters; the column holds 128)."""
+MAX_MEDIA = 10
+"""Most attachments Twilio announces in one message."""
 
 
 @dataclass(frozen=True)
@@ -46,25 +53,39 @@ class Message:
 
 
 def read_message(form: Mapping[str, str]) -> Message | None:
-    """The message in a webhook's fields; None when it has no sender or id."""
+    """The message in a webhook's fields; None when it has no sender or id.
+
+    Raises Malformed for a sender or id that cannot be stored as it is, or a `NumMedia`
+    that is not a number from 0 to `MAX_MEDIA`: Twilio never sends one, so the request is
+    refused whole (400) rather than guessed at.
+    """
     address = form.get("From", "").strip()
     sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
     if not address or not sid:
         return None
-    body = form.get("Body", "")
-    payload = read_payload(form.get("ButtonPayload", ""))
+    identifier("From", address, MAX_ADDRESS_CHARS)
+    identifier("MessageSid", sid, MAX_SID_CHARS)
+    body = _text(form.get("Body", ""))
+    button_text = _text(form.get("ButtonText", ""))
+    payload = read_payload(_text(form.get("ButtonPayload", "")))
     if payload is not None:
         question, choice = payload
-        inbound = Inbound(text=form.get("ButtonText", "") or body, choice=choice, question=question)
+        inbound = Inbound(text=button_text or body, choice=choice, question=question)
     else:
-        inbound = Inbound(text=body or form.get("ButtonText", ""))
+        inbound = Inbound(text=body or button_text)
     return Message(address, sid, inbound, _media(form))
 
 
+def _text(value: str) -> str:
+    """What the person wrote, without NUL: PostgreSQL's text cannot hold it, and the rest
+    is still worth reading."""
+    return value.replace("\x00", "")
+
+
 def _media(form: Mapping[str, str]) -> tuple[Media, ...]:
-    count = form.get("NumMedia", "0")
+    count = number("NumMedia", form.get("NumMedia", "0"), MAX_MEDIA)
     found = []
-    for i in range(int(count) if count.isdigit() else 0):
+    for i in range(count):
         url = form.get(f"MediaUrl{i}")
         if url:
             found.append(Media(url, form.get(f"MediaContentType{i}", "")))

@@ -2,9 +2,13 @@
 python-telegram-bot.
 
 It records every request (method and parameters), keeps the messages the bot sent (text
-and buttons, edits applied), serves queued updates to getUpdates, serves file downloads,
-and can be told to fail a method (429 with retry_after, 403 blocked...). `User` types and
-taps like a person in a private chat.
+and buttons, edits applied), serves queued updates to getUpdates (at most `limit`, 100 by
+default, as Telegram does), serves file downloads, and can be told to fail a method (429
+with retry_after, 403 blocked...). `User` types and taps like a person in a private chat.
+
+Each chat's messages are also kept apart, stamped with when they arrived, and `wait_for`
+waits for a chat's next message, so that many simulated people can talk at once (the
+benchmark, `bench/telegram.py`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class Sent:
     text: str
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    at: float = 0.0
+    """When the bot's request to send it arrived (`time.monotonic()`)."""
 
     def labels(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
@@ -79,6 +85,8 @@ class BotApi:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], Sent] = {}
+        self._chats: dict[int, list[Sent]] = {}
+        self._news: dict[int, asyncio.Event] = {}
         self.updates: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
         self.failures: dict[str, list[Failure]] = {}
@@ -137,7 +145,17 @@ class BotApi:
 
     def chat(self, chat_id: int) -> list[Sent]:
         """The bot's messages in a chat, oldest first, as they read now."""
-        return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
+        return list(self._chats.get(chat_id, ()))
+
+    async def wait_for(self, chat_id: int, count: int, timeout: float) -> list[Sent]:
+        """The chat's messages once it has at least `count`; raises TimeoutError if it
+        still has fewer after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self._chats.get(chat_id, ())) < count:
+            news = self._news.setdefault(chat_id, asyncio.Event())
+            await asyncio.wait_for(news.wait(), max(deadline - loop.time(), 0))
+        return self.chat(chat_id)
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -167,12 +185,13 @@ class BotApi:
 
     async def _getUpdates(self, params: dict[str, Any]) -> Any:
         offset = params.get("offset") or 0
+        limit = params.get("limit") or 100
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), min(params.get("timeout") or 0, 1))
-        return [u for u in self.updates if u["update_id"] >= offset]
+        return [u for u in self.updates if u["update_id"] >= offset][:limit]
 
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
         return self._store(params["chat_id"], params["text"], params.get("reply_markup"))
@@ -198,9 +217,15 @@ class BotApi:
     ) -> dict[str, Any]:
         if len(text) > 4096:
             raise AssertionError("Telegram refuses messages over 4096 characters")
-        sent = Sent(chat_id, self._next_message, text, _keyboard(markup), document)
+        sent = Sent(
+            chat_id, self._next_message, text, _keyboard(markup), document, time.monotonic()
+        )
         self._next_message += 1
         self.messages[(chat_id, sent.message_id)] = sent
+        self._chats.setdefault(chat_id, []).append(sent)
+        news = self._news.pop(chat_id, None)
+        if news is not None:
+            news.set()
         return sent.as_json()
 
     async def _editMessageText(self, params: dict[str, Any]) -> Any:

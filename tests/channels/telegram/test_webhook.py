@@ -41,3 +41,22 @@ async def test_the_webhook_refuses_a_wrong_secret_token(
     await settle(api)
     assert len(leila.chat()) == 1
     assert not api.calls_of("getUpdates")  # no polling in webhook mode
+
+
+async def test_the_webhook_refuses_bodies_that_are_not_updates_and_goes_on(
+    api: BotApi, port: int, leila: TelegramPerson, telegram: TelegramAdapter
+) -> None:
+    headers = {SECRET_HEADER: api.calls_of("setWebhook")[0]["secret_token"]}
+    url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=b"\xff\xfe{", headers=headers) as response:
+            assert response.status == 400
+        chatless = {"update_id": 5, **leila.user.message(text="hi")}
+        del chatless["message"]["chat"]
+        async with http.post(url, json=chatless, headers=headers) as response:
+            assert response.status == 200  # skipped: sending it again would not help
+        update = {"update_id": 6, **leila.user.message(text="/start")}
+        async with http.post(url, json=update, headers=headers) as response:
+            assert response.status == 200
+    await settle(api)
+    assert leila.chat()[0].startswith("مرحباً ليلى الحسن.")
