@@ -12,9 +12,12 @@ that came due, and rows a dead process left half-sent.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -32,6 +35,7 @@ from storage.db import is_transient
 from storage.outbox import Claimed, Outcome
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Dispatcher:
@@ -77,7 +81,7 @@ class Dispatcher:
         """Claim what is due and start sending it; how many rows were claimed."""
         self._wake.clear()
         now = self.clock()
-        claimed = await asyncio.to_thread(
+        claimed = await self._recorder.in_thread(
             claim_due,
             self.engine,
             channel=self.channel,
@@ -110,6 +114,10 @@ class Dispatcher:
         finally:
             self._sending.difference_update(row.id for row in claimed)
             self.wake()  # a chat's next rows, queued behind these, may go now
+
+    def close(self) -> None:
+        """Let the sender's thread go."""
+        self._recorder.close()
 
     async def drain(self) -> int:
         """Send everything due now, and what that makes due; how many went."""
@@ -161,6 +169,17 @@ class _Recorder:
         self.retry_seconds = retry_seconds
         self._pending: list[tuple[list[Claimed], list[Outcome], asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
+        # The sender's own thread for its claims and records: in the shared pool they would
+        # wait behind incoming messages' turns, and every reply with them.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{channel}-sender")
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False)
+
+    async def in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run database work for this sender in its own thread."""
+        call = functools.partial(work, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
     async def write(self, rows: list[Claimed], outcomes: list[Outcome]) -> None:
         """Return once these outcomes are committed (retried while the database is away)."""
@@ -176,7 +195,7 @@ class _Recorder:
             rows = [row for entry in taken for row in entry[0]]
             outcomes = [outcome for entry in taken for outcome in entry[1]]
             try:
-                await asyncio.to_thread(
+                await self.in_thread(
                     record_outcomes,
                     self.engine,
                     channel=self.channel,

@@ -88,6 +88,10 @@ class Inbox:
             log.info("%d received messages were waiting; handling them now", len(waiting))
         return len(waiting)
 
+    def close(self) -> None:
+        """Let the disk thread go."""
+        self._disk.shutdown(wait=False)
+
     async def settled(self) -> None:
         """Return once every message received so far has had its turn."""
         while self._workers:

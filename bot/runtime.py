@@ -10,9 +10,11 @@ queues the replies; then the channel's sender is woken to send them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Protocol
 
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 10.0
 """How long stopping waits for turns and sends under way."""
 REMEMBERED_LANGUAGES = 10_000
+TURN_THREADS = 4
+"""Turns run at once on PostgreSQL (different people's)."""
 
 
 class TurnFailed(Exception):
@@ -101,6 +105,11 @@ class Runtime:
         self.web_app = make_web_app(route for adapter in adapters for route in adapter.routes())
         self.web_app[RUNTIME] = self
         self._languages: dict[tuple[str, str], str] = {}
+        # Turns run in threads of their own: on SQLite one (it has one writer; more threads
+        # would only queue on its lock and take turns at the interpreter), on PostgreSQL a
+        # few, each person's still in order (`Inbox`).
+        writers = 1 if app.engine.dialect.name == "sqlite" else TURN_THREADS
+        self._turns = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="turn")
 
     async def receive(self, envelope: Envelope) -> None:
         """Keep a received message on disk, then handle it in its turn; returns once kept.
@@ -110,8 +119,13 @@ class Runtime:
         await self.inbox.receive(envelope)
 
     def close(self) -> None:
-        """Give up the spool folder (what it still holds waits for the next start)."""
+        """Give up the spool folder (what it still holds waits for the next start) and the
+        threads."""
         self.spool.close()
+        self.inbox.close()
+        self._turns.shutdown(wait=False)
+        for dispatcher in self.dispatchers.values():
+            dispatcher.close()
 
     @property
     def busy(self) -> bool:
@@ -123,7 +137,7 @@ class Runtime:
         prepared = await adapter.prepare(envelope)
         if prepared is None:
             return
-        handled = await asyncio.to_thread(
+        receive = functools.partial(
             self.app.chat.receive,
             channel=prepared.channel,
             address=prepared.address,
@@ -131,6 +145,7 @@ class Runtime:
             key=prepared.key,
             code=prepared.code,
         )
+        handled = await asyncio.get_running_loop().run_in_executor(self._turns, receive)
         self.dispatchers[envelope.channel].wake()
         self._remember_language(envelope, handled)
         try:

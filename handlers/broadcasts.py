@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from flows.messages import Reply
 from storage import campaigns as store
 from storage.campaigns import Recipient
-from storage.db import write_lock
+from storage.db import session_transaction
 from storage.models import Broadcast, Outbox
 
 FALLBACK_LANGUAGE = "ar"
@@ -74,7 +74,7 @@ def send(
         raise ValueError(
             "a broadcast needs its Arabic text (every other language falls back to it)"
         )
-    with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+    with session_transaction(engine) as session:
         return queue(session, text=text, audience=audience, send_at=send_at, now=now)
 
 

@@ -23,7 +23,7 @@ from locales.catalog import translator
 from storage import campaigns as store
 from storage.campaigns import Recipient
 from storage.countries import country_name
-from storage.db import write_lock
+from storage.db import session_transaction
 from storage.models import Campaign
 
 INVITE_QUESTION = "invite"
@@ -62,7 +62,7 @@ def tick(
     everyone else from being invited twice.
     """
     report = TickReport()
-    with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+    with session_transaction(engine) as session:
         report.yearly = _yearly(session, calendar, now, send=send)
         opening = list(store.open_campaigns_due(session, now))
         for campaign in opening:
@@ -167,7 +167,7 @@ def _missing_states(session: Session, campaign: Campaign) -> list[str]:
 
 def close(engine: Engine, campaign_id: int, now: datetime) -> int:
     """Close a campaign and send its audience the regional summary; how many were queued."""
-    with write_lock(engine), Session(engine, expire_on_commit=False) as session, session.begin():
+    with session_transaction(engine) as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise LookupError(f"no campaign with id {campaign_id}")

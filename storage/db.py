@@ -88,6 +88,15 @@ def transaction(engine: Engine) -> Iterator[sa.Connection]:
         raise Unavailable(type(error).__name__) from error
 
 
+@contextmanager
+def session_transaction(engine: Engine) -> Iterator[Session]:
+    """`transaction` with an ORM session on it, for the rarer writes that want models
+    (campaigns, broadcasts); objects stay readable after the commit."""
+    with transaction(engine) as connection, Session(bind=connection, expire_on_commit=False) as s:
+        yield s
+        s.flush()
+
+
 def read_only(engine: Engine) -> Engine:
     """The same database for long reads (exports): on SQLite they do not take the write lock."""
     return engine.execution_options(nuqta_read_only=True)
