@@ -205,12 +205,17 @@ def claim_due(
     address: str | None,
     sending: frozenset[int] = frozenset(),
     lease: timedelta = LEASE,
+    by: str | None = None,
+    dead: frozenset[str] = frozenset(),
 ) -> list[outbox.Claimed]:
-    """Take what is due for sending, after settling what a dead sender left half-sent
-    (claimed more than `lease` ago; `sending`: rows this process is sending now)."""
+    """Take what is due for sending (for the process `by`), after settling what a dead
+    sender left half-sent: claimed more than `lease` ago, or by a process known `dead`
+    (`sending`: rows this process is sending now)."""
     with transaction(engine) as connection:
-        outbox.rescue_stuck(connection, stuck_since=now - lease, keep=sending)
-        return outbox.claim(connection, channel=channel, now=now, limit=limit, address=address)
+        outbox.rescue_stuck(connection, stuck_since=now - lease, keep=sending, dead=dead)
+        return outbox.claim(
+            connection, channel=channel, now=now, limit=limit, address=address, by=by
+        )
 
 
 def record_outcomes(

@@ -53,6 +53,8 @@ class Dispatcher:
         poll_seconds: float = 1.0,
         batch: int = 100,
         lease: timedelta = LEASE,
+        instance: str | None = None,
+        dead: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         self.engine = engine
         self.channel = channel
@@ -63,6 +65,10 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.lease = lease
+        self.instance = instance
+        """Who claims: this process (its spool folder's name)."""
+        self.dead = dead
+        """Processes known to have died (whose spool this one took over)."""
         self._wake = asyncio.Event()
         self._sending: set[int] = set()
         self._rounds: set[asyncio.Task[int]] = set()
@@ -90,6 +96,8 @@ class Dispatcher:
             address=None,
             sending=frozenset(self._sending),
             lease=self.lease,
+            by=self.instance,
+            dead=self.dead(),
         )
         if claimed:
             self._sending.update(row.id for row in claimed)

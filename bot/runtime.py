@@ -99,6 +99,8 @@ class Runtime:
                 limiter=RateLimiter(adapter.limit),
                 poll_seconds=poll_seconds,
                 lease=timedelta(seconds=app.settings.send_lease_seconds),
+                instance=self.spool.folder.name,
+                dead=lambda: frozenset(self.spool.dead),
             )
             for adapter in adapters
         }

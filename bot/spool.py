@@ -31,6 +31,8 @@ from flows.messages import FileRef, Inbound
 
 log = logging.getLogger(__name__)
 LOCK = "lock"
+ADOPTED = "adopted"
+"""Names of the dead processes whose folders this one took over (and theirs, in turn)."""
 FAILED = "failed"
 """Where messages whose handling failed with a fault (not an outage) are copied, for a look."""
 
@@ -123,6 +125,8 @@ class Spool:
         self._file: BinaryIO | None = None
         self._written = 0
         self._unfinished: Counter[Path] = Counter()
+        self.dead: set[str] = set()
+        """Processes whose folders this one took over: they died (see `rescue_stuck`)."""
 
     def open(self) -> None:
         """Take this process's folder (on first use)."""
@@ -146,7 +150,7 @@ class Spool:
                 self._file.close()
                 self._file = None
                 self._forget_if_finished(self._segment)
-            if not any(p.name != LOCK for p in self.folder.iterdir()):
+            if not any(p.name not in (LOCK, ADOPTED) for p in self.folder.iterdir()):
                 shutil.rmtree(self.folder, ignore_errors=True)
             self._lock.close()
             self._lock = None
@@ -233,13 +237,21 @@ class Spool:
                     continue  # its process is alive
                 for path in folder.glob("*.log"):
                     path.replace(self.folder / path.name)
+                self.dead.add(folder.name)
+                self.dead.update(_names(folder / ADOPTED))  # its own dead predecessors
                 log.info("took over the spool of a process that stopped (%s)", folder.name)
             shutil.rmtree(folder, ignore_errors=True)
+        if self.dead:  # kept, should this process die before it settles their rows
+            (self.folder / ADOPTED).write_text("\n".join(sorted(self.dead)))
 
     def _others(self) -> Iterator[Path]:
         for folder in self.root.iterdir():
             if folder.is_dir() and folder != self.folder and (folder / LOCK).exists():
                 yield folder
+
+
+def _names(path: Path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
 
 
 def _line(envelope: Envelope) -> bytes:

@@ -279,6 +279,8 @@ class Outbox(SQLModel, table=True):
     payload: dict[str, Any] = _json(default_factory=dict)
     status: OutboxStatus = Field(default=OutboxStatus.QUEUED, sa_type=sa.String(16), index=True)
     attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=32)
+    """The running process (its spool folder's name) that claimed the row for sending."""
     parts_sent: int = 0
     """Of a message the channel sends in parts (a long text), how many have gone: a retry
     sends the rest."""

@@ -101,6 +101,7 @@ def _claim(*, by_address: bool) -> sa.Update:
             status=OutboxStatus.SENDING.value,
             attempts=_TABLE.c.attempts + 1,
             not_before=sa.bindparam("due_now"),
+            claimed_by=sa.bindparam("due_by"),
         )
         .returning(
             _TABLE.c.id,
@@ -183,13 +184,20 @@ def claim(
     now: datetime,
     limit: int = 100,
     address: str | None = None,
+    by: str | None = None,
 ) -> list[Claimed]:
     """Take due messages of a channel for sending, oldest first, marking them `sending`.
 
     One statement: on PostgreSQL the rows are picked with SKIP LOCKED, so several senders
     never take the same row; SQLite serializes writers, which gives the same guarantee.
     """
-    params = {"due_channel": channel, "due_now": now, "due_limit": limit, "due_address": address}
+    params = {
+        "due_channel": channel,
+        "due_now": now,
+        "due_limit": limit,
+        "due_address": address,
+        "due_by": by,
+    }
     rows = connection.execute(_CLAIM[address is not None], params).all()
     return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
 
@@ -263,7 +271,8 @@ INTERRUPTED = "interrupted: delivery unknown"
 """Why a message that was being sent when its sender died is not sent again."""
 _STUCK = sa.select(_TABLE.c.id, _TABLE.c.channel, _TABLE.c.address).where(
     _TABLE.c.status == OutboxStatus.SENDING.value,
-    _TABLE.c.not_before <= sa.bindparam("stuck_since"),
+    (_TABLE.c.not_before <= sa.bindparam("stuck_since"))
+    | _TABLE.c.claimed_by.in_(sa.bindparam("dead", expanding=True)),
 )
 _UNKNOWN = (
     sa.update(_TABLE)
@@ -278,16 +287,23 @@ _NOT_TRIED = (
 
 
 def rescue_stuck(
-    connection: sa.Connection, *, stuck_since: datetime, keep: frozenset[int] = frozenset()
+    connection: sa.Connection,
+    *,
+    stuck_since: datetime,
+    keep: frozenset[int] = frozenset(),
+    dead: frozenset[str] = frozenset(),
 ) -> int:
-    """Settle what a dead sender left `sending` (claimed before `stuck_since`); how many rows.
+    """Settle what a dead sender left `sending`: rows claimed before `stuck_since` (by a
+    process that has not written down how their send went by then), or by a process known
+    to be `dead` (a restart knows its predecessors); how many rows.
 
     A sender sends a chat's rows one at a time and writes down how each went before the
     next, so of a chat's rows left `sending` only the oldest may have gone out: it is marked
     failed (never sent twice; `outbox --status failed` lists it), and the others are queued
     again as if never tried.
     """
-    found = connection.execute(_STUCK, {"stuck_since": stuck_since}).all()
+    params = {"stuck_since": stuck_since, "dead": sorted(dead) or [""]}
+    found = connection.execute(_STUCK, params).all()
     rows = [row for row in found if row[0] not in keep]  # `keep`: still being sent here
     oldest: dict[tuple[str, str], int] = {}
     for row_id, channel, address in sorted(rows):

@@ -12,7 +12,15 @@ from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.delivery import Held, RetryLater, RetryPolicy, Unreachable, deliver_due, send_parts
+from bot.delivery import (
+    Held,
+    RetryLater,
+    RetryPolicy,
+    Unreachable,
+    claim_due,
+    deliver_due,
+    send_parts,
+)
 from bot.ratelimit import RateLimit, RateLimiter
 from flows.messages import Reply
 from storage import outbox
@@ -206,3 +214,25 @@ async def test_a_part_that_fails_says_how_many_went_before_it() -> None:
     with pytest.raises(RetryLater) as failed:
         await send_parts(row, ["one", "two", "three", "four"], send)
     assert failed.value.parts_sent == 2
+
+
+def test_a_restart_settles_what_its_dead_predecessor_left_sending_at_once(
+    app: App, clock: Clock, leila: ChatDriver
+) -> None:
+    _queue(app, leila, "in flight", "next")
+    with app.engine.begin() as connection:
+        outbox.claim(connection, channel="console", now=clock.now, by="dead-process")
+    claimed = claim_due(
+        app.engine, channel="console", now=clock.now, limit=10, address=None, dead=frozenset()
+    )
+    assert claimed == []  # it may still be sending them: wait for the lease
+    claimed = claim_due(
+        app.engine,
+        channel="console",
+        now=clock.now,
+        limit=10,
+        address=None,
+        dead=frozenset({"dead-process"}),
+    )
+    assert [row.payload["text"] for row in claimed] == ["next"]
+    assert _rows(app)[0] == ("in flight", OutboxStatus.FAILED, 1, "interrupted: delivery unknown")
