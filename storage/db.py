@@ -133,7 +133,7 @@ def scratch_schema(url: str) -> Iterator[str]:
     Yields a URL whose connections use that schema, so runs never see each other's rows.
     """
     schema = f"scratch_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool)  # survives a server restart
     with admin.begin() as connection:
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in url else "?"
