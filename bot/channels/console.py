@@ -10,13 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from sqlmodel import Session
-
 from bot.app import App
 from bot.channels.text import render_text
 from bot.delivery import deliver_due
 from flows.messages import FileRef, Inbound, Reply
 from locales.catalog import translator
+from storage import recipients
 from storage.models import Person
 
 CHANNEL = "console"
@@ -95,6 +94,5 @@ class ConsoleChat:
                 self.out.flush()
 
     def _language(self) -> str:
-        with Session(self.app.engine) as session:
-            person = session.get(Person, self.person.id)
-            return person.language if person else "ar"
+        known = recipients.person_at(self.app.engine, channel=CHANNEL, address=self.address)
+        return known.language if known else "ar"

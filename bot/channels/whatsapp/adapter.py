@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.exc import DataError
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from yarl import URL
@@ -262,9 +261,6 @@ class WhatsAppAdapter:
             except Unavailable:
                 log.warning("a delivery status could not be recorded: the database is away")
                 return web.Response(status=503, text="database unavailable")
-            except DataError as error:  # a row id past what the column holds (PostgreSQL)
-                reason = f"the database refused it ({type(error.orig).__name__})"
-                raise malformed(request, Malformed(reason)) from None
         return web.Response(text="")
 
     def _retry_at(self, attempts: int) -> datetime | None:

@@ -68,10 +68,15 @@ def read_status(
     return StatusUpdate(row_id, sid, word, status=OutboxStatus.FAILED, error=reason)
 
 
+MAX_ROW = 2**31 - 1
+"""The outbox's id is an INTEGER column: 32 bits on PostgreSQL."""
+
+
 def read_row(query: Mapping[str, str]) -> int | None:
     """The outbox row a callback's URL names; None when it names none (not our callback).
 
-    Raises Malformed for anything but a number up to `MAX_ID`.
+    Raises Malformed for anything but a number up to `MAX_ROW`, the largest id the outbox's
+    id column holds on either database.
     """
     row = query.get("row")
-    return None if row is None else number("row", row, MAX_ID)
+    return None if row is None else number("row", row, MAX_ROW)
