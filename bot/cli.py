@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from bot.app import build_app
-from bot.commands import broadcasts, campaigns, chat, data, directory, people
+from bot.commands import broadcasts, campaigns, chat, data, directory, people, staff
 from bot.commands.common import CliError
 from bot.config import Settings
 from flows.loader import FlowError
@@ -23,7 +25,14 @@ def main(
 ) -> int:
     """Parse the command line and run one command; returns the exit status."""
     args = _parser().parse_args(argv)
-    settings = settings or Settings()
+    try:
+        settings = settings or Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]).upper()
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            print(f"error: {where}: {message}", file=sys.stderr)
+        return 2
     try:
         if args.run is data.check_flows:
             return data.check_flows(settings, stdout)
@@ -40,6 +49,6 @@ def main(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nuqta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (chat, data, people, directory, campaigns, broadcasts):
+    for module in (chat, data, people, directory, campaigns, broadcasts, staff):
         module.register(commands)
     return parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.loader import FLOWS_DIR
@@ -24,8 +24,35 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where local files live")
     flows_dir: Path = Field(default=FLOWS_DIR, description="Folder of flow files to load")
     log_level: str = Field(default="INFO", description="Python logging level")
-    http_host: str = Field(default="0.0.0.0", description="Address the web server listens on")
-    http_port: int = Field(default=8080, ge=1, le=65535, description="Port of the web server")
+    web_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("web_host", "http_host"),
+        description="Address the one web server (workspace, webhooks) listens on; HTTP_HOST, "
+        "its earlier name, still works",
+    )
+    web_port: int = Field(
+        default=8080,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("web_port", "http_port"),
+        description="Port of the web server; HTTP_PORT, its earlier name, still works",
+    )
+    web_base_url: str = Field(
+        default="",
+        description="The workspace's address as staff open it, e.g. https://nuqta.example; "
+        "empty: PUBLIC_URL, else http://WEB_HOST:WEB_PORT. https makes the cookie Secure",
+    )
+    session_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key of the workspace's session cookies (32 characters or more); empty: "
+        "one is made and kept in DATA_DIR/session.key",
+    )
+    session_idle_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="A workspace session ends after this idle time",
+    )
     public_url: str = Field(
         default="",
         description="Public base address of the web server (webhooks), e.g. https://nuqta.example",
@@ -98,6 +125,39 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}")
         return level
 
+    @field_validator("session_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        problem = weak_secret(value.get_secret_value())
+        if problem:
+            raise ValueError(
+                f"{problem}; make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @field_validator("web_base_url", "public_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// address")
+        return value.rstrip("/")
+
+    @property
+    def workspace_url(self) -> str:
+        """Where staff open the web workspace: WEB_BASE_URL, else PUBLIC_URL, else the
+        address the server listens on (a wildcard address read as this machine)."""
+        if self.web_base_url or self.public_url:
+            return self.web_base_url or self.public_url
+        host = "127.0.0.1" if self.web_host in {"", "0.0.0.0", "::"} else self.web_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.web_port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the workspace is reached over https, so its cookies go only there."""
+        return self.workspace_url.startswith("https://")
+
     @property
     def database(self) -> str:
         """The database URL to connect to, with the driver we ship for PostgreSQL."""
@@ -118,6 +178,26 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         """Where documents sent by focal points are kept."""
         return self.data_dir / "files"
+
+
+MIN_SECRET_LENGTH = 32
+KNOWN_DEFAULTS = frozenset({"changeme", "change-me", "change_me", "secret", "password", "default"})
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why a session secret is too weak to sign cookies with, or None when it will do.
+
+    Empty is allowed (a strong one is then made and kept in DATA_DIR)."""
+    if not secret:
+        return None
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"too short ({len(secret)} characters; {MIN_SECRET_LENGTH} at least)"
+    lowered = secret.lower()
+    if any(word in lowered for word in KNOWN_DEFAULTS):
+        return "a placeholder (it contains a word such as 'changeme' or 'secret')"
+    if len(set(secret)) < 12:
+        return "too few different characters (12 at least)"
+    return None
 
 
 def normalize_database_url(url: str) -> str:

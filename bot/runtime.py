@@ -104,7 +104,9 @@ class Runtime:
             )
             for adapter in adapters
         }
-        self.web_app = make_web_app(route for adapter in adapters for route in adapter.routes())
+        self.web_app = make_web_app(
+            app, [route for adapter in adapters for route in adapter.routes()]
+        )
         self.web_app[RUNTIME] = self
         self._languages: dict[tuple[str, str], str] = {}
         # Turns run in threads of their own: on SQLite one (it has one writer; more threads

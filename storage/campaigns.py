@@ -262,3 +262,12 @@ def running(session: Session, now: datetime) -> Sequence[Campaign]:
             col(Campaign.opened_at).is_not(None), col(Campaign.closed_at).is_(None)
         )
     ).all()
+
+
+def not_closed(session: Session) -> Sequence[Campaign]:
+    """Every campaign not closed (open now, or opening later), soonest deadline first."""
+    return session.exec(
+        select(Campaign)
+        .where(col(Campaign.closed_at).is_(None))
+        .order_by(col(Campaign.deadline), col(Campaign.id))
+    ).all()

@@ -307,3 +307,56 @@ class InboundMessage(SQLModel, table=True):
     channel: str = Field(max_length=16)
     key: str = Field(max_length=128)
     received_at: datetime = _when(default_factory=utcnow)
+
+
+class StaffAccount(SQLModel, table=True):
+    """A member of the secretariat who signs in to the web workspace, linked to their person
+    (role secretariat). `email` is kept lower-case, so it is unique whatever the case typed;
+    only an argon2 hash of the password is kept."""
+
+    __tablename__ = "staff_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    email: str = Field(unique=True, max_length=254)
+    name: str
+    language: str = Field(default="ar", max_length=2)
+    password_hash: str = Field(max_length=255)
+    must_change_password: bool = True
+    """Set for a one-time password (a new account, a reset): the next sign-in must change it."""
+    disabled: bool = False
+    created_at: datetime = _when(default_factory=utcnow)
+    last_login_at: datetime | None = _when(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One state-changing action in the workspace or at the command line: who, what, when and
+    on what. `staff_id` is empty for the command line and for a sign-in that failed."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_target", "target", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(default_factory=utcnow, index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff_account.id", index=True)
+    action: str = Field(max_length=48)
+    target: str = Field(default="", max_length=128)
+    """What the action was on, as `kind:id` (`staff:3`, `campaign:12`, `outbox:881`)."""
+    detail: dict[str, Any] = _json(default_factory=dict)
+    address: str = Field(default="", max_length=64)
+    """The client's address, for actions taken over the web."""
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, kept a day to slow down guessing per account and per address."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        sa.Index("ix_login_failure_email", "email", "at"),
+        sa.Index("ix_login_failure_address", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    address: str = Field(max_length=64)
+    at: datetime = _when(default_factory=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import threading
 from typing import TextIO
@@ -16,10 +17,12 @@ from bot.channels.registry import configured_channels
 from bot.commands.common import LANGUAGES, CliError, require_flow, safe_url
 from bot.runtime import ChannelAdapter, Runtime
 from bot.scheduler import start_scheduler
+from bot.server import ServerThread, make_web_app
+from bot.web import accounts
 from storage import queries
 from storage.countries import BY_CODE
 from storage.demo import load_demo
-from storage.models import Person
+from storage.models import Person, StaffAccount
 
 LOCAL_BANNER = """\
 Nuqta is running in local mode.
@@ -27,7 +30,9 @@ Nuqta is running in local mode.
   flows    : {flows}
   channels : console (no TELEGRAM_BOT_TOKEN or TWILIO_ACCOUNT_SID set)
   campaigns: invitations and reminders checked every {tick} s
-
+  workspace: {workspace}
+{account}
+Open the secretariat's workspace at {workspace} and sign in as above.
 Talk to the bot as a focal point:   python bot.py chat --country JO [--lang ar|en|fr]
 Connect Telegram:  set TELEGRAM_BOT_TOKEN (from @BotFather) in .env, then run again.
 Connect WhatsApp:  set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM and
@@ -55,6 +60,7 @@ Nuqta is running.
   flows    : {flows}
   channels : {channels}
   web      : listening on {host}:{port}
+  workspace: {workspace} (accounts: python bot.py staff add --email E --name N)
   campaigns: invitations and reminders checked every {tick} s
 """
 
@@ -65,8 +71,14 @@ def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> i
         return _serve(app, adapters, stdout)
     with Session(app.engine) as session, session.begin():
         load_demo(session, flows=app.flows, now=app.clock())
+    demo = accounts.ensure_demo(app.engine, now=app.clock())
+    web = _start_web(app)
     banner = LOCAL_BANNER.format(
-        database=safe_url(app), flows=", ".join(app.flows), tick=app.settings.tick_seconds
+        database=safe_url(app),
+        flows=", ".join(app.flows),
+        tick=app.settings.tick_seconds,
+        workspace=app.settings.workspace_url,
+        account=_demo_line(demo),
     )
     stdout.write(banner)
     scheduler = start_scheduler(app)
@@ -79,7 +91,39 @@ def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> i
         _wait_for_stop()
     finally:
         scheduler.shutdown()
+        web.stop()
     return 0
+
+
+def _start_web(app: App) -> ServerThread:
+    """Local mode's web server, in a thread of its own (the console chat has this one)."""
+    settings = app.settings
+    try:
+        return ServerThread(make_web_app(app), settings.web_host, settings.web_port).start()
+    except OSError as error:
+        raise CliError(
+            f"the web workspace cannot listen on {settings.web_host}:{settings.web_port} "
+            f"({os.strerror(error.errno) if error.errno else error}); set WEB_PORT to a free port"
+        ) from None
+
+
+def _demo_line(demo: accounts.NewPassword | StaffAccount) -> str:
+    """How to sign in with local mode's demo account: banner lines."""
+    if isinstance(demo, accounts.NewPassword):
+        return (
+            f"  sign in  : {demo.account.email}\n"
+            f"  password : {demo.password} (one-time: you choose your own at first sign-in)\n"
+        )
+    if demo.disabled:
+        return (
+            f"  sign in  : {demo.email} is disabled; add an account with\n"
+            "             python bot.py staff add --email E --name N\n"
+        )
+    return (
+        f"  sign in  : {demo.email}\n"
+        f"  password : the one you chose (forgotten? python bot.py staff reset --email "
+        f"{demo.email})\n"
+    )
 
 
 def _serve(app: App, adapters: list[ChannelAdapter], stdout: TextIO) -> int:
@@ -90,9 +134,10 @@ def _serve(app: App, adapters: list[ChannelAdapter], stdout: TextIO) -> int:
             database=safe_url(app),
             flows=", ".join(app.flows),
             channels=", ".join(adapter.name for adapter in adapters),
-            host=settings.http_host,
-            port=settings.http_port,
+            host=settings.web_host,
+            port=settings.web_port,
             tick=settings.tick_seconds,
+            workspace=settings.workspace_url,
         )
     )
     for adapter in adapters:
@@ -113,7 +158,7 @@ async def _serve_until_stopped(runtime: Runtime) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     settings = runtime.app.settings
-    await runtime.serve(stop, host=settings.http_host, port=settings.http_port)
+    await runtime.serve(stop, host=settings.web_host, port=settings.web_port)
 
 
 def _wait_for_stop() -> None:

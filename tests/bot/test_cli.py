@@ -5,20 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
-import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from bot.cli import main
 from bot.config import Settings
 from flows.loader import FLOWS_DIR
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, free_port, read_until, serving
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -74,35 +74,77 @@ def test_a_broken_flow_stops_start_up_with_one_line_naming_file_and_question(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_run_without_tokens_serves_in_local_mode_until_stopped(settings: Settings) -> None:
-    env = {**_env(settings), "LOG_LEVEL": "INFO"}
-    with subprocess.Popen(
-        [sys.executable, "bot.py", "run"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as bot:
+    port = free_port()
+    env = {**_env(settings), "LOG_LEVEL": "INFO", "WEB_PORT": str(port)}
+    with serving(env) as bot:
         assert bot.stdout is not None and bot.stderr is not None
-        banner = _read_until(bot.stdout, "Running until stopped (Ctrl+C or SIGTERM).")
-        clock = _read_until(bot.stderr, "campaign clock: ")
-        bot.send_signal(signal.SIGTERM)
-        assert bot.wait(timeout=30) == 0
+        banner = read_until(bot.stdout, "Running until stopped (Ctrl+C or SIGTERM).")
+        clock = read_until(bot.stderr, "campaign clock: ")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as health:
+            assert health.status == 200
     assert "Nuqta is running in local mode." in banner
     assert "python bot.py chat --country JO" in banner
     assert "TELEGRAM_BOT_TOKEN" in banner
+    assert f"workspace: http://127.0.0.1:{port}\n  sign in  : demo@nuqta.example\n" in banner
     assert "invitation(s)" in clock
 
 
-def _read_until(stream: IO[str], marker: str) -> str:
-    """Everything a process printed up to the line holding `marker`; fails at end of output."""
-    seen = []
-    for line in stream:
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"{marker!r} never appeared in: {''.join(seen)!r}")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_says_so_when_the_web_port_is_taken(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "bot.py", "run"],
+            cwd=ROOT,
+            env={**_env(settings), "WEB_PORT": str(port)},
+            stdin=subprocess.DEVNULL,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: the web workspace cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "set WEB_PORT to a free port\n"
+    )
+
+
+def test_staff_accounts_are_added_listed_reset_and_disabled(settings: Settings) -> None:
+    added = _bot(settings, "staff", "add", "--email", "Amal@League.example", "--name", "أمل")
+    assert added.returncode == 0, added.stderr
+    password = re.search(r"one-time password: (\S+)", added.stdout)
+    assert password and "Sign in at http://127.0.0.1:8080/login" in added.stdout
+    again = _bot(settings, "staff", "add", "--email", "amal@league.example", "--name", "x")
+    assert (again.returncode, again.stderr) == (
+        2,
+        "error: an account with the email amal@league.example exists already\n",
+    )
+    listed = _bot(settings, "staff", "list")
+    assert listed.stdout.startswith("amal@league.example\tأمل\tar\tmust change password\t")
+    reset = _bot(settings, "staff", "reset", "--email", "AMAL@league.example")
+    assert reset.returncode == 0 and password.group(1) not in reset.stdout
+    disabled = _bot(settings, "staff", "disable", "--email", "amal@league.example")
+    assert disabled.stdout == "Disabled amal@league.example: it can no longer sign in.\n"
+    assert "\tdisabled\t" in _bot(settings, "staff", "list").stdout
+    missing = _bot(settings, "staff", "disable", "--email", "who@league.example")
+    assert missing.stderr == "error: no staff account with the email who@league.example\n"
+
+
+def test_a_weak_session_secret_stops_start_up_with_one_line(settings: Settings) -> None:
+    result = subprocess.run(
+        [sys.executable, "bot.py", "staff", "list"],
+        cwd=ROOT,
+        env={**_env(settings), "SESSION_SECRET": "changeme"},
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: SESSION_SECRET: too short (8 characters; 32 at least)")
 
 
 def test_a_new_process_continues_the_conversation_and_the_export_has_it(

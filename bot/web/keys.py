@@ -1,0 +1,21 @@
+"""Typed keys: what the web application holds (`web_app[APP]`) and what a request carries
+(`request[STAFF]`)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from bot.app import App
+from storage.models import StaffAccount
+
+APP = web.AppKey("nuqta_app", App)
+"""The long-lived parts (settings, database engine, flows, clock, chat)."""
+DB_THREADS = web.AppKey("nuqta_db_threads", ThreadPoolExecutor)
+"""Threads the pages read and write the database in, so the event loop never waits on it.
+Made when the server starts and shut down when it stops (`workspace._threads`)."""
+STAFF = web.RequestKey("nuqta_staff", StaffAccount)
+"""The signed-in staff account of a request to a page that needs one."""
+LANGUAGE = web.RequestKey("nuqta_language", str)
+"""The language the page is shown in (`i18n.page_language`)."""

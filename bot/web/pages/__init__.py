@@ -1,0 +1,15 @@
+"""The workspace's pages: one module per page (or family of pages), each with its own
+`routes` table, assembled here. A page appears in the top bar when it is listed in `NAV`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web.pages import auth, home
+from bot.web.render import NavItem
+
+ROUTES: tuple[web.RouteTableDef, ...] = (auth.routes, home.routes)
+"""Every page's routes; a new page module adds its table here."""
+
+NAV: tuple[NavItem, ...] = (NavItem("home", "web.nav_home"),)
+"""The top bar's links, in order: (route name, catalog key of the label)."""

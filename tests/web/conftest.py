@@ -1,0 +1,198 @@
+"""What the workspace's tests share: staff accounts, the real web app over HTTP, the real
+server in a thread, and a headless Chromium driven by Playwright.
+
+- `client`: an aiohttp test client on `make_web_app(app)` (both databases), with `sign_in`.
+- `workspace`: the real server (`bot.server.ServerThread`) on 127.0.0.1 and a free port.
+- `browser` and `page_at(width=...)`: a new browser context and page;
+  `sign_in_page(page, base, email, password)` signs in through the form.
+- `shots`: the folder screenshots go to (`test-output/screenshots/`, ignored by git).
+
+The browser is Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it). A
+machine without it skips the browser tests and says why; CI (with `CI` set) fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from bot.app import App
+from bot.server import ServerThread, make_web_app
+from bot.web import accounts
+from storage.models import StaffAccount
+from tests.processes import ROOT, free_port
+
+SHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "a long enough passphrase 2026"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff account the tests can sign in with."""
+
+    id: int
+    email: str
+    password: str
+    name: str
+
+
+def make_account(
+    app: App, *, email: str = "amal@league.example", name: str = "أمل منصور", own: bool = True
+) -> Account:
+    """A staff account: with a password of its own (`PASSWORD`), or with its one-time one."""
+    made = accounts.add_staff(app.engine, email=email, name=name, language="ar", now=app.clock())
+    assert made.account.id is not None
+    password = made.password
+    if own:
+        changed = change_password(app, made.account.id, made.password, PASSWORD)
+        assert not isinstance(changed, str), changed
+        password = PASSWORD
+    return Account(made.account.id, made.account.email, password, name)
+
+
+def change_password(
+    app: App, staff_id: int, current: str, new: str, confirm: str | None = None
+) -> StaffAccount | str:
+    """`accounts.change_password` as the password page calls it."""
+    return accounts.change_password(
+        app.engine,
+        staff_id=staff_id,
+        current=current,
+        new=new,
+        confirm=new if confirm is None else confirm,
+        address="127.0.0.1",
+        now=app.clock(),
+    )
+
+
+@pytest.fixture
+def staff(app: App) -> Account:
+    """A staff member who has set their own password."""
+    return make_account(app)
+
+
+@pytest.fixture
+def newcomer(app: App) -> Account:
+    """A staff member with only the one-time password `staff add` printed."""
+    return make_account(app, email="newcomer@league.example", name="Sami Newcomer", own=False)
+
+
+# -- HTTP, in the test's event loop --------------------------------------------------------
+
+
+class Client:
+    """An aiohttp client on the workspace that keeps its cookies, and reads CSRF tokens."""
+
+    def __init__(self, http: TestClient[Any, Any]) -> None:
+        self.http = http
+        self.csrf = ""
+
+    async def get(self, path: str, **kwargs: Any) -> tuple[int, str, dict[str, str]]:
+        """GET without following redirects: status, body, headers; remembers the CSRF token."""
+        async with self.http.get(path, allow_redirects=False, **kwargs) as response:
+            body = await response.text()
+            found = CSRF.search(body)
+            if found:
+                self.csrf = found.group(1)
+            return response.status, body, dict(response.headers)
+
+    async def post(
+        self, path: str, data: dict[str, str], *, csrf: bool = True
+    ) -> tuple[int, str, dict[str, str]]:
+        """POST a form (with the CSRF token last seen, unless `csrf=False`)."""
+        form = {**data, "csrf_token": self.csrf} if csrf else data
+        async with self.http.post(path, data=form, allow_redirects=False) as response:
+            return response.status, await response.text(), dict(response.headers)
+
+    async def sign_in(self, account: Account) -> tuple[int, str, dict[str, str]]:
+        """Open the sign-in page, then send the form."""
+        await self.get("/login")
+        return await self.post("/login", {"email": account.email, "password": account.password})
+
+
+@pytest.fixture
+async def client(app: App) -> AsyncIterator[Client]:
+    """The real web app (`make_web_app`) over HTTP, in this test's event loop."""
+    async with TestClient(TestServer(make_web_app(app))) as http:
+        yield Client(http)
+
+
+# -- the real server, and the browser ------------------------------------------------------
+
+
+@pytest.fixture
+def workspace(app: App) -> Iterator[str]:
+    """The real web server in a thread on 127.0.0.1; its base address."""
+    port = free_port()
+    server = ServerThread(make_web_app(app), "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, started for the test (about half a second). Not shared across
+    tests: Playwright's sync API marks an event loop running in this thread for as long as
+    it is on, and the async tests after it could then not start theirs."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium); .ci/run installs it"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_at(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Open a page in a new browser context: `page_at(width=375)` for a phone."""
+    contexts = []
+
+    def open_page(*, width: int = 1280, height: int = 800) -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=1
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in_page(page: Page, base: str, email: str, password: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form.form button[type=submit]")
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    """Where screenshots go: test-output/screenshots/ (ignored by git)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
