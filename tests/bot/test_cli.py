@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import pty
 import re
 import shutil
 import socket
@@ -87,6 +88,33 @@ def test_run_without_tokens_serves_in_local_mode_until_stopped(settings: Setting
     assert "TELEGRAM_BOT_TOKEN" in banner
     assert f"workspace: http://127.0.0.1:{port}\n  sign in  : demo@nuqta.example\n" in banner
     assert "invitation(s)" in clock
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_in_a_terminal_opens_the_console_chat_and_serves_the_workspace_beside_it(
+    settings: Settings,
+) -> None:
+    port = free_port()
+    terminal, typist = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "bot.py", "run"],
+        cwd=ROOT,
+        env={**_env(settings), "WEB_PORT": str(port)},
+        text=True,
+        stdin=typist,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as bot:
+        assert bot.stdout is not None
+        read_until(bot.stdout, "Starting a console chat as the demo focal point of Jordan")
+        greeting = read_until(bot.stdout, "م. ليلى الحسن")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+            assert page.status == 200 and '<html lang="ar" dir="rtl">' in page.read().decode()
+        os.write(terminal, b"/quit\n")
+        assert bot.wait(timeout=30) == 0
+    os.close(terminal)
+    os.close(typist)
+    assert "مرحباً" in greeting
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -4,7 +4,8 @@ server in a thread, and a headless Chromium driven by Playwright.
 - `client`: an aiohttp test client on `make_web_app(app)` (both databases), with `sign_in`.
 - `workspace`: the real server (`bot.server.ServerThread`) on 127.0.0.1 and a free port.
 - `browser` and `page_at(width=...)`: a new browser context and page;
-  `sign_in_page(page, base, email, password)` signs in through the form.
+  `sign_in_page(page, base, email, password)` signs in through the form; `submit(page,
+  button)` clicks a form's button and waits for the page it leads to.
 - `shots`: the folder screenshots go to (`test-output/screenshots/`, ignored by git).
 
 The browser is Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it). A
@@ -183,12 +184,18 @@ def page_at(browser: Browser) -> Iterator[Callable[..., Page]]:
         context.close()
 
 
+def submit(page: Page, button: str) -> None:
+    """Click a form's button and wait until the page it leads to has loaded."""
+    with page.expect_navigation():
+        page.click(button)
+
+
 def sign_in_page(page: Page, base: str, email: str, password: str) -> None:
     """Sign in through the form, as a person would."""
     page.goto(f"{base}/login")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("form.form button[type=submit]")
+    submit(page, "form.form button[type=submit]")
 
 
 @pytest.fixture(scope="session")

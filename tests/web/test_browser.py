@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.processes import free_port, read_until, serving
-from tests.web.conftest import PASSWORD, Account, sign_in_page
+from tests.web.conftest import PASSWORD, Account, sign_in_page, submit
 
 PHONE = 375
 DESKTOP = 1280
@@ -72,7 +72,7 @@ def test_a_newcomer_signs_in_with_the_demo_account_the_banner_prints(
     page.fill("#current", password.group(1))
     page.fill("#new", PASSWORD)
     page.fill("#confirm", PASSWORD)
-    page.click("form.form button[type=submit]")
+    submit(page, "form.form button[type=submit]")
 
     assert page.url == f"{base}/"
     assert page.locator("h1").inner_text() == "مرحباً، \u2068مسؤول الأمانة (تجريبي)\u2069"
@@ -82,7 +82,7 @@ def test_a_newcomer_signs_in_with_the_demo_account_the_banner_prints(
     _shoot(page, shots, "home-ar-desktop", DESKTOP)
     _shoot(page, shots, "home-ar-phone", PHONE)
 
-    page.click("form.languages button[value=en]")
+    submit(page, "form.languages button[value=en]")
     assert page.url == f"{base}/"
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("html").get_attribute("dir") == "ltr"
@@ -90,7 +90,7 @@ def test_a_newcomer_signs_in_with_the_demo_account_the_banner_prints(
     _shoot(page, shots, "home-en-phone", PHONE)
     _shoot(page, shots, "home-en-desktop", DESKTOP)
 
-    page.click("form.signout button")
+    submit(page, "form.signout button")
     assert page.url == f"{base}/login"
     assert page.locator(".flash").inner_text() == "You are signed out."
     page.goto(f"{base}/")
@@ -111,7 +111,7 @@ def test_a_stranger_and_a_post_without_its_csrf_token_are_refused(
     refused = page.request.post(f"{workspace}/logout", form={})
     assert refused.status == 403
     assert "رُفض هذا الطلب" in refused.text()
-    page.reload()
+    page.goto(f"{workspace}/")
     assert page.url == f"{workspace}/"  # still signed in
     token = page.locator("form.signout input[name=csrf_token]").get_attribute("value")
     assert token
