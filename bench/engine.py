@@ -12,7 +12,7 @@ runs from its arrival to its last reply being handed to the channel's send; the 
 sends nowhere. At the end, every person must have submitted once and every reply must have
 been sent exactly once.
 
-    python bench/engine.py [--people 2000] [--rate 500] [--database sqlite|postgresql|all]
+    python bench/engine.py [--people 2000] [--rate 300] [--database sqlite|postgresql|all]
                            [--steps]
 
 Prints, per database: messages per second, latency per message (p50/p95/p99, handling
@@ -322,7 +322,7 @@ def run(database: str, url: str, people: int, rate: float) -> Result:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=2_000)
-    parser.add_argument("--rate", type=float, default=500.0, help="messages a second")
+    parser.add_argument("--rate", type=float, default=300.0, help="messages a second")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
     parser.add_argument("--steps", action="store_true", help="also latency by step")
     args = parser.parse_args()
