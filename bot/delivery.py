@@ -207,12 +207,14 @@ def claim_due(
     lease: timedelta = LEASE,
     by: str | None = None,
     dead: frozenset[str] = frozenset(),
+    rescue: bool = True,
 ) -> list[outbox.Claimed]:
-    """Take what is due for sending (for the process `by`), after settling what a dead
-    sender left half-sent: claimed more than `lease` ago, or by a process known `dead`
-    (`sending`: rows this process is sending now)."""
+    """Take what is due for sending (for the process `by`), after settling (if `rescue`)
+    what a dead sender left half-sent: claimed more than `lease` ago, or by a process known
+    `dead` (`sending`: rows this process is sending now)."""
     with transaction(engine) as connection:
-        outbox.rescue_stuck(connection, stuck_since=now - lease, keep=sending, dead=dead)
+        if rescue:
+            outbox.rescue_stuck(connection, stuck_since=now - lease, keep=sending, dead=dead)
         return outbox.claim(
             connection, channel=channel, now=now, limit=limit, address=address, by=by
         )

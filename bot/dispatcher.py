@@ -1,12 +1,13 @@
 """One sender per network channel: sends what the outbox holds as soon as it is due.
 
-A committed turn wakes the sender (`wake`), which claims what is due and sends it, chats in
-parallel, each chat's messages one at a time. How a send went is written down before that
-chat's next message goes (`bot.delivery`); the outcomes of all chats that finish a send
-meanwhile share one transaction (group commit). A claim does not wait for the sends of the
-claims before it: a chat with a message in flight is passed over until that message is
-written down. Every `poll_seconds` it also looks on its own: reminders, broadcasts, retries
-that came due, and rows a dead process left half-sent.
+A turn claims its own replies in its transaction and hands them over (`hand_over`): they go
+at once, with no transaction of the sender's to find them. Replies that wait behind a
+message of the chat still in flight are claimed once that message is written down
+(`behind`); anything else queued (reminders, broadcasts, retries come due) is found by the
+sender's own claim, when woken (`wake`) or every `poll_seconds`, which also settles rows a
+dead process left half-sent. Chats are sent in parallel, each chat's messages one at a time.
+How a send went is written down before that chat's next message goes (`bot.delivery`); the
+outcomes of all chats that finish a send meanwhile share one transaction (group commit).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -71,6 +72,11 @@ class Dispatcher:
         """Processes known to have died (whose spool this one took over)."""
         self._wake = asyncio.Event()
         self._sending: set[int] = set()
+        self._in_flight: dict[str, int] = {}
+        """Rounds under way per address."""
+        self._behind: set[str] = set()
+        """Addresses with replies queued behind a message in flight."""
+        self._rescued_at: datetime | None = None
         self._rounds: set[asyncio.Task[int]] = set()
         self._recorder = _Recorder(engine, channel, clock, poll_seconds)
 
@@ -82,6 +88,19 @@ class Dispatcher:
     def idle(self) -> bool:
         """Whether nothing is being sent or written down."""
         return not self._rounds and not self._wake.is_set()
+
+    def hand_over(self, claimed: Sequence[Claimed]) -> None:
+        """Send rows a turn claimed for this sender (`Handled.claimed`)."""
+        if claimed:
+            self._start_round(list(claimed), self.clock())
+
+    def behind(self, address: str) -> None:
+        """A turn queued replies behind a message of the chat still being sent: claim them
+        when it is written down (now, if it already is)."""
+        if address in self._in_flight:
+            self._behind.add(address)
+        else:
+            self.wake()
 
     async def run_once(self) -> int:
         """Claim what is due and start sending it; how many rows were claimed."""
@@ -98,13 +117,46 @@ class Dispatcher:
             lease=self.lease,
             by=self.instance,
             dead=self.dead(),
+            rescue=self._rescue_due(now),
         )
-        if claimed:
-            self._sending.update(row.id for row in claimed)
-            round_ = asyncio.create_task(self._send(claimed, now))
-            self._rounds.add(round_)
-            round_.add_done_callback(self._rounds.discard)
+        self._start_round(claimed, now)
+        if len(claimed) == self.batch:
+            self.wake()  # there may be more
         return len(claimed)
+
+    def _rescue_due(self, now: datetime) -> bool:
+        """Whether to look for rows a dead sender left half-sent: at the first claim, then
+        once a poll (a lease lasts many polls; looking at every claim costs a query)."""
+        if self._rescued_at is not None and now - self._rescued_at < timedelta(
+            seconds=self.poll_seconds
+        ):
+            return False
+        self._rescued_at = now
+        return True
+
+    def _start_round(self, claimed: list[Claimed], now: datetime) -> None:
+        if not claimed:
+            return
+        self._sending.update(row.id for row in claimed)
+        addresses = {row.address for row in claimed}
+        for address in addresses:
+            self._in_flight[address] = self._in_flight.get(address, 0) + 1
+        round_ = asyncio.create_task(self._send(claimed, now))
+        self._rounds.add(round_)
+        round_.add_done_callback(self._rounds.discard)
+        round_.add_done_callback(lambda _: self._landed(addresses))
+
+    def _landed(self, addresses: set[str]) -> None:
+        """A round is written down: replies queued behind it may go now."""
+        for address in addresses:
+            left = self._in_flight[address] - 1
+            if left:
+                self._in_flight[address] = left
+                continue
+            del self._in_flight[address]
+            if address in self._behind:
+                self._behind.discard(address)
+                self.wake()
 
     async def _send(self, claimed: list[Claimed], now: datetime) -> int:
         try:
@@ -121,11 +173,15 @@ class Dispatcher:
             return 0
         finally:
             self._sending.difference_update(row.id for row in claimed)
-            self.wake()  # a chat's next rows, queued behind these, may go now
 
     def close(self) -> None:
         """Let the sender's thread go."""
         self._recorder.close()
+
+    async def settled(self) -> None:
+        """Return once every round under way, and those they lead to, is written down."""
+        while self._rounds:
+            await asyncio.gather(*self._rounds, return_exceptions=True)
 
     async def drain(self) -> int:
         """Send everything due now, and what that makes due; how many went."""
@@ -161,8 +217,7 @@ class Dispatcher:
                     pass  # the poll: reminders, broadcasts, retries now due
         finally:
             stopping.cancel()
-            if self._rounds:
-                await asyncio.gather(*self._rounds, return_exceptions=True)
+            await self.settled()
 
 
 class _Recorder:

@@ -148,9 +148,10 @@ class Runtime:
             inbound=prepared.inbound,
             key=prepared.key,
             code=prepared.code,
+            claim_by=self.spool.folder.name,
         )
         handled = await asyncio.get_running_loop().run_in_executor(self._turns, receive)
-        self.dispatchers[envelope.channel].wake()
+        self._hand_over(prepared, handled)
         self._remember_language(envelope, handled)
         try:
             await adapter.after(prepared, handled)
@@ -158,6 +159,16 @@ class Runtime:
             log.exception("%s: what follows a handled message failed", envelope.channel)
         if handled.failed:
             raise TurnFailed("the turn failed; the person was sent the apology")
+
+    def _hand_over(self, envelope: Envelope, handled: Handled) -> None:
+        """The turn's replies to its channel's sender: those it claimed go at once."""
+        dispatcher = self.dispatchers[envelope.channel]
+        if handled.claimed:
+            dispatcher.hand_over(handled.claimed)
+        elif handled.behind:
+            dispatcher.behind(envelope.address)
+        else:  # a greeting after an invitation, or a stranger's answer: queued, not claimed
+            dispatcher.wake()
 
     def _remember_language(self, envelope: Envelope, handled: Handled) -> None:
         """So that "your message is kept" reads in their language while the database is away."""
@@ -190,10 +201,12 @@ class Runtime:
             for adapter in reversed(started):
                 await adapter.stop()
             await self.inbox.stop(STOP_SECONDS)
-            _, late = await asyncio.wait(senders, timeout=STOP_SECONDS)
+            # the last turns' replies, handed over after their senders were told to stop
+            finishing = [asyncio.create_task(d.settled()) for d in self.dispatchers.values()]
+            _, late = await asyncio.wait([*senders, *finishing], timeout=STOP_SECONDS)
             for sender in late:
                 sender.cancel()
-            await asyncio.gather(*senders, return_exceptions=True)
+            await asyncio.gather(*senders, *finishing, return_exceptions=True)
             await runner.cleanup()
             self.close()
 

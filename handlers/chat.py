@@ -7,6 +7,7 @@ state together with the replies it queued in the outbox. Channels only translate
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ class Handled:
     `tapped`: for a tap (`Inbound.tap`), the message tapped and what the button meant.
     `language`: the person's, after.
     `failed`: handling it failed with a fault; the person was sent the apology.
+    `claimed`: the replies the turn took for sending itself (`claim_by`), in order.
+    `behind`: replies were queued that wait behind an earlier message of the chat.
     """
 
     known: bool
@@ -56,6 +59,8 @@ class Handled:
     tapped: Tapped | None = None
     language: str = "ar"
     failed: bool = False
+    claimed: tuple[outbox.Claimed, ...] = ()
+    behind: bool = False
 
     def __bool__(self) -> bool:
         return self.known
@@ -88,22 +93,40 @@ class Chat:
         self.clock = clock
 
     def handle(
-        self, *, channel: str, address: str, inbound: Inbound, key: str | None = None
+        self,
+        *,
+        channel: str,
+        address: str,
+        inbound: Inbound,
+        key: str | None = None,
+        claim_by: str | None = None,
     ) -> Handled:
         """Handle one message; falsy when nobody is known at that address.
 
         `key` is the platform's id of the message (update_id, MessageSid): a message whose
-        key was handled before is not handled again.
+        key was handled before is not handled again. With `claim_by` (a sender's name), the
+        turn also claims its replies for that sender, as its claim would (`Handled.claimed`):
+        the reply goes out without another transaction to find it.
         """
-        return self._locked(channel, address, lambda turn: self._dispatch(turn, inbound), key)
+        action = functools.partial(self._dispatch, inbound=inbound)
+        return self._locked(channel, address, action, key, claim_by)
 
     def receive(
-        self, *, channel: str, address: str, inbound: Inbound, key: str, code: str | None
+        self,
+        *,
+        channel: str,
+        address: str,
+        inbound: Inbound,
+        key: str,
+        code: str | None,
+        claim_by: str | None = None,
     ) -> Handled:
         """A message from a network channel: handled if someone is known at the address,
         else an invitation `code` it carries is redeemed, else the stranger is told how to
         be invited. Raises `Unavailable` when the database is away (try again later)."""
-        handled = self.handle(channel=channel, address=address, inbound=inbound, key=key)
+        handled = self.handle(
+            channel=channel, address=address, inbound=inbound, key=key, claim_by=claim_by
+        )
         if handled:
             return handled
         if code is not None and self.join(channel=channel, address=address, code=code, key=key):
@@ -152,11 +175,16 @@ class Chat:
         return inbound_log.first_time(connection, channel=channel, key=key, now=self.clock())
 
     def _locked(
-        self, channel: str, address: str, action: Callable[[Turn], None], key: str | None
+        self,
+        channel: str,
+        address: str,
+        action: Callable[[Turn], None],
+        key: str | None,
+        claim_by: str | None = None,
     ) -> Handled:
         for attempt in range(1, SUBMIT_RETRIES + 1):
             try:
-                return self._turn(channel, address, action, key)
+                return self._turn(channel, address, action, key, claim_by)
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
@@ -169,7 +197,12 @@ class Chat:
         return Handled(known=True, failed=True)
 
     def _turn(
-        self, channel: str, address: str, action: Callable[[Turn], None], key: str | None
+        self,
+        channel: str,
+        address: str,
+        action: Callable[[Turn], None],
+        key: str | None,
+        claim_by: str | None,
     ) -> Handled:
         with transaction(self.engine) as connection:
             loaded = turns.load_for_update(connection, channel=channel, address=address)
@@ -201,12 +234,19 @@ class Chat:
                 person_id=loaded.person.id,
                 now=now,
             )
+            claimed = (
+                outbox.claim(connection, channel=channel, now=now, address=address, by=claim_by)
+                if claim_by is not None
+                else []
+            )
             return Handled(
                 known=True,
                 stale=turn.stale,
                 replies=tuple(turn.replies),
                 tapped=turn.tapped,
                 language=person.language,
+                claimed=tuple(claimed),
+                behind=bool(turn.replies) and not claimed,
             )
 
     def _dispatch(self, turn: Turn, inbound: Inbound) -> None:
