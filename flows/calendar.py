@@ -102,17 +102,19 @@ def _event(raw: Any, flows: Mapping[str, Flow], problems: list[str]) -> Event | 
 
 
 def due_campaigns(events: tuple[Event, ...], now: datetime) -> Iterator[PlannedCampaign]:
-    """The yearly campaigns that should be open now: opened, and their day not yet past.
+    """The yearly campaigns to create now: their opening day come, their deadline not yet past.
 
-    Looks at this year's and next year's occurrence, so an event early in January opens in
-    December of the year before.
+    A bot started after an event's deadline does not open that year's campaign: a request
+    whose answers were due days ago would only confuse the focal points. Looks at this year's
+    and next year's occurrence, so an event early in January opens in December of the year
+    before.
     """
     for event in events:
         for year in (now.year, now.year + 1):
             day = event.day_in(year)
             opens = _noon(day - timedelta(days=event.opens_days_before))
-            if opens <= now < _noon(day + timedelta(days=1)):
-                deadline = _noon(day - timedelta(days=event.deadline_days_before))
+            deadline = _noon(day - timedelta(days=event.deadline_days_before))
+            if opens <= now < deadline:
                 yield PlannedCampaign(f"{event.id}:{year}", event, year, opens, deadline)
 
 

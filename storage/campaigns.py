@@ -271,3 +271,17 @@ def not_closed(session: Session) -> Sequence[Campaign]:
         .where(col(Campaign.closed_at).is_(None))
         .order_by(col(Campaign.deadline), col(Campaign.id))
     ).all()
+
+
+def overlapping(session: Session, *, flow_id: str, audience: dict[str, Any]) -> Campaign | None:
+    """A request not closed that already asks one of these states for the same flow.
+
+    Two open requests for one flow and state would split a state's answers between them.
+    An empty list of states means every state.
+    """
+    wanted = set(audience.get("countries") or [])
+    for campaign in not_closed(session):
+        theirs = set(campaign.audience.get("countries") or [])
+        if campaign.flow_id == flow_id and (not wanted or not theirs or wanted & theirs):
+            return campaign
+    return None

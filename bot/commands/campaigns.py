@@ -71,20 +71,40 @@ def _create_campaign(args: argparse.Namespace, app: App, session: Session, stdou
     unknown = [code for code in args.countries if code.upper() not in BY_CODE]
     if unknown:
         raise CliError(f"unknown state code(s): {', '.join(unknown)}")
+    opens_at = args.opens or app.clock()
+    _check_dates(opens_at, args.deadline, app.clock())
+    audience = {"countries": [c.upper() for c in args.countries], "roles": args.roles}
+    clash = campaign_store.overlapping(session, flow_id=flow.id, audience=audience)
+    if clash is not None:
+        raise CliError(
+            f"#{clash.id} already asks the same states for {flow.id} (deadline "
+            f"{clash.deadline.date().isoformat()}): close it first or choose other states"
+        )
     titles = {lang: getattr(args, f"title_{lang}") or flow.title[lang] for lang in LANGUAGES}
     campaign = Campaign(
         flow_id=flow.id,
         title=titles,
         deadline=args.deadline,
-        opens_at=args.opens or app.clock(),
+        opens_at=opens_at,
         one_per_state=not args.each_person,
-        audience={"countries": [c.upper() for c in args.countries], "roles": args.roles},
+        audience=audience,
         local_hour=args.hour,
     )
     session.add(campaign)
     session.flush()
     stdout.write(f"created {_campaign_line(campaign, app.clock())}\n")
     return 0
+
+
+def _check_dates(opens_at: datetime, deadline: datetime, now: datetime) -> None:
+    """A request must leave the focal points time to answer."""
+    if deadline <= now:
+        raise CliError(f"the deadline {deadline.date().isoformat()} has already passed")
+    if deadline <= opens_at:
+        raise CliError(
+            f"the deadline {deadline.date().isoformat()} comes before the request opens "
+            f"({opens_at.date().isoformat()})"
+        )
 
 
 def _show_campaign(campaign: Campaign, app: App, session: Session, stdout: TextIO) -> None:

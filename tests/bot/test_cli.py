@@ -206,3 +206,53 @@ def test_db_upgrade_reports_the_database_without_its_password(settings: Settings
     assert main(["db", "upgrade"], settings=settings, stdout=out) == 0
     assert out.getvalue().startswith("database is up to date: ")
     assert settings.database_url.split("@")[0].count(":") < 3 or "***" in out.getvalue()
+
+
+def _create(settings: Settings, *args: str) -> tuple[int, str]:
+    """`campaigns create ARGS`: the exit status and what it printed."""
+    out = io.StringIO()
+    status = main(["campaigns", "create", *args], settings=settings, stdout=out)
+    return status, out.getvalue()
+
+
+def test_a_request_takes_its_deadline_as_the_member_states_write_dates(
+    settings: Settings,
+) -> None:
+    status, out = _create(settings, "--flow", "pledge_update", "--deadline", "20/12/2099")
+    assert status == 0
+    assert "deadline 2099-12-20T12:00+00:00" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ("--deadline", "01/06/2020"),
+            "error: the deadline 2020-06-01 has already passed",
+        ),
+        (
+            ("--deadline", "2099-06-01", "--opens", "2099-07-01"),
+            "error: the deadline 2099-06-01 comes before the request opens (2099-07-01)",
+        ),
+    ],
+)
+def test_a_request_whose_deadline_leaves_no_time_to_answer_is_refused(
+    settings: Settings, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], error: str
+) -> None:
+    status, out = _create(settings, "--flow", "pledge_update", *args)
+    assert (status, out) == (2, "")
+    assert capsys.readouterr().err.strip() == error
+
+
+def test_a_second_open_request_for_the_same_flow_and_state_is_refused(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = ("--flow", "pledge_update", "--deadline", "20/12/2099", "--countries", "JO,EG")
+    assert _create(settings, *first)[0] == 0
+    assert _create(settings, *first[:4], "--countries", "EG")[0] == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: #1 already asks the same states for pledge_update (deadline 2099-12-20):"
+        " close it first or choose other states"
+    )
+    assert _create(settings, *first[:4], "--countries", "MA")[0] == 0
+    assert _create(settings, "--flow", "wog_coordination", "--deadline", "20/12/2099")[0] == 0

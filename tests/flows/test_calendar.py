@@ -43,11 +43,12 @@ def test_the_shipped_calendar_opens_world_refugee_day_and_international_migrants
     [
         ("2026-05-16T11:59", []),
         ("2026-05-16T12:00", [("world_refugee_day:2026", "2026-05-16", "2026-06-06")]),
-        ("2026-06-20T23:00", [("world_refugee_day:2026", "2026-05-16", "2026-06-06")]),
-        ("2026-06-21T12:00", []),
+        ("2026-06-06T11:59", [("world_refugee_day:2026", "2026-05-16", "2026-06-06")]),
+        ("2026-06-06T12:00", []),
+        ("2026-06-20T23:00", []),
     ],
 )
-def test_a_yearly_campaign_opens_days_before_and_lasts_until_the_day(
+def test_a_yearly_campaign_is_opened_from_its_opening_day_until_its_deadline(
     moment: str, expected: list[tuple[str, str, str]]
 ) -> None:
     assert _due(REFUGEES, moment) == expected
@@ -57,9 +58,16 @@ def test_an_event_early_in_january_opens_in_december_of_the_year_before() -> Non
     assert _due(NEW_YEAR, "2026-12-15T12:00") == [
         ("early_january:2027", "2026-12-11", "2027-01-05")
     ]
-    assert _due(NEW_YEAR, "2027-01-09T08:00") == [
+    assert _due(NEW_YEAR, "2027-01-04T08:00") == [
         ("early_january:2027", "2026-12-11", "2027-01-05")
     ]
+
+
+def test_a_bot_first_started_after_a_deadline_does_not_open_that_campaign() -> None:
+    """International Migrants Day 2026 was due on 4 December: on the 6th it is too late to
+    ask for it (the day itself is the 18th)."""
+    migrants = load_calendar(FLOWS, FLOWS_DIR)[1]
+    assert _due(migrants, "2026-12-06T09:00") == []
 
 
 @pytest.mark.parametrize(
