@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from flows.inputs.text import clean, normalize
+from locales.catalog import LANGUAGES, translator
 
 COMMANDS: frozenset[str] = frozenset({"back", "skip", "cancel", "help", "menu", "language", "keep"})
 """The commands the engine understands; `parse_command` returns one of these."""
@@ -44,8 +45,15 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+_LABELLED = ("keep", "back", "skip", "help", "cancel")
+"""Commands the bot offers by name (buttons, "you can type: ..."): their labels are words too."""
+
 _BY_WORDS: dict[str, str] = {
     normalize(word): command for command, words in _SYNONYMS.items() for word in words
+} | {
+    normalize(translator(language)(f"action.{command}")): command
+    for language in LANGUAGES
+    for command in _LABELLED
 }
 
 # Question marks are punctuation to normalize(), so "?" on its own is checked before it.

@@ -6,6 +6,7 @@ import pytest
 
 from flows.inputs import commands
 from flows.inputs.commands import COMMANDS, parse_command
+from locales.catalog import translator
 
 
 @pytest.mark.parametrize(
@@ -122,3 +123,14 @@ def test_no_word_names_two_commands() -> None:
     for command, words in commands._SYNONYMS.items():
         for word in words:
             assert parse_command(word) == command, word
+
+
+@pytest.mark.parametrize("language", ["ar", "en", "fr"])
+@pytest.mark.parametrize("command", ["keep", "back", "skip", "help", "cancel"])
+def test_every_action_label_the_bot_shows_is_accepted_when_typed(
+    language: str, command: str
+) -> None:
+    """What a person reads on a button or in "you can type: ..." works when typed back:
+    «إبقاء الإجابة», not only «إبقاء»."""
+    label = translator(language)(f"action.{command}")
+    assert parse_command(label) == command
