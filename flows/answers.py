@@ -125,6 +125,10 @@ def _check_limits(question: Question, value: Any, raw: str) -> Accepted | Reject
             return Rejected(_error_key(question), _bounds(question))
         if isinstance(value, Decimal):
             return Accepted(str(value), raw)
+    if question.type is QType.MULTI_CHOICE and len(value) > 1:
+        alone = next((c for c in question.choices if c.exclusive and c.code in value), None)
+        if alone is not None:
+            return Rejected("error.exclusive_choice", {"option": alone.label})
     return Accepted(value, raw)
 
 

@@ -25,7 +25,7 @@ from flows.inputs.choices import match_choice
 from flows.inputs.commands import parse_command
 from flows.inputs.yesno import parse_yes_no
 from flows.messages import Context, Inbound, Option, Reply, Step
-from flows.model import Flow, QType, Question
+from flows.model import Choice, Flow, QType, Question
 from flows.render import numbered_answers, pick_edit, prompt, summary, summary_lines
 from flows.walk import (
     Slot,
@@ -35,7 +35,7 @@ from flows.walk import (
     next_slot,
     slots,
 )
-from locales.catalog import translator
+from locales.catalog import Translator, translator
 
 State = dict[str, Any]
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064A\u0671-\u06D3]")
@@ -187,8 +187,15 @@ def _error_text(question: Question, key: str, values: dict[str, Any], ctx: Conte
     t = translator(ctx.language)
     if question.error is not None and key != "error.too_long":
         return "⚠️ " + question.error[t.language]
-    shown = {k: t.number(v) if isinstance(v, int | float) else v for k, v in values.items()}
+    shown = {k: _shown(v, t) for k, v in values.items()}
     return "⚠️ " + t(key, **shown)
+
+
+def _shown(value: Any, t: Translator) -> Any:
+    """A value for an error message: numbers in the language's digits, texts in its words."""
+    if isinstance(value, int | float):
+        return t.number(value)
+    return value[t.language] if isinstance(value, dict) else value
 
 
 def _reask(flow: Flow, state: State, slot: Slot, ctx: Context, note: str) -> Step:
@@ -201,9 +208,20 @@ def _toggle(flow: Flow, state: State, slot: Slot, code: str, ctx: Context) -> St
         return _reask(flow, state, slot, ctx, _error_text(question, "error.multi_choice", {}, ctx))
     picked = list(state.get("picked") or [])
     picked = [c for c in picked if c != code] if code in picked else [*picked, code]
-    state["picked"] = [c.code for c in question.choices if c.code in picked]
+    state["picked"] = _compatible([c for c in question.choices if c.code in picked], code)
     reply = _ask(flow, state, slot, ctx)
     return Step(state, (replace(reply, update=True),))
+
+
+def _compatible(picked: list[Choice], tapped: str) -> list[str]:
+    """The picks once `tapped` was toggled: an exclusive option ("None") and the others take
+    each other's place, the one tapped last winning."""
+    added = next((c for c in picked if c.code == tapped), None)
+    if added is None:
+        return [c.code for c in picked]
+    if added.exclusive:
+        return [added.code]
+    return [c.code for c in picked if not c.exclusive]
 
 
 def _navigate(flow: Flow, state: State, slot: Slot, command: str, ctx: Context) -> Step:

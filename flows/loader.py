@@ -341,7 +341,10 @@ def _choices(check: _Checker, where: str, raw: Any) -> tuple[Choice, ...]:
         if any(c.code == code for c in choices):
             check.fail(where, f"choice code '{code}' is used twice")
         label = check.text(f"{where}, choice '{code}'", item.get("label"), "label")
-        choices.append(Choice(code, label or {}))
+        exclusive = item.get("exclusive", False)
+        if not isinstance(exclusive, bool):
+            check.fail(where, f"choice '{code}': 'exclusive' must be true or false")
+        choices.append(Choice(code, label or {}, exclusive is True))
     return tuple(choices)
 
 

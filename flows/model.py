@@ -50,6 +50,8 @@ class Choice:
 
     code: str
     label: Text
+    exclusive: bool = False
+    """In a multi-choice, an option that cannot be picked with others ("None")."""
 
 
 @dataclass(frozen=True)

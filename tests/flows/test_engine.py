@@ -40,6 +40,7 @@ questions:
       - {code: civil_society, label: {ar: المجتمع المدني, en: Civil society, fr: Société civile}}
       - {code: academia, label: {ar: الأوساط الأكاديمية, en: Academia, fr: Milieu universitaire}}
       - {code: private_sector, label: {ar: القطاع الخاص, en: Private sector, fr: Secteur privé}}
+      - {code: none, exclusive: true, label: {ar: لا أحد, en: None, fr: Aucun}}
   - id: staff
     type: integer
     min: 0
@@ -151,13 +152,32 @@ def test_multiple_choice_taps_toggle_and_done_records_them_in_choice_order() -> 
     walk = Walk()
     walk.send("no")
     toggled = walk.tap("private_sector")
-    assert toggled.update and [o.selected for o in toggled.options] == [False, False, True]
+    assert toggled.update and [o.selected for o in toggled.options] == [False, False, True, False]
     walk.tap("civil_society")
     untoggled = walk.tap("private_sector")
-    assert [o.selected for o in untoggled.options] == [True, False, False]
+    assert [o.selected for o in untoggled.options] == [True, False, False, False]
     walk.tap("academia")
     walk.command("done")
     assert walk.value("partners") == ["civil_society", "academia"]
+
+
+def test_an_exclusive_option_tapped_takes_the_others_place_and_they_take_its_place() -> None:
+    walk = Walk()
+    walk.send("no")
+    walk.tap("civil_society")
+    walk.tap("academia")
+    assert [o.selected for o in walk.tap("none").options] == [False, False, False, True]
+    assert [o.selected for o in walk.tap("private_sector").options] == [False, False, True, False]
+
+
+def test_an_exclusive_option_typed_with_others_is_refused_and_alone_is_kept() -> None:
+    walk = Walk()
+    walk.send("no")
+    assert walk.send("civil society, none").startswith(
+        "⚠️ “None” cannot be picked with other options: choose it alone, or the others."
+    )
+    walk.send("none")
+    assert walk.value("partners") == ["none"]
 
 
 def test_done_with_nothing_picked_asks_again() -> None:

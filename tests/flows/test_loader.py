@@ -54,6 +54,10 @@ EXPECTED = [
     ("choice_without_choices.yaml", "question 'status': 'choices' must be a non-empty list"),
     ("duplicate_choice_code.yaml", "question 'status': choice code 'planning' is used twice"),
     (
+        "exclusive_not_flag.yaml",
+        "question 'partners': choice 'none': 'exclusive' must be true or false",
+    ),
+    (
         "choice_code_unquoted.yaml",
         "question 'mechanism_exists': choice #3: unquoted yes/no is read as true/false;"
         ' write "yes" or "no" in quotes',
