@@ -272,7 +272,7 @@ class PlainBot:
         state = sitting.member.state
         self.versions[state] = self.versions.get(state, 0) + 1
         text = (
-            f"Thank you. The Secretariat has received {state}’s answer to “Pledge update” — "
+            f"The Secretariat has received {state}’s answer to “Pledge update” — "
             f"version {self.versions[state]}.\n\nType “menu” to go back to the requests."
         )
         await context.bot.send_message(chat_id, text)

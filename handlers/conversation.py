@@ -180,16 +180,14 @@ def _submit(turn: Turn, flow: Flow, conversation: turns.ConversationRow) -> None
     )
     t = turn.t
     state = queries.country_info(turn.person.country_code)
-    lines = [
-        t(
-            "chat.receipt",
-            country=state.name(t.language) if state else "",
-            flow=flow.title[t.language],
-            version=t.number(submission.version),
-            date=t.datetime(turn.now, turn.person.country_code, state.timezone if state else None),
-        )
-    ]
-    if flow.receipt:
-        lines.append(flow.receipt[t.language])
-    lines.append(t("chat.receipt_menu"))
+    received = t(
+        "chat.receipt",
+        country=state.name(t.language) if state else "",
+        flow=flow.title[t.language],
+        version=t.number(submission.version),
+        date=t.datetime(turn.now, turn.person.country_code, state.timezone if state else None),
+    )
+    # The flow's own receipt thanks the person: thanking them twice reads as a mistake.
+    thanks = flow.receipt[t.language] if flow.receipt else t("chat.thanks")
+    lines = [received, thanks, t("chat.receipt_menu")]
     turn.say(Reply("\n\n".join(lines)))
