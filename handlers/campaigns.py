@@ -165,8 +165,11 @@ def _missing_states(session: Session, campaign: Campaign) -> list[str]:
     ]
 
 
-def close(engine: Engine, campaign_id: int, now: datetime) -> int:
-    """Close a campaign and send its audience the regional summary; how many were queued."""
+def close(engine: Engine, flows: Mapping[str, Flow], campaign_id: int, now: datetime) -> int:
+    """Close a campaign and send its audience the regional summary; how many were queued.
+
+    A state that did not answer is told it can still send only when the flow stays open
+    from the menu after the request closes (`open_anytime`)."""
     with session_transaction(engine) as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
@@ -175,11 +178,13 @@ def close(engine: Engine, campaign_id: int, now: datetime) -> int:
         session.add(campaign)
         statuses = {s.country_code: s.status for s in store.state_statuses(session, campaign)}
         answered = sum(1 for status in statuses.values() if status == "submitted")
+        flow = flows.get(campaign.flow_id)
+        missing = "missing_open" if flow is not None and flow.open_anytime else "missing"
         queued = 0
         for person in store.recipients(session, campaign):
             t = translator(person.language)
             state = statuses.get(person.country_code or "")
-            own = "submitted" if state == "submitted" else "missing"
+            own = "submitted" if state == "submitted" else missing
             text = t.plural(
                 "campaign.closed",
                 answered,

@@ -59,7 +59,7 @@ def _campaigns(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO
             raise CliError(f"no campaign with id {args.id}")
         if args.action == "close":
             session.rollback()
-            queued = campaign_handlers.close(app.engine, args.id, app.clock())
+            queued = campaign_handlers.close(app.engine, app.flows, args.id, app.clock())
             stdout.write(f"closed #{args.id}; summary queued for {queued} focal point(s)\n")
             return 0
         _show_campaign(campaign, app, session, stdout)

@@ -179,13 +179,15 @@ def test_closing_sends_each_focal_point_the_regional_summary_once(
     _at(app, clock, "2026-05-10T09:00")
     nadia = focal_points["ma"]
     _submit_no_statement(nadia, "non", "oui", "passer")
-    assert close(app.engine, campaign.id or 0, clock.now) == 3
-    assert close(app.engine, campaign.id or 0, clock.now) == 0
+    assert close(app.engine, app.flows, campaign.id or 0, clock.now) == 3
+    assert close(app.engine, app.flows, campaign.id or 0, clock.now) == 0
     (summary,) = [r.text for r in nadia.deliver() if r.text.startswith("La demande")]
     assert summary == (
         "La demande « JMR » est close. Le Secrétariat a reçu la réponse de 1 État sur 2. "
         "La réponse de votre État en fait partie.\nMerci de votre coopération."
     )
+    (missing,) = [r.text for r in focal_points["jo"].deliver() if r.text.startswith("أُغلق")]
+    assert missing.endswith("لم يصل ردّ دولتكم قبل إغلاق الطلب.\nشكراً لتعاونكم.")
     assert _at(app, clock, "2026-06-08T09:00") == []
 
 
