@@ -13,6 +13,7 @@ from bot.app import build_app
 from bot.commands import broadcasts, campaigns, chat, data, directory, people, staff
 from bot.commands.common import CliError
 from bot.config import Settings
+from bot.logs import log_to_file
 from flows.loader import FlowError
 
 
@@ -36,6 +37,8 @@ def main(
     try:
         if args.run is data.check_flows:
             return data.check_flows(settings, stdout)
+        if _chats_in_terminal(args.command, settings, stdin):
+            log_to_file(settings)
         with build_app(settings, migrate=args.command != "db") as app:
             return int(args.run(args, app, stdin, stdout))
     except FlowError as error:
@@ -44,6 +47,14 @@ def main(
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _chats_in_terminal(command: str, settings: Settings, stdin: TextIO) -> bool:
+    """`chat`, or `run` in local mode at a terminal: a conversation, not a log, on screen."""
+    if command == "chat":
+        return True
+    local = not (settings.telegram_enabled or settings.whatsapp_enabled)
+    return command == "run" and local and stdin.isatty()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ each is replaced with `***`.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bot.config import Settings
 
@@ -77,11 +78,31 @@ def register_secret(value: str) -> None:
     REDACT.add(value)
 
 
+LOG_FILE = "nuqta.log"
+"""Where log lines go while a person chats in the terminal (in `DATA_DIR`)."""
+
+
+def log_to_file(settings: Settings) -> Path:
+    """Send log lines to a file instead of the terminal, so a console chat reads as a chat
+    and not as a log; call before `configure_logging` (which then adds no terminal handler)."""
+    path = settings.data_dir / LOG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+        root.removeHandler(old)  # a second command in one process (tests) moves the file
+        old.close()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(handler)
+    return path
+
+
 def configure_logging(settings: Settings) -> None:
     """Root handler at `settings.log_level`, quiet HTTP clients, and the configured
     secrets (the bot token and its part after the bot id, the Twilio auth token) masked
     in whatever the root handlers write."""
     logging.basicConfig(level=settings.log_level, format=FORMAT)
+    logging.getLogger().setLevel(settings.log_level)  # also when `log_to_file` came first
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     token = settings.telegram_bot_token.get_secret_value()

@@ -32,12 +32,14 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _bot(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _bot(
+    settings: Settings, *args: str, stdin: str = "", log_level: str = "WARNING"
+) -> subprocess.CompletedProcess[str]:
     """Run `python bot.py ARGS` in a new process on the test database."""
     return subprocess.run(
         [sys.executable, "bot.py", *args],
         cwd=ROOT,
-        env=_env(settings),
+        env={**_env(settings), "LOG_LEVEL": log_level},
         input=stdin,
         text=True,
         capture_output=True,
@@ -256,3 +258,13 @@ def test_a_second_open_request_for_the_same_flow_and_state_is_refused(
     )
     assert _create(settings, *first[:4], "--countries", "MA")[0] == 0
     assert _create(settings, "--flow", "wog_coordination", "--deadline", "20/12/2099")[0] == 0
+
+
+def test_a_console_chat_shows_the_conversation_and_keeps_log_lines_in_a_file(
+    settings: Settings,
+) -> None:
+    done = _bot(settings, "chat", "--country", "JO", stdin="/quit\n", log_level="INFO")
+    assert done.returncode == 0, done.stderr
+    assert "مرحباً" in done.stdout
+    assert "INFO" not in done.stdout + done.stderr
+    assert "Running upgrade" in (settings.data_dir / "nuqta.log").read_text(encoding="utf-8")
