@@ -88,3 +88,27 @@ def is_overdue(deadline: datetime, timezone: str, now: datetime) -> bool:
     """Whether the deadline's local day has passed in this time zone."""
     zone = ZoneInfo(timezone)
     return now.astimezone(zone).date() > deadline.astimezone(zone).date()
+
+
+def next_reminder(
+    *,
+    deadline: datetime,
+    plan: Iterable[dict[str, Any]],
+    hour: int,
+    recipients: Iterable[Recipient],
+    now: datetime,
+) -> tuple[str, datetime] | None:
+    """The next step of the plan still to come for any of these people (a state's focal
+    points), and when it starts; None when the plan has no step left after `now`.
+
+    The same schedule as `due_reminders`: each step at `hour` local time, alternates only
+    for escalating steps.
+    """
+    upcoming = [
+        (local_time(deadline, int(step["days"]), person.timezone, hour), str(step["step"]))
+        for step in plan
+        for person in recipients
+        if person.role != Role.ALTERNATE or step.get("escalate")
+    ]
+    later = sorted((when, step) for when, step in upcoming if when > now)
+    return (later[0][1], later[0][0]) if later else None

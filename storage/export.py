@@ -143,6 +143,12 @@ def export_csv(
     return _write(out, (*WIDE_COLUMNS, *columns), rows)
 
 
+def answer_renderer(flow: Flow, pledge_titles: Mapping[str, str] | None = None) -> _Renderer:
+    """How a flow's answers read for people, as the CSV writes them: `.cell(question_id,
+    value, language)`. The workspace's submission page shows answers through it too."""
+    return _Renderer.for_flow(flow, pledge_titles or {})
+
+
 def neutralize(cell: Cell) -> str | int | float | Decimal:
     """A cell Excel will show rather than run: text that could start a formula gets a `'`."""
     if cell is None:

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, home
+from bot.web.pages import auth, campaign, home, submission
 from bot.web.render import NavItem
 
-ROUTES: tuple[web.RouteTableDef, ...] = (auth.routes, home.routes)
+ROUTES: tuple[web.RouteTableDef, ...] = (
+    auth.routes,
+    home.routes,
+    campaign.routes,
+    submission.routes,
+)
 """Every page's routes; a new page module adds its table here."""
 
 NAV: tuple[NavItem, ...] = (NavItem("home", "web.nav_home"),)

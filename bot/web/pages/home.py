@@ -1,4 +1,5 @@
-"""`/`: the staff member's greeting and the requests open now and to come.
+"""`/`: the staff member's greeting; the requests open now, closed lately and to come, with
+their response rates; and the matrix of the 22 states by open and recent request.
 
 The view model (`home_view`) is a plain function over `storage/`, tested without HTTP; the
 handler only reads it and renders `home.html`.
@@ -7,18 +8,24 @@ handler only reads it and renders `home.html`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from sqlmodel import Session
 
 from bot.web import db
 from bot.web.keys import APP
+from bot.web.pages.campaign import STATUS_LABELS, StateCell, Status, state_cells, title_of
 from bot.web.render import language_of, render
 from storage import campaigns as campaign_store
+from storage import overview
+from storage.countries import COUNTRIES
 from storage.models import Campaign
 
 routes = web.RouteTableDef()
+
+RECENT_DAYS = 30
+"""A request closed within this many days is still on the overview (and in the matrix)."""
 
 
 @dataclass(frozen=True)
@@ -35,40 +42,77 @@ class CampaignRow:
     answered: int
     """States that have submitted."""
     states: int
-    """States in its audience."""
+    """States in its audience that have a focal point (who can answer)."""
+    closed_at: datetime | None = None
+
+    @property
+    def rate(self) -> int:
+        """The response rate, in whole percent."""
+        return round(100 * self.answered / self.states) if self.states else 0
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One state across the matrix's requests: its cells in the columns' order."""
+
+    code: str
+    name: str
+    cells: list[StateCell]
 
 
 @dataclass(frozen=True)
 class HomeView:
-    """What `/` shows: requests open now, and those set to open later."""
+    """What `/` shows: requests open now, closed lately and set to open later, and the
+    matrix of the states (rows, League order) by open and recent request (columns)."""
 
     open: list[CampaignRow]
+    recent: list[CampaignRow]
     upcoming: list[CampaignRow]
+    matrix: list[MatrixRow]
+
+    @property
+    def columns(self) -> list[CampaignRow]:
+        """The matrix's requests, in the order of its cells."""
+        return [*self.open, *self.recent]
 
 
 def home_view(session: Session, *, language: str, now: datetime) -> HomeView:
-    """The requests not closed, split by whether they have opened, soonest deadline first."""
+    """The requests opened and not closed (or closed in the last `RECENT_DAYS`), those to
+    come, soonest deadline first, and every state's status in the first two."""
+    since = now - timedelta(days=RECENT_DAYS)
+    found = overview.open_and_recent(session, now=now, closed_since=since)
+    shown = sorted(found, key=lambda campaign: campaign.closed_at is not None)  # open first
+    cells = [state_cells(session, campaign, language=language, now=now) for campaign in shown]
     rows = [
-        _row(session, campaign, language, now) for campaign in campaign_store.not_closed(session)
+        _row(campaign, states, language, now) for campaign, states in zip(shown, cells, strict=True)
+    ]
+    upcoming = [c for c in campaign_store.not_closed(session) if c.opens_at > now]
+    matrix = [
+        MatrixRow(info.code, info.name(language), [states[index] for states in cells])
+        for index, info in enumerate(COUNTRIES)
     ]
     return HomeView(
-        open=[row for row in rows if row.opens_at <= now],
-        upcoming=[row for row in rows if row.opens_at > now],
+        open=[row for row in rows if row.closed_at is None],
+        recent=[row for row in rows if row.closed_at is not None],
+        upcoming=[_row(campaign, [], language, now) for campaign in upcoming],
+        matrix=matrix,
     )
 
 
-def _row(session: Session, campaign: Campaign, language: str, now: datetime) -> CampaignRow:
+def _row(campaign: Campaign, states: list[StateCell], language: str, now: datetime) -> CampaignRow:
     assert campaign.id is not None
-    statuses = campaign_store.state_statuses(session, campaign)
     return CampaignRow(
         id=campaign.id,
-        title=campaign.title.get(language) or campaign.title.get("ar") or campaign.flow_id,
+        title=title_of(campaign, language),
         flow_id=campaign.flow_id,
         opens_at=campaign.opens_at,
         deadline=campaign.deadline,
         days_left=(campaign.deadline.date() - now.date()).days,
-        answered=sum(1 for status in statuses if status.status == "submitted"),
-        states=len(statuses),
+        answered=sum(1 for cell in states if cell.status is Status.SUBMITTED),
+        states=sum(
+            1 for cell in states if cell.status not in (Status.NOT_ASKED, Status.NO_FOCAL_POINT)
+        ),
+        closed_at=campaign.closed_at,
     )
 
 
@@ -77,4 +121,5 @@ async def home(request: web.Request) -> web.StreamResponse:
     """The workspace's first page."""
     language = await language_of(request)
     view = await db.read(request, home_view, language=language, now=request.app[APP].clock())
-    return await render(request, "home.html", {"view": view})
+    legend = list(STATUS_LABELS.items())
+    return await render(request, "home.html", {"view": view, "legend": legend})
