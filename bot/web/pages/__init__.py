@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, home
+from bot.web.pages import auth, broadcasts, home, outbox
 from bot.web.render import NavItem
 
-ROUTES: tuple[web.RouteTableDef, ...] = (auth.routes, home.routes)
+ROUTES: tuple[web.RouteTableDef, ...] = (auth.routes, home.routes, broadcasts.routes, outbox.routes)
 """Every page's routes; a new page module adds its table here."""
 
-NAV: tuple[NavItem, ...] = (NavItem("home", "web.nav_home"),)
+NAV: tuple[NavItem, ...] = (
+    NavItem("home", "web.nav_home"),
+    NavItem("broadcasts", "web.nav_broadcasts"),
+    NavItem("outbox", "web.nav_outbox"),
+)
 """The top bar's links, in order: (route name, catalog key of the label)."""
