@@ -45,6 +45,26 @@ def text_for(text: dict[str, str], language: str) -> str:
     return text.get(language) or text[FALLBACK_LANGUAGE]
 
 
+LANGUAGES = ("ar", "en", "fr")
+"""The languages a broadcast is written in; each person reads theirs."""
+
+
+def missing_languages(text: dict[str, str]) -> list[str]:
+    """The languages a broadcast has no text in."""
+    return [language for language in LANGUAGES if not text.get(language, "").strip()]
+
+
+def with_fallback(text: dict[str, str], fallback: str) -> dict[str, str]:
+    """The text in every language: those not written take the `fallback` language's text, as
+    the sender chose, so what each person will read is stored as it is sent."""
+    if not text.get(fallback, "").strip():
+        raise ValueError(f"no text in the fallback language {fallback!r}")
+    return {
+        language: text[language] if text.get(language, "").strip() else text[fallback]
+        for language in LANGUAGES
+    }
+
+
 def preview(engine: Engine, audience: dict[str, Any]) -> Preview:
     """Who an audience takes in now, without sending anything."""
     with Session(engine) as session:

@@ -56,6 +56,8 @@ class OutboxStatus(StrEnum):
     READ = "read"
     FAILED = "failed"
     HELD = "held"
+    CANCELLED = "cancelled"
+    """Given up on by the secretariat (a failed or held message): never sent."""
 
 
 class Country(SQLModel, table=True):

@@ -321,3 +321,52 @@ def release(connection: sa.Connection, row_ids: Sequence[int]) -> None:
     """Put back claimed rows that were not tried (an earlier row of their chat failed)."""
     if row_ids:
         connection.execute(_NOT_TRIED, [{"row_id": i} for i in row_ids])
+
+
+RETRYABLE = (OutboxStatus.FAILED.value, OutboxStatus.HELD.value)
+"""What the secretariat may send again or cancel: messages that did not go."""
+_REVIEWED = _TABLE.c.id == sa.bindparam("row_id"), _TABLE.c.status.in_(RETRYABLE)
+_RETRY = (
+    sa.update(_TABLE)
+    .where(*_REVIEWED)
+    .values(
+        status=OutboxStatus.QUEUED.value,
+        not_before=sa.bindparam("retry_now"),
+        last_error=None,
+        # Tried again from the start: a retry counts its own attempts, and a queued row
+        # with attempts > 0 would hold its chat's later messages as "waiting to be tried".
+        attempts=0,
+        parts_sent=0,
+    )
+    .returning(_TABLE.c.channel, _TABLE.c.address)
+)
+_REACHABLE = (
+    sa.update(_IDENTITY)
+    .where(
+        _IDENTITY.c.channel == sa.bindparam("where_channel"),
+        _IDENTITY.c.address == sa.bindparam("where_address"),
+    )
+    .values(reachable=True, unreachable_reason=None)
+)
+_CANCEL = (
+    sa.update(_TABLE)
+    .where(*_REVIEWED)
+    .values(status=OutboxStatus.CANCELLED.value)
+    .returning(_TABLE.c.id)
+)
+
+
+def retry(connection: sa.Connection, *, row_id: int, now: datetime) -> bool:
+    """Queue a failed or held message again, now, and take its address as reachable again
+    (someone at the secretariat decided to try); False when it was not failed or held."""
+    row = connection.execute(_RETRY, {"row_id": row_id, "retry_now": now}).first()
+    if row is None:
+        return False
+    connection.execute(_REACHABLE, {"where_channel": row.channel, "where_address": row.address})
+    return True
+
+
+def cancel(connection: sa.Connection, *, row_id: int) -> bool:
+    """Give up on a failed or held message: `cancelled`, which no sender ever claims (they
+    claim `queued` rows only); False when it was not failed or held."""
+    return connection.execute(_CANCEL, {"row_id": row_id}).first() is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, campaign, home, submission
+from bot.web.pages import auth, broadcasts, campaign, home, outbox, submission
 from bot.web.render import NavItem
 
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -13,8 +13,14 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     home.routes,
     campaign.routes,
     submission.routes,
+    broadcasts.routes,
+    outbox.routes,
 )
 """Every page's routes; a new page module adds its table here."""
 
-NAV: tuple[NavItem, ...] = (NavItem("home", "web.nav_home"),)
+NAV: tuple[NavItem, ...] = (
+    NavItem("home", "web.nav_home"),
+    NavItem("broadcasts", "web.nav_broadcasts"),
+    NavItem("outbox", "web.nav_outbox"),
+)
 """The top bar's links, in order: (route name, catalog key of the label)."""
