@@ -101,9 +101,29 @@ def issue(
     return Issued(invitation.id, person.id, code, invitation.expires_at)
 
 
-def get(session: Session, *, invitation_id: int) -> Invitation | None:
-    """The invitation with this id."""
-    return session.get(Invitation, invitation_id)
+def issue_for(
+    session: Session,
+    *,
+    person_id: int,
+    now: datetime,
+    staff_id: int | None,
+    address: str = "",
+) -> Issued | None:
+    """`issue` for the person with this id; None when there is no such person."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return None
+    return issue(session, person=person, now=now, staff_id=staff_id, address=address)
+
+
+def get(session: Session, *, invitation_id: int) -> tuple[Invitation, Person] | None:
+    """The invitation with this id, and whom it is for."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        return None
+    person = session.get(Person, invitation.person_id)
+    assert person is not None  # a foreign key
+    return invitation, person
 
 
 def latest(session: Session, *, limit: int = 20) -> Sequence[tuple[Invitation, Person]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, home
+from bot.web.pages import auth, home, people
 from bot.web.render import NavItem
 
-ROUTES: tuple[web.RouteTableDef, ...] = (auth.routes, home.routes)
+ROUTES: tuple[web.RouteTableDef, ...] = (auth.routes, home.routes, people.routes)
 """Every page's routes; a new page module adds its table here."""
 
-NAV: tuple[NavItem, ...] = (NavItem("home", "web.nav_home"),)
+NAV: tuple[NavItem, ...] = (NavItem("home", "web.nav_home"), NavItem("people", "web.nav_people"))
 """The top bar's links, in order: (route name, catalog key of the label)."""
