@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.commands.common import LANGUAGES, CliError
+from bot.invitation_links import invitation_links
 from storage import invitations, queries
 from storage.countries import BY_CODE
 from storage.models import Person, Role
@@ -32,11 +33,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     with Session(app.engine, expire_on_commit=False) as session, session.begin():
         person = _person(args, app, session)
-        code = invitations.invite(session, person=person, now=app.clock())
-        expires = app.clock() + invitations.DEFAULT_TTL
-    username = app.settings.telegram_bot_username
-    link = f"https://t.me/{username}?start={code}" if username else None
-    whatsapp = whatsapp_link(app.settings.twilio_whatsapp_from, code)
+        # Audited like the workspace's invitations; no staff account: the command line.
+        issued = invitations.issue(session, person=person, now=app.clock(), staff_id=None)
+    code, expires = issued.code, issued.expires_at
+    links = invitation_links(app.settings, code)
+    link, whatsapp = links.telegram, links.whatsapp
     if args.json:
         stdout.write(
             json.dumps(
@@ -72,12 +73,6 @@ def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
         else "  WhatsApp: set TWILIO_WHATSAPP_FROM to print the link (wa.me, text join <code>)\n"
     )
     return 0
-
-
-def whatsapp_link(sender: str, code: str) -> str | None:
-    """The wa.me link that opens a chat with our WhatsApp number, "join <code>" typed in."""
-    number = "".join(ch for ch in sender.removeprefix("whatsapp:") if ch.isdigit())
-    return f"https://wa.me/{number}?text=join%20{code}" if number else None
 
 
 def _person(args: argparse.Namespace, app: App, session: Session) -> Person:

@@ -1,7 +1,8 @@
 """WhatsApp's 24-hour customer-service window, and templates for outside it.
 
 Inside the window (the person wrote less than 24 hours ago) anything may be sent; outside
-it only an approved template. With no template for the message's kind and language the
+it only an approved template. The window's rule is `storage.reach.window_open`, which the
+workspace's people page shows too. With no template for the message's kind and language the
 message is held, not lost: it goes when the person next writes.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.channels.whatsapp.errors import NEEDS_TEMPLATE
 from bot.channels.whatsapp.render import (
@@ -21,11 +22,8 @@ from bot.channels.whatsapp.render import (
 from bot.delivery import Held
 from flows.messages import Reply
 from locales.catalog import translator
+from storage.reach import window_open
 from storage.recipients import Recipient
-
-WINDOW = timedelta(hours=24)
-MARGIN = timedelta(minutes=5)
-"""Treat the window as closing a little early: clocks and queues are never exact."""
 
 
 @dataclass(frozen=True)
@@ -35,11 +33,6 @@ class Outgoing:
     body: str | None = None
     content_sid: str | None = None
     content_variables: dict[str, str] | None = None
-
-
-def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
-    """Whether free-form messages may go to someone who last wrote at `last_inbound_at`."""
-    return last_inbound_at is not None and now - last_inbound_at < WINDOW - MARGIN
 
 
 def messages_for(
