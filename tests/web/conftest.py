@@ -6,7 +6,8 @@ server in a thread, and a headless Chromium driven by Playwright.
 - `browser` and `page_at(width=...)`: a new browser context and page;
   `sign_in_page(page, base, email, password)` signs in through the form; `submit(page,
   button)` clicks a form's button and waits for the page it leads to.
-- `shots`: the folder screenshots go to (`test-output/screenshots/`, ignored by git).
+- `shots`: the folder screenshots go to (`test-output/screenshots/`, ignored by git);
+  `shoot(page, shots, name)` checks the page fits and saves it at desktop and phone width.
 
 The browser is Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it). A
 machine without it skips the browser tests and says why; CI (with `CI` set) fails instead.
@@ -196,6 +197,21 @@ def sign_in_page(page: Page, base: str, email: str, password: str) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     submit(page, "form.form button[type=submit]")
+
+
+PHONE = 375
+DESKTOP = 1280
+_WIDTH_NAMES = {DESKTOP: "desktop", PHONE: "phone"}
+
+
+def shoot(page: Page, shots: Path, name: str, *widths: int) -> None:
+    """Screenshots `<name>-desktop.png` and `<name>-phone.png` (or only the widths given),
+    each after checking that the page does not scroll sideways at that width."""
+    for width in widths or (DESKTOP, PHONE):
+        page.set_viewport_size({"width": width, "height": 800})
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{name} is {wide}px wide at {width}px"
+        page.screenshot(path=str(shots / f"{name}-{_WIDTH_NAMES[width]}.png"), full_page=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,19 +13,8 @@ from bot.app import App
 from bot.delivery import Unreachable
 from storage.models import Person
 from tests.conftest import ChatDriver
-from tests.web.conftest import Account, sign_in_page, submit
+from tests.web.conftest import DESKTOP, Account, shoot, sign_in_page, submit
 from tests.web.test_broadcasts import TEXT, _draft, _fail, _send
-
-PHONE = 375
-DESKTOP = 1280
-
-
-def _shoot(page: Page, shots: Path, name: str) -> None:
-    for label, width in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size({"width": width, "height": 800})
-        width_now = page.evaluate("document.documentElement.scrollWidth")
-        assert width_now <= width, f"{name}-{label} is {width_now}px wide"
-        page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
 
 
 def test_an_officer_sends_a_broadcast_and_finds_it_in_its_delivery_report(
@@ -46,18 +35,18 @@ def test_an_officer_sends_a_broadcast_and_finds_it_in_its_delivery_report(
     submit(page, "form.broadcast-form button.secondary")
     assert page.locator(".preview .group").count() == 3
     assert TEXT["en"] in page.locator(".group[data-language=fr] .message").inner_text()
-    _shoot(page, shots, "broadcast-preview-ar")
+    shoot(page, shots, "broadcast-preview-ar")
     submit(page, "#send")
     assert page.url.endswith("/broadcasts/1")
     assert page.locator(".flash").inner_text() == "أُرسل التعميم إلى طابور الإرسال."
     assert "ليلى الحسن" in page.locator("table.report").inner_text()
-    _shoot(page, shots, "broadcast-report-ar")
+    shoot(page, shots, "broadcast-report-ar")
     submit(page, "form.languages button[value=en]")
     assert "Queued" in page.locator("table.report").inner_text()
-    _shoot(page, shots, "broadcast-report-en")
+    shoot(page, shots, "broadcast-report-en")
     page.goto(f"{workspace}/broadcasts")
     assert "Broadcast #1" in page.locator(".broadcast h3").inner_text()
-    _shoot(page, shots, "broadcasts-en")
+    shoot(page, shots, "broadcasts-en")
 
 
 def test_an_officer_retries_a_failed_message_and_sees_it_queued(
@@ -76,9 +65,9 @@ def test_an_officer_retries_a_failed_message_and_sees_it_queued(
     page.goto(f"{workspace}/outbox")
     card = page.locator(f"#message-{row_id}")
     assert card.locator(".reason").inner_text() == "حظر الشخص البوت في تيليغرام."
-    _shoot(page, shots, "outbox-ar")
+    shoot(page, shots, "outbox-ar")
     submit(page, "form.languages button[value=en]")
-    _shoot(page, shots, "outbox-en")
+    shoot(page, shots, "outbox-en")
     submit(page, f"#message-{row_id} button.retry")
     assert page.locator(".flash").inner_text() == "The message is queued again."
     assert "retried message" in page.locator(".audit").inner_text()

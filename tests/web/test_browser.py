@@ -13,10 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.processes import free_port, read_until, serving
-from tests.web.conftest import PASSWORD, Account, sign_in_page, submit
-
-PHONE = 375
-DESKTOP = 1280
+from tests.web.conftest import DESKTOP, PASSWORD, PHONE, Account, shoot, sign_in_page, submit
 
 
 @pytest.fixture
@@ -37,17 +34,6 @@ def local_mode(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield banner, f"http://127.0.0.1:{port}"
 
 
-def _no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
-
-
-def _shoot(page: Page, shots: Path, name: str, width: int) -> None:
-    page.set_viewport_size({"width": width, "height": 800})
-    _no_sideways_scroll(page)
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-
-
 def test_a_newcomer_signs_in_with_the_demo_account_the_banner_prints(
     local_mode: tuple[str, str], page_at: Callable[..., Page], shots: Path
 ) -> None:
@@ -61,14 +47,13 @@ def test_a_newcomer_signs_in_with_the_demo_account_the_banner_prints(
     page.goto(f"{base}/")
     assert page.url == f"{base}/login"
     assert '<html lang="ar" dir="rtl">' in page.content()
-    _shoot(page, shots, "login-ar-desktop", DESKTOP)
-    _shoot(page, shots, "login-ar-phone", PHONE)
+    shoot(page, shots, "login-ar")
 
     sign_in_page(page, base, email.group(1), "not the password")
     assert page.locator(".error").inner_text() == "البريد الإلكتروني أو كلمة المرور غير صحيحين."
     sign_in_page(page, base, email.group(1), password.group(1))
     assert page.url == f"{base}/password"
-    _shoot(page, shots, "password-ar-phone", PHONE)
+    shoot(page, shots, "password-ar", PHONE)
     page.fill("#current", password.group(1))
     page.fill("#new", PASSWORD)
     page.fill("#confirm", PASSWORD)
@@ -79,16 +64,14 @@ def test_a_newcomer_signs_in_with_the_demo_account_the_banner_prints(
     assert page.locator(".flash").inner_text() == "تم تغيير كلمة المرور."
     assert page.locator(".cards .campaign").count() >= 5  # the demo's, and the calendar's
     assert page.locator("html").get_attribute("dir") == "rtl"
-    _shoot(page, shots, "home-ar-desktop", DESKTOP)
-    _shoot(page, shots, "home-ar-phone", PHONE)
+    shoot(page, shots, "home-ar")
 
     submit(page, "form.languages button[value=en]")
     assert page.url == f"{base}/"
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("html").get_attribute("dir") == "ltr"
     assert page.locator("h2").first.inner_text() == "Open requests"
-    _shoot(page, shots, "home-en-phone", PHONE)
-    _shoot(page, shots, "home-en-desktop", DESKTOP)
+    shoot(page, shots, "home-en", PHONE, DESKTOP)
 
     submit(page, "form.signout button")
     assert page.url == f"{base}/login"

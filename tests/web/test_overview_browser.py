@@ -10,19 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.web.conftest import Account, sign_in_page, submit
+from tests.web.conftest import PHONE, Account, shoot, sign_in_page, submit
 from tests.web.test_overview import Requests, nadia, requests  # noqa: F401  (fixtures)
-
-PHONE = 375
-DESKTOP = 1280
-
-
-def _shoot(page: Page, shots: Path, name: str) -> None:
-    for label, width in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size({"width": width, "height": 800})
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= width, f"{name} is {wide}px wide at {width}px"
-        page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
 
 
 def test_the_overview_campaign_and_submission_read_right_on_a_phone_and_download_the_csv(
@@ -43,13 +32,13 @@ def test_the_overview_campaign_and_submission_read_right_on_a_phone_and_download
             .filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)"""
     )
     assert overflowing == []
-    _shoot(page, shots, "overview-ar")
+    shoot(page, shots, "overview-ar")
     page.click(f"a[href='/campaigns/{requests.wrd}/states/JO']")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "الأردن"
-    _shoot(page, shots, "submission-ar")
+    shoot(page, shots, "submission-ar")
     page.goto(f"{workspace}/campaigns/{requests.wrd}")
-    _shoot(page, shots, "campaign-ar")
+    shoot(page, shots, "campaign-ar")
     with page.expect_download() as download:
         page.click(".downloads a.button >> nth=0")
     target = tmp_path / "answers.csv"
@@ -61,8 +50,8 @@ def test_the_overview_campaign_and_submission_read_right_on_a_phone_and_download
 
     submit(page, "form.languages button[value=en]")
     assert page.locator("html").get_attribute("dir") == "ltr"
-    _shoot(page, shots, "campaign-en")
+    shoot(page, shots, "campaign-en")
     page.goto(f"{workspace}/campaigns/{requests.wrd}/states/JO")
-    _shoot(page, shots, "submission-en")
+    shoot(page, shots, "submission-en")
     page.goto(f"{workspace}/")
-    _shoot(page, shots, "overview-en")
+    shoot(page, shots, "overview-en")

@@ -10,8 +10,7 @@ from playwright.sync_api import Page
 
 from bot.app import App
 from storage.models import Person
-from tests.web.conftest import Account, sign_in_page, submit
-from tests.web.test_browser import DESKTOP, PHONE, _shoot
+from tests.web.conftest import DESKTOP, Account, shoot, sign_in_page, submit
 
 
 def _invite_leila(page: Page, base: str) -> None:
@@ -35,8 +34,7 @@ def test_an_officer_creates_an_invitation_and_sees_its_qr_codes(
     sign_in_page(page, workspace, staff.email, staff.password)
     page.goto(f"{workspace}/people")
     assert page.locator("#state-JO h3").inner_text() == "الأردن"
-    _shoot(page, shots, "people-ar-desktop", DESKTOP)
-    _shoot(page, shots, "people-ar-phone", PHONE)
+    shoot(page, shots, "people-ar")
 
     page.set_viewport_size({"width": DESKTOP, "height": 800})
     _invite_leila(page, workspace)
@@ -44,16 +42,13 @@ def test_an_officer_creates_an_invitation_and_sees_its_qr_codes(
     box = page.locator("svg.qr").first.bounding_box()
     assert box is not None and box["width"] >= 300  # big enough for a projector
     assert "t.me/NuqtaLasBot?start=" in page.content()
-    _shoot(page, shots, "invitation-ar-desktop", DESKTOP)
-    _shoot(page, shots, "invitation-ar-phone", PHONE)
+    shoot(page, shots, "invitation-ar")
 
     submit(page, "form.languages button[value=en]")
     assert page.locator("svg.qr").count() == 0  # shown once
     page.goto(f"{workspace}/people")
-    _shoot(page, shots, "people-en-desktop", DESKTOP)
-    _shoot(page, shots, "people-en-phone", PHONE)
+    shoot(page, shots, "people-en")
     page.set_viewport_size({"width": DESKTOP, "height": 800})
     _invite_leila(page, workspace)
     assert page.locator("svg.qr").count() == 2
-    _shoot(page, shots, "invitation-en-desktop", DESKTOP)
-    _shoot(page, shots, "invitation-en-phone", PHONE)
+    shoot(page, shots, "invitation-en")
