@@ -22,6 +22,7 @@ from bot.web.i18n import direction, page_language
 from bot.web.keys import LANGUAGE, STAFF
 from bot.web.security import CSRF_FIELD, csrf_token
 from locales.catalog import LANGUAGES, translator
+from storage.campaigns import SECRETARIAT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ async def render(
         "here": request.path_qs,
         "nav": request.app[NAV] if full else (),
         "flashes": flashes,
+        "zone": SECRETARIAT_TIMEZONE,  # every page shows times on the secretariat's clock
     }
     return aiohttp_jinja2.render_template(
         template, request, {**base, **(context or {})}, status=status

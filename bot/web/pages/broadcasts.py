@@ -54,8 +54,6 @@ ROLE_LABELS = {
     "secretariat": "web.bc_role_secretariat",
 }
 LANGUAGE_NAMES = {"ar": "web.bc_lang_ar", "en": "web.bc_lang_en", "fr": "web.bc_lang_fr"}
-HOME_ZONE = SECRETARIAT_TIMEZONE
-"""Times on these pages are the League's headquarters' (Cairo): the officer's own clock."""
 MAX_TEXT = 4000
 """Longest message: a Telegram message holds 4096 characters."""
 TOKEN_BYTES = 16
@@ -183,7 +181,7 @@ def _send_at(draft: Draft, now: datetime) -> datetime | str:
         local = datetime.fromisoformat(draft.send_at_local)
     except ValueError:
         return "web.bc_error_when"
-    moment = local.replace(tzinfo=ZoneInfo(HOME_ZONE)).astimezone(UTC)
+    moment = local.replace(tzinfo=ZoneInfo(SECRETARIAT_TIMEZONE)).astimezone(UTC)
     return moment if moment > now else "web.bc_error_past"
 
 
@@ -438,7 +436,6 @@ def _form_context(
         "language_names": LANGUAGE_NAMES,
         "channel_labels": CHANNEL_LABELS,
         "bc_languages": LANGUAGES,
-        "zone": HOME_ZONE,
         "checked": None,
         "digest": "",
         "notice": "",
@@ -451,7 +448,7 @@ async def broadcasts_page(request: web.Request) -> web.StreamResponse:
     language = await language_of(request)
     now = request.app[APP].clock()
     rows = await db.read(request, broadcasts_view, language=language, now=now)
-    context = {"rows": rows, "status_labels": STATUS_LABELS, "zone": HOME_ZONE}
+    context = {"rows": rows, "status_labels": STATUS_LABELS}
     return await render(request, "broadcasts.html", context)
 
 
@@ -535,6 +532,5 @@ async def broadcast_page(request: web.Request) -> web.StreamResponse:
         "language_names": LANGUAGE_NAMES,
         "channel_labels": CHANNEL_LABELS,
         "action_labels": ACTION_LABELS,
-        "zone": HOME_ZONE,
     }
     return await render(request, "broadcast.html", context)

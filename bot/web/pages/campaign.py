@@ -30,9 +30,6 @@ from storage.models import Campaign
 
 routes = web.RouteTableDef()
 
-SECRETARIAT_TIMEZONE = campaign_store.SECRETARIAT_TIMEZONE
-"""Times on these pages are the headquarters' (Cairo), as the secretariat reads them."""
-
 
 class Status(StrEnum):
     """Where a state stands in a campaign, as the overview's matrix colours it."""
@@ -276,7 +273,6 @@ async def campaign_page(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     context = {
         "view": view,
-        "tz": SECRETARIAT_TIMEZONE,
         "layouts": LAYOUTS,
         "labels": LABELS,
         "option_labels": OPTION_LABELS,

@@ -19,7 +19,6 @@ from bot.web.security import flash, remote_address
 from storage import audit
 from storage import outbox as outbox_store
 from storage import outbox_review as review
-from storage.campaigns import SECRETARIAT_TIMEZONE
 from storage.countries import country_name
 
 routes = web.RouteTableDef()
@@ -215,7 +214,6 @@ def _context() -> dict[str, object]:
         "kind_labels": KIND_LABELS,
         "action_labels": ACTION_LABELS,
         "channel_labels": CHANNEL_LABELS,
-        "zone": SECRETARIAT_TIMEZONE,
     }
 
 

@@ -33,8 +33,6 @@ from storage.models import Invitation, Person, Role
 
 routes = web.RouteTableDef()
 
-SECRETARIAT_ZONE = "Africa/Cairo"
-"""Times on these pages are the secretariat's: the League's seat is in Cairo."""
 WHATSAPP = "whatsapp"
 FRESH_CODE = "fresh_invitation"
 """The session key holding a new invitation's id and code until its page shows them."""
@@ -381,7 +379,7 @@ async def people(request: web.Request) -> web.StreamResponse:
     """Everyone Nuqta writes to, and whether it can."""
     language = await language_of(request)
     view = await db.read(request, people_view, language=language, now=request.app[APP].clock())
-    return await render(request, "people.html", {"view": view, "zone": SECRETARIAT_ZONE})
+    return await render(request, "people.html", {"view": view})
 
 
 @routes.post(r"/people/{id:\d+}/invitations", name="people_invite")
@@ -419,7 +417,7 @@ async def invitation(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     code = _take_fresh_code(await get_session(request), invitation_id)
     shown = fresh(request.app[APP].settings, code) if code else None
-    context = {"view": view, "fresh": shown, "zone": SECRETARIAT_ZONE}
+    context = {"view": view, "fresh": shown}
     return await render(request, "invitation.html", context)
 
 

@@ -19,7 +19,6 @@ from sqlmodel import Session
 from bot.web import db
 from bot.web.keys import APP
 from bot.web.pages.campaign import (
-    SECRETARIAT_TIMEZONE,
     StateCell,
     flow_id_of,
     state_cells,
@@ -211,4 +210,4 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
     )
     if view is None:
         raise web.HTTPNotFound()
-    return await render(request, "submission.html", {"view": view, "tz": SECRETARIAT_TIMEZONE})
+    return await render(request, "submission.html", {"view": view})
