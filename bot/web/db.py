@@ -34,6 +34,15 @@ async def read(request: web.Request, view: Callable[..., T], /, **kwargs: Any) -
     return await blocking(request, run)
 
 
+async def found(request: web.Request, view: Callable[..., T | None], /, **kwargs: Any) -> T:
+    """`read` for a page of one thing (a campaign, a broadcast): the 404 page when the view
+    finds nothing."""
+    result = await read(request, view, **kwargs)
+    if result is None:
+        raise web.HTTPNotFound()
+    return result
+
+
 async def write(request: web.Request, action: Callable[..., T], /, **kwargs: Any) -> T:
     """`action(session, **kwargs)` in one transaction, committed when it returns."""
 

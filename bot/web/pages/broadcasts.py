@@ -516,15 +516,13 @@ async def send(request: web.Request) -> web.StreamResponse:
 async def broadcast_page(request: web.Request) -> web.StreamResponse:
     """A broadcast's delivery report."""
     language = await language_of(request)
-    view = await db.read(
+    view = await db.found(
         request,
         report_view,
         broadcast_id=int(request.match_info["id"]),
         language=language,
         now=request.app[APP].clock(),
     )
-    if view is None:
-        raise web.HTTPNotFound()
     context = {
         "view": view,
         "status_labels": STATUS_LABELS,

@@ -262,15 +262,13 @@ _CANNOT_ANSWER = (Status.NOT_ASKED, Status.NO_FOCAL_POINT)
 async def campaign_page(request: web.Request) -> web.StreamResponse:
     """A campaign, state by state."""
     language = await language_of(request)
-    view = await db.read(
+    view = await db.found(
         request,
         campaign_view,
         campaign_id=int(request.match_info["id"]),
         language=language,
         now=request.app[APP].clock(),
     )
-    if view is None:
-        raise web.HTTPNotFound()
     context = {
         "view": view,
         "layouts": LAYOUTS,

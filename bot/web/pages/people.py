@@ -406,15 +406,13 @@ async def invitation(request: web.Request) -> web.StreamResponse:
     """One invitation; its code, links and QR codes only right after it was made."""
     language = await language_of(request)
     invitation_id = int(request.match_info["id"])
-    view = await db.read(
+    view = await db.found(
         request,
         invitation_view,
         invitation_id=invitation_id,
         language=language,
         now=request.app[APP].clock(),
     )
-    if view is None:
-        raise web.HTTPNotFound()
     code = _take_fresh_code(await get_session(request), invitation_id)
     shown = fresh(request.app[APP].settings, code) if code else None
     context = {"view": view, "fresh": shown}

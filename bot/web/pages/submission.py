@@ -199,7 +199,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
     language = await language_of(request)
     campaign_id = int(request.match_info["id"])
     flow_id = await db.read(request, flow_id_of, campaign_id=campaign_id)
-    view = await db.read(
+    view = await db.found(
         request,
         submission_view,
         campaign_id=campaign_id,
@@ -208,6 +208,4 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
         language=language,
         now=request.app[APP].clock(),
     )
-    if view is None:
-        raise web.HTTPNotFound()
     return await render(request, "submission.html", {"view": view})
