@@ -94,6 +94,7 @@ def log_to_file(settings: Settings) -> Path:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
+    root.setLevel(settings.log_level)  # basicConfig leaves a root with a handler as it is
     return path
 
 
@@ -102,7 +103,6 @@ def configure_logging(settings: Settings) -> None:
     secrets (the bot token and its part after the bot id, the Twilio auth token) masked
     in whatever the root handlers write."""
     logging.basicConfig(level=settings.log_level, format=FORMAT)
-    logging.getLogger().setLevel(settings.log_level)  # also when `log_to_file` came first
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     token = settings.telegram_bot_token.get_secret_value()
