@@ -24,9 +24,9 @@ STAFF_DISABLED = "staff.disabled"
 STAFF_PASSWORD_RESET = "staff.password_reset"
 
 
-def staff_target(staff_id: int | None) -> str:
-    """The target naming a staff account."""
-    return f"staff:{staff_id}"
+def target(kind: str, row_id: int | None) -> str:
+    """The target naming one thing: `staff:3`, `broadcast:7`, `outbox:881`, `invitation:12`."""
+    return f"{kind}:{row_id}"
 
 
 def record(

@@ -21,7 +21,7 @@ from storage.models import AuditEvent, Invitation, Person, StaffAccount
 
 DEFAULT_TTL = timedelta(days=14)
 CREATED = "invitation.created"
-"""The audit action of a new invitation; its target is `invitation_target(id)`."""
+"""The audit action of a new invitation; its target is `audit.target("invitation", id)`."""
 
 
 class Refused(StrEnum):
@@ -71,11 +71,6 @@ class Issued:
     expires_at: datetime
 
 
-def invitation_target(invitation_id: int) -> str:
-    """The audit target naming an invitation."""
-    return f"invitation:{invitation_id}"
-
-
 def issue(
     session: Session,
     *,
@@ -94,7 +89,7 @@ def issue(
         action=CREATED,
         at=now,
         staff_id=staff_id,
-        target=invitation_target(invitation.id),
+        target=audit.target("invitation", invitation.id),
         detail={"person": person.id, "expires_at": invitation.expires_at.isoformat()},
         address=address,
     )
@@ -151,7 +146,7 @@ def events(
 ) -> dict[int, list[tuple[AuditEvent, StaffAccount | None]]]:
     """The audit trail of each invitation, oldest first, with the account that acted (None:
     the command line)."""
-    targets = {invitation_target(i): i for i in invitation_ids}
+    targets = {audit.target("invitation", i): i for i in invitation_ids}
     query = (
         select(AuditEvent, StaffAccount)
         .join(StaffAccount, col(StaffAccount.id) == col(AuditEvent.staff_id), isouter=True)

@@ -27,16 +27,6 @@ FORM_CHANNEL = "web"
 STUCK = (OutboxStatus.FAILED.value, OutboxStatus.HELD.value)
 
 
-def broadcast_target(broadcast_id: int) -> str:
-    """The audit target naming a broadcast."""
-    return f"broadcast:{broadcast_id}"
-
-
-def outbox_target(row_id: int) -> str:
-    """The audit target naming an outbox row."""
-    return f"outbox:{row_id}"
-
-
 def _key_prefix(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}:%"
 

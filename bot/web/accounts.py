@@ -125,7 +125,7 @@ def add_staff(
             session,
             action=audit.STAFF_ADDED,
             at=now,
-            target=audit.staff_target(account.id),
+            target=audit.target("staff", account.id),
             detail={"email": address, "person_id": account.person_id},
         )
     return NewPassword(account, password)
@@ -144,7 +144,7 @@ def reset_password(engine: Engine, *, email: str, now: datetime) -> NewPassword:
             session,
             action=audit.STAFF_PASSWORD_RESET,
             at=now,
-            target=audit.staff_target(account.id),
+            target=audit.target("staff", account.id),
         )
     return NewPassword(account, password)
 
@@ -157,7 +157,10 @@ def disable(engine: Engine, *, email: str, now: datetime) -> StaffAccount:
         if not account.disabled:
             store.set_disabled(session, staff_id=account.id, disabled=True)
             audit.record(
-                session, action=audit.STAFF_DISABLED, at=now, target=audit.staff_target(account.id)
+                session,
+                action=audit.STAFF_DISABLED,
+                at=now,
+                target=audit.target("staff", account.id),
             )
     return account
 
@@ -246,7 +249,7 @@ def sign_in(engine: Engine, *, email: str, password: str, address: str, now: dat
             action=audit.LOGIN,
             at=now,
             staff_id=account.id,
-            target=audit.staff_target(account.id),
+            target=audit.target("staff", account.id),
             address=address,
         )
         account = store.get(session, staff_id=account.id) or account
@@ -289,7 +292,7 @@ def change_password(
             action=audit.PASSWORD_CHANGED,
             at=now,
             staff_id=staff_id,
-            target=audit.staff_target(staff_id),
+            target=audit.target("staff", staff_id),
             address=address,
         )
     return changed

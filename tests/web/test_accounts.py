@@ -59,7 +59,7 @@ def test_a_new_account_gets_a_one_time_password_and_a_secretariat_person(app: Ap
             Role.SECRETARIAT,
             None,
         )
-        (event,) = audit.recent(session, target=audit.staff_target(made.account.id))
+        (event,) = audit.recent(session, target=audit.target("staff", made.account.id))
         assert (event.action, event.staff_id) == (audit.STAFF_ADDED, None)
         assert made.password not in str(event.detail)
 

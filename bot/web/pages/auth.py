@@ -96,7 +96,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         action=audit.LOGOUT,
         at=request.app[APP].clock(),
         staff_id=account.id,
-        target=audit.staff_target(account.id),
+        target=audit.target("staff", account.id),
         address=remote_address(request),
     )
     session = await get_session(request)

@@ -291,7 +291,7 @@ def send_broadcast(
         action=review.BROADCAST_SENT,
         at=now,
         staff_id=staff_id,
-        target=review.broadcast_target(broadcast_id),
+        target=audit.target("broadcast", broadcast_id),
         detail=detail,
         address=address,
     )
@@ -409,7 +409,7 @@ def report_view(
         for d in review.broadcast_deliveries(session, broadcast_id=broadcast_id)
     ]
     counts = [(status, row.counts[status]) for status in STATUS_LABELS if status in row.counts]
-    target = review.broadcast_target(broadcast_id)
+    target = audit.target("broadcast", broadcast_id)
     return ReportView(
         broadcast=row,
         texts={language: broadcasting.text_for(broadcast.text, language) for language in LANGUAGES},

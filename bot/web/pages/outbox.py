@@ -203,7 +203,7 @@ def _audited(
 ) -> Review:
     if not done:
         return Review(done=False, exists=bool(review.deliveries(session, row_ids=[row_id])))
-    target = review.outbox_target(row_id)
+    target = audit.target("outbox", row_id)
     audit.record(session, action=action, at=now, staff_id=staff_id, target=target, address=address)
     return Review(done=True, exists=True)
 
