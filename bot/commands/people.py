@@ -9,6 +9,7 @@ from typing import TextIO
 from sqlmodel import Session, select
 
 from bot.app import App
+from bot.channels.telegram.username import learned
 from bot.commands.common import LANGUAGES, CliError
 from bot.invitation_links import invitation_links
 from storage import invitations, queries
@@ -36,7 +37,7 @@ def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
         # Audited like the workspace's invitations; no staff account: the command line.
         issued = invitations.issue(session, person=person, now=app.clock(), staff_id=None)
     code, expires = issued.code, issued.expires_at
-    links = invitation_links(app.settings, code)
+    links = invitation_links(learned(app.settings), code)
     link, whatsapp = links.telegram, links.whatsapp
     if args.json:
         stdout.write(
@@ -65,7 +66,7 @@ def _invite(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
     stdout.write(
         f"  Telegram: {link}\n"
         if link
-        else "  Telegram: set TELEGRAM_BOT_USERNAME to print the link (?start=<code>)\n"
+        else "  Telegram: set TELEGRAM_BOT_TOKEN to print the link (?start=<code>)\n"
     )
     stdout.write(
         f"  WhatsApp: {whatsapp}\n"

@@ -39,6 +39,7 @@ from bot.channels.telegram.errors import is_not_modified, retry_after_seconds, t
 from bot.channels.telegram.files import megabytes, stored_path
 from bot.channels.telegram.inbound import read_update
 from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, utf16_len
+from bot.channels.telegram.username import with_username
 from bot.delivery import SendError, send_parts
 from bot.logs import register_secret
 from bot.ratelimit import channel_limits
@@ -113,6 +114,8 @@ class TelegramAdapter:
         self.runtime = runtime
         try:
             await self.bot.initialize()
+            # Invitation links made while we run (the workspace's people page) need it.
+            self.app.settings = with_username(self.app.settings, self.bot.username)
             await self._set_commands()
             if self.webhook:
                 await self.bot.set_webhook(
