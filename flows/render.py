@@ -42,7 +42,7 @@ def prompt(
         return _add_another(flow, slot, t, can_go_back=can_go_back, default=default)
     question = flow.question(slot.id)
     choices = choices_for(question, ctx.sources)
-    position, total = progress(flow, state, slot)
+    position, total = progress(flow, slot)
     lines = [f"({position}/{total}) {_item_prefix(flow, slot, t)}{question.text[t.language]}"]
     if question.type in HINTED_TYPES:
         lines.append(_hint(question, t))

@@ -123,11 +123,26 @@ def first_unanswered(flow: Flow, state: Answers) -> Slot | None:
     return None
 
 
-def progress(flow: Flow, state: Answers, current: Slot) -> tuple[int, int]:
-    """(position, total) among the questions visible now, for "3/9"."""
-    questions = [s for s in slots(flow, state) if s.kind == "q"]
-    position = questions.index(current) + 1 if current in questions else len(questions)
-    return position, len(questions)
+def progress(flow: Flow, current: Slot) -> tuple[int, int]:
+    """(position, total) for "3/9", in the flow's fixed list of questions.
+
+    Questions that skip logic hides still count, so the total a person reads stays the same
+    from the first question to the last (a skipped question shows as a step forward, never
+    as a shrinking total); a repeated section counts its questions once, and the item label
+    says which repeat is asked.
+    """
+    plan = [question.id for question in _questions(flow)]
+    position = plan.index(current.id) + 1 if current.id in plan else len(plan)
+    return position, len(plan)
+
+
+def _questions(flow: Flow) -> Iterator[Question]:
+    """Every question a person may be asked, in order, sections flattened once."""
+    for question in flow.questions:
+        if question.type is QType.SECTION:
+            yield from question.questions
+        else:
+            yield question
 
 
 def visible_answers(flow: Flow, state: Answers) -> Iterator[tuple[Slot, Any]]:

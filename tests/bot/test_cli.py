@@ -190,11 +190,11 @@ def test_a_new_process_continues_the_conversation_and_the_export_has_it(
         stdin="نعم\nنص البيان الوطني\n",
     )
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("(1/4)") == 1
+    assert first.stdout.count("(1/9)") == 1
     assert "(3/" in first.stdout
     second = _bot(settings, "chat", "--country", "JO", stdin="تخطي\nتخطي\nلا\nنعم\nتخطي\n1\n")
     assert second.returncode == 0, second.stderr
-    assert second.stdout.startswith("(3/7) رابط البيان على الإنترنت، إن وُجد.")
+    assert second.stdout.startswith("(3/9) رابط البيان على الإنترنت، إن وُجد.")
     assert "تسلّمت الأمانة العامة ردّ الأردن" in second.stdout
     exported = _bot(settings, "export", "--flow", "wrd_statement", "--labels", "en")
     assert exported.returncode == 0, exported.stderr

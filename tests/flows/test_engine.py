@@ -101,16 +101,16 @@ def test_start_sends_the_intro_then_the_first_question() -> None:
     walk = Walk()
     intro, first = walk.last.replies
     assert intro.text == "Sample\nIntro"
-    assert first.text == "(1/4) Is there a mechanism?"
+    assert first.text == "(1/5) Is there a mechanism?"
     assert [o.label for o in first.options] == ["Yes", "No"]
     assert [a.code for a in first.actions] == ["help", "cancel"]
 
 
-def test_a_condition_adds_the_question_it_guards() -> None:
+def test_a_condition_adds_the_question_it_guards_and_the_total_stays() -> None:
     walk = Walk()
     assert walk.send("yes").startswith("(2/5) What is it called?")
     walk.command("back")
-    assert walk.send("no").startswith("(2/4) Partners")
+    assert walk.send("no").startswith("(3/5) Partners")
 
 
 def test_an_answer_keeps_what_was_typed_where_and_in_which_language() -> None:
@@ -273,7 +273,7 @@ def test_cancelling_asks_first_and_no_continues_where_it_was() -> None:
         walk.command("cancel")
         == "Stop this questionnaire? Nothing will be sent to the Secretariat."
     )
-    assert walk.send("no").startswith("(2/4) Partners")
+    assert walk.send("no").startswith("(3/5) Partners")
     walk.command("cancel")
     assert walk.send("yes").startswith("The questionnaire was stopped")
     assert walk.last.cancelled
@@ -306,7 +306,7 @@ def test_a_request_already_answered_shows_who_sent_it_and_may_be_amended() -> No
         "Your State has already answered this request: Omar Haddad, on May 10, 2026 (version 2)."
     )
     assert [o.code for o in review.options] == ["amend", "close"]
-    assert walk.send("amend").startswith("(1/4) Is there a mechanism?\nCurrent answer: Yes")
+    assert walk.send("amend").startswith("(1/5) Is there a mechanism?\nCurrent answer: Yes")
 
 
 def test_leaving_an_answered_request_as_it_is_changes_nothing() -> None:
@@ -319,7 +319,7 @@ def test_a_state_whose_question_left_the_flow_resumes_at_the_first_gap() -> None
     walk = Walk()
     walk.send("no")
     walk.state["at"] = {"kind": "q", "id": "removed_question", "item": None}
-    assert walk.send("1").startswith("(3/4) Number of staff")
+    assert walk.send("1").startswith("(4/5) Number of staff")
 
 
 def test_the_engine_never_changes_the_state_it_was_given() -> None:

@@ -85,7 +85,7 @@ def test_switching_channel_mid_flow_loses_nothing(app: App, leila: ChatDriver) -
     leila.start_flow("wrd_statement")
     leila.send("لا")
     on_phone = ChatDriver(app, leila.person, channel="telegram")
-    assert on_phone.send("نعم").startswith("(3/")
+    assert on_phone.send("نعم").startswith("(6/9)")
     with Session(app.engine) as session:
         channels = session.exec(select(ChannelIdentity.channel)).all()
     assert sorted(channels) == ["console", "telegram"]
@@ -99,7 +99,7 @@ def test_what_a_state_sent_is_shown_to_its_other_focal_point_who_may_amend_it(
     omar = ChatDriver(app, people["jo_alt"])
     opening = omar.start_flow("wrd_statement")
     assert "Your State has already answered this request: ليلى الحسن, on May 10, 2026" in opening
-    assert omar.send("amend").startswith("(1/4) Will your state issue a statement")
+    assert omar.send("amend").startswith("(1/9) Will your state issue a statement")
     for text in ("keep", "keep", "keep", "keep"):
         reply = omar.send(text)
     assert reply.startswith("Summary of your answers")
@@ -137,7 +137,7 @@ def test_an_unexpected_failure_apologizes_and_keeps_what_was_saved(
         "عذراً، حدث خطأ غير متوقع. إجاباتكم المحفوظة لم تُفقد؛ يرجى المحاولة مرة أخرى."
     )
     monkeypatch.undo()
-    assert leila.send("نعم").startswith("(3/")
+    assert leila.send("نعم").startswith("(6/9)")
 
 
 def test_what_a_person_typed_is_stored_exactly_and_only_the_value_is_cleaned(

@@ -88,7 +88,7 @@ async def test_an_attachment_is_fetched_with_the_account_credentials(
         await leila.send(answer)
     url = served.twilio.add_media("ME1", b"%PDF-1.7 report", "application/pdf")
     reply = await leila.send("", NumMedia="1", MediaUrl0=url, MediaContentType0="application/pdf")
-    assert reply.startswith("(7/8) [التعهد 1] رابط إلكتروني")
+    assert reply.startswith("(9/10) [التعهد 1] رابط إلكتروني")
     assert served.twilio.media_requests == [True]
     (kept,) = (served.app.settings.files_dir / "whatsapp").iterdir()
     assert kept.suffix == ".pdf" and kept.read_bytes() == b"%PDF-1.7 report"
@@ -102,5 +102,5 @@ async def test_an_attachment_over_the_limit_is_not_kept(served: Served, leila: P
     url = served.twilio.add_media("ME2", b"%PDF-1.7 report", "application/pdf")
     reply = await leila.send("", NumMedia="1", MediaUrl0=url, MediaContentType0="application/pdf")
     assert reply.startswith("⚠️ ")
-    assert "(6/8) [التعهد 1] أرفقوا وثيقة داعمة" in reply
+    assert "(8/10) [التعهد 1] أرفقوا وثيقة داعمة" in reply
     assert list((served.app.settings.files_dir / "whatsapp").glob("*")) == []
