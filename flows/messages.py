@@ -85,7 +85,8 @@ class Reply:
     as a second row and text channels as a hint; `question` names what the options
     answer; `update` says this re-renders the previous message (a multiple-choice toggle);
     `compact` says the options are a plain scale the text already explains (1 to 5):
-    one row of buttons, and no list on text channels.
+    one row of buttons, and no list on text channels; `wants_file` says the question is
+    answered with a file, which a channel without an attach button explains its own way.
     """
 
     text: str
@@ -95,6 +96,7 @@ class Reply:
     multi: bool = False
     update: bool = False
     compact: bool = False
+    wants_file: bool = False
     document: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -107,7 +109,7 @@ class Reply:
         for key in ("question", "document"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
-        for flag in ("multi", "update", "compact"):
+        for flag in ("multi", "update", "compact", "wants_file"):
             if getattr(self, flag):
                 data[flag] = True
         return data
@@ -123,6 +125,7 @@ class Reply:
             multi=data.get("multi", False),
             update=data.get("update", False),
             compact=data.get("compact", False),
+            wants_file=data.get("wants_file", False),
             document=data.get("document"),
         )
 

@@ -58,6 +58,7 @@ def prompt(
         question=slot.ref,
         multi=question.type is QType.MULTI_CHOICE,
         compact=question.type is QType.RATING,
+        wants_file=question.type is QType.FILE,
     )
 
 

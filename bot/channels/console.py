@@ -1,11 +1,14 @@
 """The console channel: talk to Nuqta in a terminal, through the same engine and database.
 
-`/file PATH` sends a local file as the answer to a document question.
+`/file PATH` sends a local file as the answer to a document question. While the person
+reads or types, what the scheduler queues for them (a reminder, a broadcast) is printed as it
+comes, as a phone would show it, not only after their next line.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
@@ -20,6 +23,8 @@ from storage.models import Person
 
 CHANNEL = "console"
 QUIT_WORDS = frozenset({"/quit", "/exit", "خروج", "quitter"})
+WATCH_SECONDS = 2.0
+"""How often a waiting terminal looks for messages queued for its person."""
 
 
 def address_of(person: Person) -> str:
@@ -46,6 +51,7 @@ class ConsoleChat:
         self.person = person
         self.address = address_of(person)
         self.out = out
+        self._printing = threading.Lock()
 
     def send(self, address: str, reply: Reply) -> str | None:
         """The console's sender: print, in the person's current language.
@@ -54,6 +60,8 @@ class ConsoleChat:
         """
         t = translator(self._language())
         text = render_text(reply, t)
+        if reply.wants_file:
+            text += "\n" + t("console.attach_hint")
         if reply.document is not None and "content" in reply.document:
             text += "\n" + t("document.saved", path=self._save(reply.document))
         self.out.write(text + "\n\n")
@@ -72,26 +80,49 @@ class ConsoleChat:
         self.app.chat.handle(channel=CHANNEL, address=self.address, inbound=inbound)
         self.deliver()
 
-    def deliver(self) -> None:
-        """Print every reply queued for this terminal."""
-        deliver_due(
-            self.app.engine,
-            channel=CHANNEL,
-            send=self.send,
-            now=self.app.clock(),
-            address=self.address,
-        )
+    def deliver(self) -> int:
+        """Print every reply queued for this terminal; how many were printed."""
+        with self._printing:
+            return deliver_due(
+                self.app.engine,
+                channel=CHANNEL,
+                send=self.send,
+                now=self.app.clock(),
+                address=self.address,
+            )
 
-    def run(self, lines: Iterable[str], prompt: str = "") -> None:
-        """Read lines until the end of input or a quit word."""
+    def run(
+        self, lines: Iterable[str], prompt: str = "", watch_seconds: float = WATCH_SECONDS
+    ) -> None:
+        """Read lines until the end of input or a quit word, printing what arrives between."""
+        stop = threading.Event()
+        watcher = threading.Thread(
+            target=self._watch, args=(stop, watch_seconds, prompt), daemon=True
+        )
+        watcher.start()
+        try:
+            self._read(lines, prompt)
+        finally:
+            stop.set()
+            watcher.join()
+
+    def _read(self, lines: Iterable[str], prompt: str) -> None:
         for line in lines:
             if line.strip() in QUIT_WORDS:
                 break
             if line.strip():
                 self.say(parse_line(line))
-            if prompt:
-                self.out.write(prompt)
-                self.out.flush()
+            self._prompt(prompt)
+
+    def _watch(self, stop: threading.Event, seconds: float, prompt: str) -> None:
+        while not stop.wait(seconds):
+            if self.deliver():
+                self._prompt(prompt)
+
+    def _prompt(self, prompt: str) -> None:
+        if prompt:
+            self.out.write(prompt)
+            self.out.flush()
 
     def _language(self) -> str:
         known = recipients.person_at(self.app.engine, channel=CHANNEL, address=self.address)
