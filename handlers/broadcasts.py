@@ -32,6 +32,8 @@ class Preview:
     """Who a broadcast would reach, by channel, and who has no channel yet."""
 
     by_channel: Counter[str] = field(default_factory=Counter)
+    by_language: Counter[str] = field(default_factory=Counter)
+    """Of those reached, how many read each language."""
     unreachable: list[Recipient] = field(default_factory=list)
 
     @property
@@ -78,6 +80,7 @@ def _preview(people: list[Recipient]) -> Preview:
             result.unreachable.append(person)
         else:
             result.by_channel[person.channel] += 1
+            result.by_language[person.language] += 1
     return result
 
 

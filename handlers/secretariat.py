@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import cast
 
 from sqlmodel import col, select
@@ -22,7 +23,9 @@ from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Option, Reply
 from flows.model import Flow
 from handlers import broadcasts, conversation, menu
+from handlers.menu import LANGUAGE_NAMES
 from handlers.turn import Turn
+from locales.catalog import Translator
 from storage import campaigns as campaign_store
 from storage import queries
 from storage.export import Labels, export_csv
@@ -177,18 +180,19 @@ def _broadcast_draft(turn: Turn, flows: Mapping[str, Flow], inbound: Inbound) ->
         turn.chat.pending = None
         turn.say(Reply(t("secretariat.broadcast_nobody")))
         return
-    channels = ", ".join(f"{name} {t.number(n)}" for name, n in sorted(reach.by_channel.items()))
     preview = t(
         "secretariat.broadcast_preview",
         count=t.number(reach.reachable),
-        channels=channels,
+        channels=_counted(t, reach.by_channel, t.channel),
         text=text,
     )
+    languages = _counted(t, reach.by_language, lambda code: LANGUAGE_NAMES.get(code, code))
+    notes = [t("secretariat.broadcast_languages", languages=languages)]
     if reach.unreachable:
-        names = ", ".join(p.name for p in reach.unreachable)
-        body, question = preview.rsplit("\n\n", 1)
-        note = t("secretariat.broadcast_unreachable", names=names)
-        preview = f"{body}\n\n{note}\n\n{question}"
+        names = t.list([p.name for p in reach.unreachable])
+        notes.append(t("secretariat.broadcast_unreachable", names=names))
+    body, question = preview.rsplit("\n\n", 1)
+    preview = "\n\n".join([body, *notes, question])
     turn.chat.pending = "broadcast_ok"
     turn.chat.menu = [text]
     options = (
@@ -211,11 +215,19 @@ def _broadcast_confirm(turn: Turn, flows: Mapping[str, Flow], inbound: Inbound) 
     if choice == "cancel" or not draft:
         turn.say(Reply(t("secretariat.broadcast_cancelled")))
         return
+    # Written once, read by everyone as written: stored so, in every language.
+    language = turn.person.language
+    text = broadcasts.with_fallback({language: draft}, language)
     broadcast_id, reach = broadcasts.queue(
-        turn.session, text={"ar": draft}, audience=AUDIENCE, send_at=turn.now, now=turn.now
+        turn.session, text=text, audience=AUDIENCE, send_at=turn.now, now=turn.now
     )
     count = t.number(reach.reachable)
     turn.say(Reply(t("secretariat.broadcast_sent", id=t.number(broadcast_id), count=count)))
+
+
+def _counted(t: Translator, counts: Counter[str], label: Callable[[str], str]) -> str:
+    """ "Telegram 3 and WhatsApp 2": each key's label and count, largest first."""
+    return t.list([f"{label(key)} {t.number(n)}" for key, n in counts.most_common()])
 
 
 _COMMANDS = {"progress": _progress, "export": _export, "broadcast": _broadcast}

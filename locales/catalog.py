@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_timezone
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -53,6 +55,15 @@ class Translator:
     def number(self, value: int | float | Decimal) -> str:
         """A number written the way this language writes it."""
         return _number(value, self.language)
+
+    def channel(self, name: str) -> str:
+        """A channel's name as people read it ("Telegram", «واتساب»), or "other channel"."""
+        label = self(f"channel.{name}")
+        return self("channel.other") if label == f"channel.{name}" else label
+
+    def list(self, items: Sequence[str]) -> str:
+        """Items joined the way this language lists them ("A, B and C", «A وB وC»)."""
+        return format_list(list(items), locale=_locale(self.language))
 
     def date(self, value: date, country: str | None = None) -> str:
         """A date in the long local form, with the state's own month names where Babel has them.

@@ -100,3 +100,23 @@ def test_following_a_broadcast_reports_each_change_until_all_went_out(
     )
     seen = [{status: sum(c.values()) for status, c in r.items()} for r in reports]
     assert seen == [{"queued": 2}, {"queued": 1, "sent": 1}, {"sent": 2}]
+
+
+def test_a_broadcast_from_the_chat_shows_its_text_and_languages_and_is_read_as_written(
+    app: App, people: dict[str, Person]
+) -> None:
+    drivers = _drivers(app, people)
+    officer = drivers["secretariat"]
+    officer.send("/broadcast")
+
+    preview = officer.send("اجتماع نقاط الاتصال يوم 10 ديسمبر")
+
+    assert preview.split("\n\n")[:3] == [
+        "سيصل هذا التعميم إلى 3 من نقاط الاتصال (الطرفية (تجريبي) 3).",
+        "اجتماع نقاط الاتصال يوم 10 ديسمبر",
+        "يقرؤه الجميع كما كتبتموه (العربية 1 وEnglish 1 وFrançais 1). لكتابته بكل لغة على حدة،"
+        " استخدموا صفحة التعاميم في مساحة العمل.",
+    ]
+    assert officer.send("1").startswith("قُيِّد التعميم رقم 1")
+    for name in ("jo", "jo_alt", "ma"):
+        assert [r.text for r in drivers[name].deliver()] == ["اجتماع نقاط الاتصال يوم 10 ديسمبر"]

@@ -84,7 +84,7 @@ def channels_of(app: App, clock: Clock, name: str) -> list[tuple[str, Reachabili
         view = people_view(session, language="en", now=clock())
     people = [p for s in view.states for p in s.people] + view.secretariat
     (person,) = [p for p in people if p.name == name]
-    return [(c.label, c.reachability) for c in person.channels]
+    return [(c.channel, c.reachability) for c in person.channels]
 
 
 @pytest.fixture
@@ -138,13 +138,13 @@ def test_last_contact_is_when_they_last_wrote_on_any_channel(
         view = people_view(session, language="en", now=clock())
     leila = next(s for s in view.states if s.code == "JO").people[0]
     assert leila.last_contact == clock() - timedelta(hours=1)
-    assert [c.label for c in leila.channels] == ["web.channel_telegram", "web.channel_whatsapp"]
+    assert [c.channel for c in leila.channels] == ["telegram", "whatsapp"]
 
 
 def test_whatsapp_is_fully_reachable_only_inside_the_24_hour_window(
     app: App, clock: Clock, reached: dict[str, Person]
 ) -> None:
-    assert channels_of(app, clock, "Omar Haddad") == [("web.channel_whatsapp", Reachability.OK)]
+    assert channels_of(app, clock, "Omar Haddad") == [("whatsapp", Reachability.OK)]
     with Session(app.engine) as session:
         view = people_view(session, language="en", now=clock())
     omar = next(s for s in view.states if s.code == "JO").people[1].channels[0]
@@ -153,13 +153,11 @@ def test_whatsapp_is_fully_reachable_only_inside_the_24_hour_window(
     assert omar.reachable
 
     nadia = channels_of(app, clock, "Nadia Benali")
-    assert nadia == [("web.channel_whatsapp", Reachability.WINDOW_CLOSED)]
+    assert nadia == [("whatsapp", Reachability.WINDOW_CLOSED)]
     clock.advance(hours=21, minutes=56)  # Omar wrote 23 h 56 min ago: inside the margin
-    assert channels_of(app, clock, "Omar Haddad") == [
-        ("web.channel_whatsapp", Reachability.WINDOW_CLOSED)
-    ]
+    assert channels_of(app, clock, "Omar Haddad") == [("whatsapp", Reachability.WINDOW_CLOSED)]
     # Telegram has no window: Leila wrote days ago and is reachable.
-    assert channels_of(app, clock, "ليلى الحسن") == [("web.channel_telegram", Reachability.OK)]
+    assert channels_of(app, clock, "ليلى الحسن") == [("telegram", Reachability.OK)]
 
 
 def test_a_held_message_is_counted_and_the_window_rule_is_the_channels_own(
@@ -193,7 +191,7 @@ def test_a_failed_delivery_makes_the_channel_failing_until_a_message_goes_throug
 
     clock.advance(hours=1)
     outbox_row(app, leila, "telegram", "1001", OutboxStatus.DELIVERED, clock())
-    assert channels_of(app, clock, "ليلى الحسن") == [("web.channel_telegram", Reachability.OK)]
+    assert channels_of(app, clock, "ليلى الحسن") == [("telegram", Reachability.OK)]
     clock.advance(days=8)  # the failure is no longer recent
     with Session(app.engine) as session:
         later = people_view(session, language="en", now=clock())

@@ -26,7 +26,6 @@ from bot.web import db
 from bot.web.keys import APP, STAFF
 from bot.web.pages.outbox import (
     ACTION_LABELS,
-    CHANNEL_LABELS,
     STATUS_LABELS,
     ActionRow,
     action_rows,
@@ -434,7 +433,6 @@ def _form_context(
         "roles": ROLES,
         "role_labels": ROLE_LABELS,
         "language_names": LANGUAGE_NAMES,
-        "channel_labels": CHANNEL_LABELS,
         "bc_languages": LANGUAGES,
         "checked": None,
         "digest": "",
@@ -528,7 +526,6 @@ async def broadcast_page(request: web.Request) -> web.StreamResponse:
         "status_labels": STATUS_LABELS,
         "role_labels": ROLE_LABELS,
         "language_names": LANGUAGE_NAMES,
-        "channel_labels": CHANNEL_LABELS,
         "action_labels": ACTION_LABELS,
     }
     return await render(request, "broadcast.html", context)

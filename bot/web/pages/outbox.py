@@ -44,11 +44,6 @@ ACTION_LABELS = {
     review.OUTBOX_RETRIED: "web.ob_action_retried",
     review.OUTBOX_CANCELLED: "web.ob_action_cancelled",
 }
-CHANNEL_LABELS = {
-    "telegram": "web.bc_channel_telegram",
-    "whatsapp": "web.bc_channel_whatsapp",
-    "console": "web.bc_channel_console",
-}
 
 _REASONS: tuple[tuple[str, str], ...] = (
     ("interrupted", "web.ob_reason_interrupted"),
@@ -213,7 +208,6 @@ def _context() -> dict[str, object]:
         "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS,
         "action_labels": ACTION_LABELS,
-        "channel_labels": CHANNEL_LABELS,
     }
 
 

@@ -36,11 +36,6 @@ routes = web.RouteTableDef()
 WHATSAPP = "whatsapp"
 FRESH_CODE = "fresh_invitation"
 """The session key holding a new invitation's id and code until its page shows them."""
-CHANNEL_LABELS = {
-    "telegram": "web.channel_telegram",
-    "whatsapp": "web.channel_whatsapp",
-    "console": "web.channel_console",
-}
 ROLE_LABELS = {
     Role.PRIMARY: "web.people_role_primary",
     Role.ALTERNATE: "web.people_role_alternate",
@@ -75,8 +70,8 @@ class InvitationState(StrEnum):
 class ChannelRow:
     """One channel a person is bound to."""
 
-    label: str
-    """Catalog key of the channel's name (or the channel's own name, when unknown)."""
+    channel: str
+    """The channel's name in the store (`telegram`); pages show `t.channel(channel)`."""
     last_contact: datetime | None
     """When the person last wrote on it."""
     reachability: Reachability
@@ -229,7 +224,7 @@ def _channel_row(
     else:
         reachability, reason = Reachability.OK, None
     return ChannelRow(
-        label=CHANNEL_LABELS.get(channel, channel),
+        channel=channel,
         last_contact=last_heard,
         reachability=reachability,
         reason=reason,

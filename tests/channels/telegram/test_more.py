@@ -70,7 +70,12 @@ async def test_the_secretariat_sees_progress_exports_and_broadcasts(
     [compose] = await secretariat.says("/broadcast")
     assert compose.startswith("اكتبوا نص التعميم في رسالة واحدة.")
     [preview] = await secretariat.says("اجتماع نقاط الاتصال يوم ٢٠ حزيران.")
-    assert preview.startswith("سيصل هذا التعميم إلى 1 من نقاط الاتصال (telegram 1).")
+    assert preview.split("\n\n")[:3] == [
+        "سيصل هذا التعميم إلى 1 من نقاط الاتصال (تيليجرام 1).",
+        "اجتماع نقاط الاتصال يوم ٢٠ حزيران.",
+        "يقرؤه الجميع كما كتبتموه (العربية 1). لكتابته بكل لغة على حدة، استخدموا صفحة التعاميم"
+        " في مساحة العمل.",
+    ]
     assert preview.endswith("[إرسال التعميم]\n[إلغاء]")
     [queued] = await secretariat.taps("إرسال التعميم")
     assert queued.startswith("قُيِّد التعميم رقم")
