@@ -26,7 +26,7 @@ from flows.inputs.commands import parse_command
 from flows.inputs.yesno import parse_yes_no
 from flows.messages import Context, Inbound, Option, Reply, Step
 from flows.model import Choice, Flow, QType, Question
-from flows.render import numbered_answers, pick_edit, prompt, summary, summary_lines
+from flows.render import numbered_answers, paged, pick_edit, prompt, summary, summary_lines
 from flows.walk import (
     Slot,
     answer_of,
@@ -67,7 +67,7 @@ def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
         when = t.date(previous.at.date(), ctx.country)
         if previous.same_request:
             state["mode"] = "review"
-            return Step(state, (Reply(intro), _review(flow, previous, ctx, when)))
+            return Step(state, (Reply(intro), *_review(flow, previous, ctx, when)))
         intro += "\n\n" + t("engine.previous_defaults", date=when)
     first = next_slot(flow, state, None)
     assert first is not None, "a checked flow has at least one question"
@@ -79,7 +79,7 @@ def resume(flow: Flow, state: State, ctx: Context) -> Step:
     state = jsondata.copy(state)
     mode = state.get("mode")
     if mode == "summary":
-        return Step(state, (summary(flow, state, ctx),))
+        return Step(state, summary(flow, state, ctx))
     if mode == "pick_edit":
         return Step(state, (pick_edit(flow, state, ctx),))
     if mode == "confirm_cancel":
@@ -368,7 +368,7 @@ def _to_summary(flow: Flow, state: State, ctx: Context) -> Step:
     state.pop("at", None)
     state["editing"] = False
     state["trail"] = []
-    return Step(state, (summary(flow, state, ctx),))
+    return Step(state, summary(flow, state, ctx))
 
 
 # -- summary, editing, cancelling, reviewing ----------------------------------------------
@@ -404,9 +404,8 @@ def _on_summary(
     if choice == "edit":
         state["mode"] = "pick_edit"
         return Step(state, (pick_edit(flow, state, ctx),))
-    reply = summary(flow, state, ctx)
     note = translator(ctx.language)("engine.summary_expected")
-    return Step(state, (replace(reply, text=f"{note}\n\n{reply.text}"),))
+    return Step(state, summary(flow, state, ctx, note))
 
 
 def _on_pick_edit(
@@ -415,7 +414,7 @@ def _on_pick_edit(
     lines = summary_lines(flow, state, ctx)
     if command in ("back", "cancel"):
         state["mode"] = "summary"
-        return Step(state, (summary(flow, state, ctx),))
+        return Step(state, summary(flow, state, ctx))
     options = [(str(n), (line.split("\n")[0],)) for n, (_, line) in enumerate(lines, 1)]
     code = inbound.choice if inbound.choice else match_choice(inbound.text, options)
     if code is None or not code.isdigit() or not 1 <= int(code) <= len(lines):
@@ -453,13 +452,13 @@ def _on_confirm_cancel(
     return resume(flow, state, ctx)
 
 
-def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> Reply:
+def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> tuple[Reply, ...]:
     t = translator(ctx.language)
-    body = numbered_answers(flow, previous.record, ctx)
     head = t(
         "engine.already_submitted", by=previous.by, date=when, version=t.number(previous.version)
     )
-    return Reply(f"{head}\n\n{body}", options=_review_options(ctx), question="review")
+    last = Reply("", options=_review_options(ctx), question="review")
+    return paged(head + "\n", numbered_answers(flow, previous.record, ctx), last, t)
 
 
 def _review_options(ctx: Context) -> tuple[Option, ...]:

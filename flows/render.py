@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,13 @@ from flows.model import Choice, Flow, QType, Question
 from flows.walk import Slot, answer_of, progress, slots
 from locales.catalog import Translator, translator
 
-SUMMARY_ANSWER_CHARS = 300
+SUMMARY_ANSWER_CHARS = 120
+"""An answer read back in a summary is cut here: the summary is for checking, not reading."""
+SUMMARY_QUESTION_CHARS = 60
+MESSAGE_CHARS = 900
+"""No message longer than this: a phone screen. Longer summaries are sent as pages."""
+OPTIONS_ROOM = 200
+"""Kept free on a page for the options a text channel lists under it."""
 HINTED_TYPES = frozenset(
     {
         QType.MULTI_CHOICE,
@@ -148,7 +155,8 @@ def _shorten(text: str, limit: int = SUMMARY_ANSWER_CHARS) -> str:
 
 
 def summary_lines(flow: Flow, state: dict[str, Any], ctx: Context) -> list[tuple[Slot, str]]:
-    """Each answered question with its answer, in flow order, for the numbered summary."""
+    """Each visible question with its answer, in flow order: the numbers "change an answer"
+    takes. An unanswered question's line is its label alone."""
     t = translator(ctx.language)
     lines: list[tuple[Slot, str]] = []
     for slot in slots(flow, state):
@@ -157,37 +165,69 @@ def summary_lines(flow: Flow, state: dict[str, Any], ctx: Context) -> list[tuple
         question = flow.question(slot.id)
         answer = answer_of(flow, state, slot.id, slot.item)
         value = None if answer is None else answer.get("v")
+        label = _item_prefix(flow, slot, t) + _shorten(
+            question.text[t.language], SUMMARY_QUESTION_CHARS
+        )
+        if value is None or value == []:
+            lines.append((slot, label))
+            continue
         shown = display(question, value, t, choices_for(question, ctx.sources), ctx.country)
-        label = _item_prefix(flow, slot, t) + _shorten(question.text[t.language], 90)
         lines.append((slot, f"{label}\n   ↳ {_shorten(shown)}"))
     return lines
 
 
-def numbered_answers(flow: Flow, record: dict[str, Any], ctx: Context) -> str:
-    """Every answer of a record as a numbered list, the numbers "change an answer" takes."""
+def numbered_answers(flow: Flow, record: dict[str, Any], ctx: Context) -> list[str]:
+    """The record's answers as numbered lines (the numbers "change an answer" takes); the
+    questions left unanswered are folded into one line of their numbers."""
     t = translator(ctx.language)
-    lines = summary_lines(flow, record, ctx)
-    return "\n".join(f"{t.number(n)}. {line}" for n, (_, line) in enumerate(lines, 1))
+    answered, unanswered = [], []
+    for n, (_, line) in enumerate(summary_lines(flow, record, ctx), 1):
+        if "\n" in line:
+            answered.append(f"{t.number(n)}. {line}")
+        else:
+            unanswered.append(t.number(n))
+    if unanswered:
+        answered.append(t("engine.summary_unanswered", numbers=t.list(unanswered)))
+    return answered
 
 
-def summary(flow: Flow, state: dict[str, Any], ctx: Context) -> Reply:
-    """The numbered summary shown before submitting, with submit / change / cancel."""
+def paged(head: str, lines: list[str], last: Reply, t: Translator) -> tuple[Reply, ...]:
+    """`head` and `lines` as messages of at most MESSAGE_CHARS, the options of `last` on the
+    last one; each page after the first says which it is ("(2/3)")."""
+    pages: list[list[str]] = [[head]]
+    for line in lines:
+        if len("\n".join([*pages[-1], line])) + OPTIONS_ROOM > MESSAGE_CHARS:
+            pages.append([])
+        pages[-1].append(line)
+    texts = ["\n".join(page).strip("\n") for page in pages]
+    if len(texts) > 1:
+        total = t.number(len(texts))
+        texts = [texts[0]] + [f"({t.number(k)}/{total})\n{x}" for k, x in enumerate(texts[1:], 2)]
+    return (*(Reply(text) for text in texts[:-1]), replace(last, text=texts[-1]))
+
+
+def summary(flow: Flow, state: dict[str, Any], ctx: Context, note: str = "") -> tuple[Reply, ...]:
+    """The numbered summary shown before submitting, paged, with submit / change / cancel;
+    `note` (why it is shown again) comes first."""
     t = translator(ctx.language)
-    body = numbered_answers(flow, state, ctx)
     options = tuple(Option(code, t(f"engine.summary_{code}")) for code in ("submit", "edit"))
-    return Reply(
-        text=f"{t('engine.summary_title', flow=flow.title[t.language])}\n\n{body}",
+    last = Reply(
+        text="",
         options=options,
         actions=(Option("back", t("action.back")), Option("cancel", t("action.cancel"))),
         question="summary",
     )
+    head = t("engine.summary_title", flow=flow.title[t.language]) + "\n"
+    if note:
+        head = f"{note}\n\n{head}"
+    return paged(head, numbered_answers(flow, state, ctx), last, t)
 
 
 def pick_edit(flow: Flow, state: dict[str, Any], ctx: Context) -> Reply:
     """Which answer to change: one option per summary line."""
     t = translator(ctx.language)
     options = tuple(
-        Option(str(n), _shorten(line.split("\n")[0], 60))
+        Option(str(n), _shorten(line.split("\n")[0], 40))
         for n, (_, line) in enumerate(summary_lines(flow, state, ctx), 1)
     )
     return Reply(

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from flows.model import QType
+from flows.render import MESSAGE_CHARS
 from storage.models import Answer, Person, Submission
 from tests.conftest import ChatDriver
 from tests.conversations.transcript import FILE_INPUT, Transcript, render
@@ -53,6 +54,14 @@ def test_transcript(
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8")
     _assert_submitted(app, transcript)
+    _assert_phone_sized([opening, *(replies for _, replies in exchanges)])
+
+
+def _assert_phone_sized(rendered: list[str]) -> None:
+    """No message longer than a phone screen (900 characters), as a text channel shows it."""
+    messages = [m for replies in rendered for m in replies.split("\n---\n")]
+    longest = max(messages, key=len)
+    assert len(longest) <= MESSAGE_CHARS, longest
 
 
 def _assert_submitted(app: App, transcript: Transcript) -> None:
