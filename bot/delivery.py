@@ -184,9 +184,10 @@ async def send_claimed(
 
 
 def by_chat(claimed: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
-    """Claimed rows grouped by address, each group in the order they were queued."""
+    """Claimed rows grouped by address, each group in the order `outbox.claim` gives (as
+    queued, but what waited for a questionnaire to end after the replies)."""
     chats: dict[str, list[outbox.Claimed]] = defaultdict(list)
-    for row in sorted(claimed, key=lambda row: row.id):
+    for row in claimed:
         chats[row.address].append(row)
     return list(chats.values())
 

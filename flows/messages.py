@@ -98,6 +98,10 @@ class Reply:
     compact: bool = False
     wants_file: bool = False
     document: dict[str, Any] | None = None
+    brief: dict[str, str] | None = None
+    """How the message reads folded into a digest with others of its kind (a request's
+    invitation or reminder): `head` (the digest's first line), `line`, and `label` (its
+    button), all in the person's language."""
 
     def as_json(self) -> dict[str, Any]:
         """The form kept in the outbox."""
@@ -106,7 +110,7 @@ class Reply:
             data["options"] = [_option_json(o) for o in self.options]
         if self.actions:
             data["actions"] = [_option_json(o) for o in self.actions]
-        for key in ("question", "document"):
+        for key in ("question", "document", "brief"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         for flag in ("multi", "update", "compact", "wants_file"):
@@ -127,6 +131,7 @@ class Reply:
             compact=data.get("compact", False),
             wants_file=data.get("wants_file", False),
             document=data.get("document"),
+            brief=data.get("brief"),
         )
 
 

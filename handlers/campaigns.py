@@ -28,6 +28,8 @@ from storage.models import Campaign
 
 INVITE_QUESTION = "invite"
 """The question reference of a campaign message's "open the request" button."""
+BUTTON_CHARS = 40
+"""A request's title on a digest's button is cut here."""
 
 
 @dataclass
@@ -237,8 +239,13 @@ def _compose(
     key = STEP_MESSAGES.get(message.step, "campaign.reminder")
     text = t(key, title=title, deadline=deadline, left=t.plural("chat.days_left", days_left))
     option = Option(f"c:{campaign.id}", t("campaign.open"))
+    brief = {
+        "head": t("campaign.digest_head"),
+        "line": t("campaign.digest_line", title=title, deadline=deadline),
+        "label": title if len(title) <= BUTTON_CHARS else title[: BUTTON_CHARS - 1] + "…",
+    }
     # compact: a button where there are buttons; text channels read "type menu" instead.
-    return Reply(text, options=(option,), question=INVITE_QUESTION, compact=True)
+    return Reply(text, options=(option,), question=INVITE_QUESTION, compact=True, brief=brief)
 
 
 def recipient_summary(person: Recipient) -> str:

@@ -58,6 +58,8 @@ class OutboxStatus(StrEnum):
     HELD = "held"
     CANCELLED = "cancelled"
     """Given up on by the secretariat (a failed or held message): never sent."""
+    MERGED = "merged"
+    """Sent folded into another row's digest (`last_error` names it), not on its own."""
 
 
 class Country(SQLModel, table=True):

@@ -8,14 +8,27 @@ Statements are built once, at import: this runs for every message.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from flows.messages import Reply
-from storage.models import ChannelIdentity, Outbox, OutboxStatus, table_of
+from storage.models import (
+    ChannelIdentity,
+    Conversation,
+    ConversationStatus,
+    Outbox,
+    OutboxStatus,
+    table_of,
+)
+
+CAN_WAIT = ("invitation", "reminder", "broadcast")
+"""Kinds of message that never interrupt a questionnaire: while the person is answering
+one, they wait until it is finished or left idle for `FLOW_IDLE`."""
+FLOW_IDLE = timedelta(minutes=20)
+"""A questionnaire untouched this long no longer holds back what waits for its person."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class Outcome:
 
 _TABLE: sa.Table = table_of(Outbox)
 _IDENTITY: sa.Table = table_of(ChannelIdentity)
+_CONVERSATION: sa.Table = table_of(Conversation)
 _INSERT = sa.insert(_TABLE)
 
 
@@ -91,6 +105,12 @@ def _claim(*, by_address: bool) -> sa.Update:
         _IDENTITY.c.reachable.is_(False),
     )
     due = due.where(~refused)
+    answering = sa.exists().where(
+        _CONVERSATION.c.person_id == _TABLE.c.person_id,
+        _CONVERSATION.c.status == ConversationStatus.ACTIVE.value,
+        _CONVERSATION.c.updated_at > sa.bindparam("due_busy_since"),
+    )
+    due = due.where(~(_TABLE.c.kind.in_(CAN_WAIT) & answering))
     due = (
         due.order_by(_TABLE.c.id).limit(sa.bindparam("due_limit")).with_for_update(skip_locked=True)
     )
@@ -197,9 +217,65 @@ def claim(
         "due_limit": limit,
         "due_address": address,
         "due_by": by,
+        "due_busy_since": now - FLOW_IDLE,
     }
     rows = connection.execute(_CLAIM[address is not None], params).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+    # What waited for a questionnaire to end goes after the replies claimed with it.
+    claimed = sorted((Claimed(*row) for row in rows), key=lambda r: (r.kind in CAN_WAIT, r.id))
+    return _fold_briefs(connection, claimed)
+
+
+def _fold_briefs(connection: sa.Connection, claimed: list[Claimed]) -> list[Claimed]:
+    """Several invitations or reminders claimed for one chat go as one digest: the first
+    row carries it, the others are marked merged into it. One at a time goes as it is."""
+    by_address: dict[str, list[Claimed]] = {}
+    for row in claimed:
+        if row.payload.get("brief") and row.attempts == 1 and row.parts_sent == 0:
+            by_address.setdefault(row.address, []).append(row)
+    merged: dict[int, Claimed] = {}
+    gone: set[int] = set()
+    for rows in by_address.values():
+        if len(rows) < 2:
+            continue
+        first, *rest = rows
+        digest = digest_of([Reply.from_json(row.payload) for row in rows])
+        merged[first.id] = _carry(connection, first, digest)
+        for row in rest:
+            connection.execute(_MERGE, {"row_id": row.id, "note": f"in digest #{first.id}"})
+            gone.add(row.id)
+    return [merged.get(row.id, row) for row in claimed if row.id not in gone]
+
+
+def digest_of(replies: Sequence[Reply]) -> Reply:
+    """Requests' invitations and reminders as one short message: their shared first line,
+    a line each, and one button per request."""
+    briefs = [reply.brief or {} for reply in replies]
+    lines = [briefs[0].get("head", ""), *(f"• {b.get('line', '')}" for b in briefs)]
+    options = tuple(
+        replace(option, label=brief.get("label") or option.label)
+        for reply, brief in zip(replies, briefs, strict=True)
+        for option in reply.options
+    )
+    question = next((r.question for r in replies if r.question), None)
+    return Reply("\n".join(lines), options=options, question=question)
+
+
+def _carry(connection: sa.Connection, row: Claimed, digest: Reply) -> Claimed:
+    payload = {**digest.as_json(), "digest_of": [row.payload]}
+    connection.execute(_PAYLOAD, {"row_id": row.id, "payload": payload})
+    return replace(row, payload=payload)
+
+
+_MERGE = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"))
+    .values(status=OutboxStatus.MERGED.value, claimed_by=None, last_error=sa.bindparam("note"))
+)
+_PAYLOAD = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("row_id"))
+    .values(payload=sa.bindparam("payload", type_=_TABLE.c.payload.type))
+)
 
 
 def record(connection: sa.Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:

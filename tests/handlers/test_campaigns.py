@@ -16,6 +16,7 @@ from bot.app import App, build_app
 from bot.config import Settings
 from handlers.campaigns import close, tick
 from storage.models import Campaign, Conversation, Outbox, Person
+from tests.channels.pledge_walk import ANSWERS
 from tests.conftest import ChatDriver, Clock
 
 DEADLINE = datetime(2026, 6, 5, 12, 0, tzinfo=UTC)
@@ -218,3 +219,66 @@ def test_a_restart_between_queueing_and_sending_delivers_each_message_once(
         "Nouvelle demande du Secrétariat de la Ligue des États arabes"
     ]
     assert again == []
+
+
+def test_an_invitation_waits_until_the_questionnaire_under_way_is_finished(
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    leila = focal_points["jo"]
+    leila.start_flow("pledge_update")
+    (first, _), *middle, (last, _) = ANSWERS[1:]
+    leila.send(first)
+    _at(app, clock, "2026-05-10T09:00")
+
+    for typed, reply in middle:
+        assert leila.send(typed).startswith(reply)  # the next question, and nothing else
+    receipt, invitation = leila.send(last).split("\n---\n")
+
+    assert receipt.startswith("تسلّمت الأمانة العامة ردّ الأردن على «تحديث التعهدات»")
+    assert invitation.startswith("طلب جديد من الأمانة العامة لجامعة الدول العربية")
+
+
+def test_a_questionnaire_left_idle_no_longer_holds_back_what_waits(
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    nadia = focal_points["ma"]
+    nadia.start_flow("pledge_update")
+    _at(app, clock, "2026-05-10T09:00")
+    assert nadia.deliver() == []
+
+    clock.advance(minutes=21)
+
+    (invitation,) = nadia.deliver()
+    assert invitation.text.startswith("Nouvelle demande du Secrétariat")
+
+
+def test_several_requests_at_once_arrive_as_one_short_digest_with_a_button_each(
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    with Session(app.engine, expire_on_commit=False) as session, session.begin():
+        second = Campaign(
+            flow_id="imd_statement",
+            title={"ar": "اليوم الدولي للمهاجرين", "en": "International Migrants Day", "fr": "JIM"},
+            audience={"countries": ["JO"]},
+            opens_at=campaign.opens_at,
+            deadline=DEADLINE,
+        )
+        session.add(second)
+    _at(app, clock, "2026-05-10T09:00")
+    omar = focal_points["jo_alt"]
+
+    (digest,) = omar.deliver()
+
+    assert digest.text == (
+        "Requests awaiting your State’s answer (type “menu” to begin):\n"
+        "• “World Refugee Day” — deadline June 5, 2026\n"
+        "• “International Migrants Day” — deadline June 5, 2026"
+    )
+    assert [(o.code, o.label) for o in digest.options] == [
+        (f"c:{campaign.id}", "World Refugee Day"),
+        (f"c:{second.id}", "International Migrants Day"),
+    ]
+    with Session(app.engine) as session:
+        rows = session.exec(select(Outbox).where(Outbox.person_id == omar.person.id)).all()
+    assert sorted(row.status for row in rows) == ["merged", "sent"]
+    assert omar.tap(f"c:{second.id}", "invite").startswith("International Migrants Day")
