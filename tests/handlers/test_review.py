@@ -124,3 +124,14 @@ def test_a_returned_state_is_reminded_for_its_reply_and_its_menu_says_returned(
     )
     drivers["jo"].deliver()
     assert "↩ اليوم العالمي للاجئين — أعادته الأمانة العامة بسؤال" in drivers["jo"].send("القائمة")
+
+
+def test_the_secretariats_progress_shows_a_returned_state_awaiting_its_reply(
+    app: App, campaign: Campaign, drivers: dict[str, ChatDriver]
+) -> None:
+    _answer(drivers["jo"], "لا", "نعم", "تخطي")
+    _answer(drivers["ma"], "non", "oui", "passer")
+    _return(app, campaign, "JO", ar="هل هذا مؤكد؟", en="Is this confirmed?")
+    progress = drivers["secretariat"].send("/progress")
+    assert "↩ الأردن: أُعيد بسؤال، بانتظار الردّ (النسخة 1)" in progress
+    assert "✅ المغرب: وصل الردّ (النسخة 1)" in progress

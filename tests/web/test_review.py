@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.web.pages.campaign import Status, state_cells
-from bot.web.pages.submission import submission_view
+from bot.web.pages.submission import SubmissionView, submission_view
 from storage.models import AuditEvent, Campaign, Outbox, Person, ReviewAction
 from tests.conftest import ChatDriver, Clock
 from tests.web.conftest import Account, Client
@@ -46,14 +46,14 @@ def wrd(app: App, clock: Clock, people: dict[str, Person], leila: ChatDriver) ->
     return campaign_id
 
 
-def _view(app: App, clock: Clock, campaign_id: int, language: str = "en"):  # type: ignore[no-untyped-def]
+def _view(app: App, clock: Clock, campaign_id: int) -> SubmissionView | None:
     with Session(app.engine) as session:
         return submission_view(
             session,
             campaign_id=campaign_id,
             country_code="JO",
             flow=app.flows["wrd_statement"],
-            language=language,
+            language="en",
             now=clock(),
         )
 

@@ -39,6 +39,16 @@ def test_a_return_written_on_the_submission_page_reaches_the_focal_points(
     assert question.inner_text() == QUESTION["message_en"]
     shoot(page, shots, "review-returned-ar")
     assert QUESTION["message_ar"] in leila.render(leila.deliver())
+    page.goto(f"{workspace}/")
+    returned = page.locator(".matrix td.cell.s-returned .cell-label").first
+    assert returned.inner_text() == "أُعيد بسؤال: بانتظار ردّ الدولة"
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.matrix td.cell .cell-label')]
+            .filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)"""
+    )
+    assert overflowing == []
+    shoot(page, shots, "review-overview-ar")
+    page.goto(f"{workspace}/campaigns/{wrd}/states/JO")
 
     submit(page, "form.languages button[value=en]")
     assert page.locator("html").get_attribute("dir") == "ltr"
