@@ -55,6 +55,9 @@ class Previous:
     at: datetime
     version: int
     same_request: bool
+    question: str = ""
+    """The secretariat's question when it returned this submission to the state (in the
+    person's language): the review then offers to change just the answers it is about."""
 
 
 def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
@@ -67,6 +70,8 @@ def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
         when = t.date(previous.at.date(), ctx.country)
         if previous.same_request:
             state["mode"] = "review"
+            if previous.question:
+                state["returned"] = True
             return Step(state, (Reply(intro), *_review(flow, previous, ctx, when)))
         intro += "\n\n" + t("engine.previous_defaults", date=when)
     first = next_slot(flow, state, None)
@@ -457,13 +462,21 @@ def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> tuple[Re
     head = t(
         "engine.already_submitted", by=previous.by, date=when, version=t.number(previous.version)
     )
-    last = Reply("", options=_review_options(ctx), question="review")
+    if previous.question:
+        head = f"{t('engine.returned', question=previous.question)}\n\n{head}"
+    options = _review_options(ctx, returned=bool(previous.question))
+    last = Reply("", options=options, question="review")
     return paged(head + "\n", numbered_answers(flow, previous.record, ctx), last, t)
 
 
-def _review_options(ctx: Context) -> tuple[Option, ...]:
+def _review_codes(returned: bool) -> tuple[str, ...]:
+    """A returned submission may also have just some answers changed (those asked about)."""
+    return ("edit", "amend", "close") if returned else ("amend", "close")
+
+
+def _review_options(ctx: Context, *, returned: bool) -> tuple[Option, ...]:
     t = translator(ctx.language)
-    return tuple(Option(code, t(f"engine.review_{code}")) for code in ("amend", "close"))
+    return tuple(Option(code, t(f"engine.review_{code}")) for code in _review_codes(returned))
 
 
 def _stop(state: State, ctx: Context, key: str) -> Step:
@@ -476,15 +489,32 @@ def _stop(state: State, ctx: Context, key: str) -> Step:
 def _on_review(
     flow: Flow, state: State, inbound: Inbound, command: str | None, ctx: Context
 ) -> Step:
-    choice = _pick(inbound, ctx, ("amend", "close"), "engine.review_")
+    returned = bool(state.get("returned"))
+    choice = _pick(inbound, ctx, _review_codes(returned), "engine.review_")
     if choice == "close" or command == "cancel":
         return _stop(state, ctx, "engine.review_closed")
     if choice == "amend":
         first = next_slot(flow, state, None)
         assert first is not None
         return Step(state, (_ask(flow, state, first, ctx),))
+    if choice == "edit":
+        return _edit_submitted(flow, state, ctx)
     expected = translator(ctx.language)("engine.review_expected")
-    return Step(state, (Reply(expected, options=_review_options(ctx), question="review"),))
+    options = _review_options(ctx, returned=returned)
+    return Step(state, (Reply(expected, options=options, question="review"),))
+
+
+def _edit_submitted(flow: Flow, state: State, ctx: Context) -> Step:
+    """Take the submitted answers as they are and pick the one to change, as from the
+    summary: what is kept stays the answer of whoever gave it (like "keep")."""
+    defaults = state.get("defaults", {})
+    state["answers"] = jsondata.copy(defaults.get("answers", {}))
+    state["items"] = jsondata.copy(defaults.get("items", {}))
+    gap = first_unanswered(flow, state)
+    if gap is not None:  # the flow has a question the submission did not answer
+        return Step(state, (_ask(flow, state, gap, ctx),))
+    state["mode"] = "pick_edit"
+    return Step(state, (pick_edit(flow, state, ctx),))
 
 
 _MODES = {

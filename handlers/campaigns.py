@@ -7,7 +7,7 @@ carries an idempotency key, so it is queued once and only once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -74,6 +74,7 @@ def tick(
             people = store.recipients(session, campaign)
             missing = _missing_states(session, campaign)
             batch = _Batch(session, campaign, now, report, send=send)
+            batch.returned = store.returned(session, campaign)
             batch.settle("invitation", [_invitation(campaign, p, now) for p in people])
             batch.settle("reminder", _reminders(session, campaign, people, now))
             batch.settle("digest", _digests(session, campaign, now, missing), missing)
@@ -138,6 +139,8 @@ class _Batch:
     now: datetime
     report: TickReport
     send: bool
+    returned: set[str] = field(default_factory=set)
+    """States whose submission was returned: their reminders ask for the reply."""
 
     def settle(self, kind: str, planned: list[PlannedMessage], missing: Sequence[str] = ()) -> None:
         """Keep what was never queued; queue it when sending; note who has no channel."""
@@ -148,7 +151,7 @@ class _Batch:
         if self.send:
             connection = self.session.connection()
             for message in reachable:
-                reply = _compose(self.campaign, message, self.now, list(missing))
+                reply = _compose(self.campaign, message, self.now, list(missing), self.returned)
                 store.queue_once(
                     connection,
                     key=message.key,
@@ -167,6 +170,10 @@ def _missing_states(session: Session, campaign: Campaign) -> list[str]:
     ]
 
 
+ANSWERED = frozenset({"submitted", "returned"})
+"""What counts as an answer when a request closes: a returned one was sent all the same."""
+
+
 def close(engine: Engine, flows: Mapping[str, Flow], campaign_id: int, now: datetime) -> int:
     """Close a campaign and send its audience the regional summary; how many were queued.
 
@@ -179,14 +186,14 @@ def close(engine: Engine, flows: Mapping[str, Flow], campaign_id: int, now: date
         campaign.closed_at = campaign.closed_at or now
         session.add(campaign)
         statuses = {s.country_code: s.status for s in store.state_statuses(session, campaign)}
-        answered = sum(1 for status in statuses.values() if status == "submitted")
+        answered = sum(1 for status in statuses.values() if status in ANSWERED)
         flow = flows.get(campaign.flow_id)
         missing = "missing_open" if flow is not None and flow.open_anytime else "missing"
         queued = 0
         for person in store.recipients(session, campaign):
             t = translator(person.language)
             state = statuses.get(person.country_code or "")
-            own = "submitted" if state == "submitted" else missing
+            own = "submitted" if state in ANSWERED else missing
             text = t.plural(
                 "campaign.closed",
                 answered,
@@ -219,7 +226,11 @@ STEP_MESSAGES = {
 
 
 def _compose(
-    campaign: Campaign, message: PlannedMessage, now: datetime, missing: list[str]
+    campaign: Campaign,
+    message: PlannedMessage,
+    now: datetime,
+    missing: list[str],
+    returned: Set[str] = frozenset(),
 ) -> Reply:
     """The message in the person's language, with the deadline as their state writes dates."""
     person = message.recipient
@@ -237,6 +248,8 @@ def _compose(
         )
     days_left = max((deadline_day - now.astimezone(zone).date()).days, 0)
     key = STEP_MESSAGES.get(message.step, "campaign.reminder")
+    if message.step != "invitation" and person.country_code in returned:
+        key = "campaign.reminder_returned"
     text = t(key, title=title, deadline=deadline, left=t.plural("chat.days_left", days_left))
     option = Option(f"c:{campaign.id}", t("campaign.open"))
     brief = {

@@ -14,8 +14,8 @@ from flows.loader import KNOWN_SOURCES
 from flows.messages import Context, Inbound, Reply, Step
 from flows.model import Choice, Flow
 from handlers.turn import Turn
-from storage import queries, turns
-from storage.models import Campaign, ConversationStatus, Person
+from storage import queries, review, turns
+from storage.models import Campaign, ConversationStatus, Person, ReviewAction
 
 
 class Sources(Mapping[str, tuple[Choice, ...]]):
@@ -142,7 +142,18 @@ def _previous(turn: Turn, flow: Flow, campaign_id: int | None) -> engine.Previou
         at=submission.submitted_at,
         version=submission.version,
         same_request=same_request,
+        question=_returned_question(turn, campaign_id, country) if same_request else "",
     )
+
+
+def _returned_question(turn: Turn, campaign_id: int | None, country: str) -> str:
+    """The secretariat's question, when it returned the state's submission to this request."""
+    if campaign_id is None:
+        return ""
+    found = review.current(turn.session, campaign_id=campaign_id, country_code=country)
+    if found is None or found.state != ReviewAction.RETURNED:
+        return ""
+    return review.comment_in(found.comment, turn.t.language)
 
 
 def _apply(turn: Turn, flow: Flow, conversation: turns.ConversationRow, step: Step) -> None:

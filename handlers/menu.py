@@ -14,8 +14,8 @@ from flows.messages import Inbound, Option, Reply
 from flows.model import LANGUAGES, Flow
 from handlers.turn import Turn
 from locales.catalog import translator
-from storage import queries, turns
-from storage.models import Campaign
+from storage import queries, review, turns
+from storage.models import Campaign, ReviewAction
 
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français"}
 
@@ -70,7 +70,11 @@ def _campaign_label(turn: Turn, campaign: Campaign, *, started: bool) -> str:
         flow_id=campaign.flow_id,
         scope=queries.scope_of(campaign.id),
     ):
-        return t("chat.menu_request_done", title=title)
+        assert campaign.id is not None
+        found = review.current(turn.session, campaign_id=campaign.id, country_code=country)
+        returned = found is not None and found.state == ReviewAction.RETURNED
+        key = "chat.menu_request_returned" if returned else "chat.menu_request_done"
+        return t(key, title=title)
     deadline = t.date(campaign.deadline.date(), country)
     days = (campaign.deadline.date() - turn.now.date()).days
     if days < 0:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from flows.calendar import PlannedCampaign
 from flows.messages import Reply
+from storage import review
 from storage.db import insert_once
 from storage.models import (
     DEFAULT_REMINDER_PLAN,
@@ -103,15 +104,23 @@ def _best_channels(session: Session) -> dict[int, tuple[str, str]]:
 
 
 def answered(session: Session, campaign: Campaign) -> set[str | int]:
-    """The states (or, when everyone must answer, the people) who have submitted."""
+    """The states (or, when everyone must answer, the people) who have submitted; a state
+    whose submission was returned with a question has not answered until it replies."""
     rows = session.exec(
         select(Submission.country_code, Submission.person_id).where(
             Submission.scope == scope_of(campaign.id)
         )
     ).all()
     if campaign.one_per_state:
-        return {country for country, _ in rows}
+        return {country for country, _ in rows} - returned(session, campaign)
     return {person for _, person in rows}
+
+
+def returned(session: Session, campaign: Campaign) -> set[str]:
+    """The states whose current submission the secretariat returned and that have not
+    replied yet: they need reminding like a state that has not answered."""
+    assert campaign.id is not None
+    return review.returned_states(session, campaign_id=campaign.id)
 
 
 def calendar_keys(session: Session) -> set[str]:
@@ -189,7 +198,8 @@ class StateStatus:
 
 
 def state_statuses(session: Session, campaign: Campaign) -> list[StateStatus]:
-    """Per state of the audience: submitted / in progress / not started, and reminders."""
+    """Per state of the audience: submitted / returned (asked a question, not replied yet) /
+    in progress / not started, and reminders."""
     people = recipients(session, campaign)
     states = sorted({p.country_code for p in people if p.country_code})
     submitted = {
@@ -200,14 +210,14 @@ def state_statuses(session: Session, campaign: Campaign) -> list[StateStatus]:
     }
     started = _started(session, campaign)
     reminders = _reminders_sent(session, campaign)
+    sent_back = returned(session, campaign) if submitted else set()
     result = []
     for state in states:
         if state in submitted:
             sub = submitted[state]
+            status = "returned" if state in sent_back else "submitted"
             result.append(
-                StateStatus(
-                    state, "submitted", sub.submitted_at, reminders.get(state, 0), sub.version
-                )
+                StateStatus(state, status, sub.submitted_at, reminders.get(state, 0), sub.version)
             )
         elif state in started:
             result.append(

@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 
 from flows.answers import choices_for
 from flows.model import LANGUAGES, Choice, Flow, QType
+from storage import review
 from storage.models import IS_CURRENT, Answer, Country, Person, Submission
 
 Layout = Literal["wide", "long"]
@@ -83,8 +84,14 @@ LONG_COLUMNS: tuple[str, ...] = (
     "raw_text",
     "language",
     "answered_at",
+    "review_state",
+    "review_comment",
 )
 """Every column of the long layout."""
+REVIEW_COLUMNS: tuple[str, ...] = ("review_state", "review_comment")
+"""The secretariat's review of the state's current submission to the campaign (`received`,
+`accepted`, `returned`) and the question of its latest return: wide, after `campaign_id`;
+long, last."""
 
 _STREAM_COLUMNS = (
     col(Submission.id).label("submission_id"),
@@ -136,11 +143,13 @@ def export_csv(
     names = _Names(session, "en" if labels == "codes" else labels)
     submissions = _submissions(session, where)  # lazy: the query runs when writing starts
     if layout == "long":
-        return _write(out, LONG_COLUMNS, _long_rows(submissions, render, names))
+        reviews = _Reviews(review.export_cells(session, flow_id=flow.id, language=None))
+        return _write(out, LONG_COLUMNS, _long_rows(submissions, render, names, reviews))
     columns = render.question_columns(_max_repeats(session, where, render))
     language = None if labels == "codes" else labels
-    rows = _wide_rows(submissions, columns, render, names, language)
-    return _write(out, (*WIDE_COLUMNS, *columns), rows)
+    reviews = _Reviews(review.export_cells(session, flow_id=flow.id, language=language))
+    rows = _wide_rows(submissions, columns, render, names, language, reviews)
+    return _write(out, (*WIDE_COLUMNS, *REVIEW_COLUMNS, *columns), rows)
 
 
 def answer_renderer(flow: Flow, pledge_titles: Mapping[str, str] | None = None) -> _Renderer:
@@ -269,6 +278,20 @@ class _Names:
         return self._people[person_id]
 
 
+@dataclass(frozen=True)
+class _Reviews:
+    """The two review cells of a submission's rows, from `storage.review.export_cells`."""
+
+    cells: Mapping[tuple[int, str], tuple[str, str]]
+
+    def of(self, head: Row) -> tuple[Cell, Cell]:
+        """Received, without a comment, unless the secretariat acted; nothing outside a
+        campaign (open flows are not reviewed)."""
+        if head.campaign_id is None:
+            return None, None
+        return self.cells.get((head.campaign_id, head.country_code), ("received", ""))
+
+
 # -- rendering -------------------------------------------------------------------------------
 
 
@@ -391,6 +414,7 @@ def _wide_rows(
     render: _Renderer,
     names: _Names,
     language: str | None,
+    reviews: _Reviews,
 ) -> Iterator[list[Cell]]:
     """One row per submission; an answer with no column (a question this flow version no
     longer has) is left out, the long layout keeps it."""
@@ -410,12 +434,13 @@ def _wide_rows(
             _iso(head.submitted_at),
             head.version,
             head.campaign_id,
+            *reviews.of(head),
             *(cells.get(column) for column in columns),
         ]
 
 
 def _long_rows(
-    submissions: Iterable[list[Row]], render: _Renderer, names: _Names
+    submissions: Iterable[list[Row]], render: _Renderer, names: _Names, reviews: _Reviews
 ) -> Iterator[list[Cell]]:
     """Person and channel are the answer's own: a conversation may move between channels."""
     for rows in submissions:
@@ -436,4 +461,5 @@ def _long_rows(
                 row.raw_text,
                 row.language,
                 _iso(row.answered_at),
+                *reviews.of(head),
             ]

@@ -351,6 +351,30 @@ class AuditEvent(SQLModel, table=True):
     """The client's address, for actions taken over the web."""
 
 
+class ReviewAction(StrEnum):
+    """What the secretariat did with a submission. A version no action names yet is
+    `received`: a new version after a return is received again without a row saying so."""
+
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class Review(SQLModel, table=True):
+    """One review action on one version of a state's submission: never changed, never
+    deleted. `comment` holds the question of a return in ar/en/fr (the languages written);
+    `staff_id` is who did it (empty: the command line without `--by`)."""
+
+    __tablename__ = "review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    action: ReviewAction = Field(sa_type=sa.String(16))
+    staff_id: int | None = Field(default=None, foreign_key="staff_account.id")
+    comment: dict[str, str] = _json(default_factory=dict)
+    at: datetime = _when(default_factory=utcnow)
+
+
 class LoginFailure(SQLModel, table=True):
     """A failed sign-in, kept a day to slow down guessing per account and per address."""
 

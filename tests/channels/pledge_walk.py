@@ -33,6 +33,8 @@ ROW = {
     "submitted_at": "2026-05-10T09:00:00Z",
     "version": "1",
     "campaign_id": "",
+    "review_state": "",  # an open flow, outside any request: not reviewed
+    "review_comment": "",
     "pledge_1": "GRF-2019-JO-01",
     "pledge_title_1": "",
     "pledge_forum_1": "",

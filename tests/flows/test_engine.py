@@ -7,6 +7,7 @@ persistence is exercised on every message.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -307,6 +308,37 @@ def test_a_request_already_answered_shows_who_sent_it_and_may_be_amended() -> No
     )
     assert [o.code for o in review.options] == ["amend", "close"]
     assert walk.send("amend").startswith("(1/5) Is there a mechanism?\nCurrent answer: Yes")
+
+
+def test_a_returned_request_shows_the_question_and_changes_only_the_answer_picked() -> None:
+    previous = _previous(same_request=True)
+    given = previous.record["answers"]["exists"]
+    answers = {
+        **previous.record["answers"],
+        "partners": {**given, "v": ["academia"]},
+        "staff": {**given, "v": None},  # skipped
+        "report": {**given, "v": None},
+    }
+    record = {**previous.record, "answers": answers}
+    walk = Walk(previous=replace(previous, record=record, question="Who chairs it?"))
+    review = walk.last.replies[1]
+    assert review.text.startswith(
+        "The Secretariat has returned your State’s answer with this question:\n“Who chairs it?”"
+    )
+    assert [o.code for o in review.options] == ["edit", "amend", "close"]
+    assert walk.send("Change only the answers concerned").startswith("Which answer")
+    assert walk.send("2").startswith("(2/5) What is it called?\nCurrent answer: Old committee")
+    assert walk.send("The Ministry of Interior").startswith("Summary of your answers")
+    assert walk.value("name") == "The Ministry of Interior"
+    assert walk.state["answers"]["exists"]["by"] == 3  # kept as its author gave it
+    assert walk.value("partners") == ["academia"]
+    walk.send("1")
+    assert walk.last.submitted
+
+
+def test_a_returned_request_whose_flow_gained_a_question_asks_it_first() -> None:
+    walk = Walk(previous=replace(_previous(same_request=True), question="Who chairs it?"))
+    assert walk.send("1").startswith("(3/5) Partners")
 
 
 def test_leaving_an_answered_request_as_it_is_changes_nothing() -> None:

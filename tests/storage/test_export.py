@@ -102,6 +102,8 @@ WIDE_HEADER = [
     "submitted_at",
     "version",
     "campaign_id",
+    "review_state",
+    "review_comment",
     "status",
     "actions",
     "has_plan",
@@ -365,6 +367,8 @@ def test_wide_golden_file_reads_back_in_arabic() -> None:
     assert jordan["pledge_2"] == jordan["progress_2"] == ""  # only one repeat
     assert jordan["report"] == ""  # never asked
     assert morocco["campaign_id"] == ""  # open submission
+    assert morocco["review_state"] == ""  # open submissions are not reviewed
+    assert (egypt["review_state"], egypt["review_comment"]) == ("received", "")
     assert morocco["notes"] == ""  # skipped
     assert morocco["report"] == "[file-ma]"
 

@@ -35,6 +35,8 @@ class Status(StrEnum):
     """Where a state stands in a campaign, as the overview's matrix colours it."""
 
     SUBMITTED = "submitted"
+    RETURNED = "returned"
+    """Submitted, then returned by the secretariat with a question: needs the state's reply."""
     IN_PROGRESS = "in_progress"
     NOT_STARTED = "not_started"
     OVERDUE = "overdue"
@@ -47,6 +49,7 @@ class Status(StrEnum):
 
 STATUS_LABELS: dict[Status, str] = {
     Status.SUBMITTED: "web.status_submitted",
+    Status.RETURNED: "web.status_returned",
     Status.IN_PROGRESS: "web.status_in_progress",
     Status.NOT_STARTED: "web.status_not_started",
     Status.OVERDUE: "web.status_overdue",
@@ -89,7 +92,7 @@ def state_cells(
                 code=info.code,
                 name=info.name(language),
                 status=status,
-                versions=found.version if found and status is Status.SUBMITTED else None,
+                versions=found.version if found and status in _SENT else None,
                 last_activity=found.last_activity if found else None,
                 reminders_sent=found.reminders_sent if found else 0,
             )
@@ -111,9 +114,15 @@ def _status(
         return Status.NO_FOCAL_POINT
     if found.status == "submitted":
         return Status.SUBMITTED
+    if found.status == "returned":
+        return Status.RETURNED
     if is_overdue(campaign.deadline, timezone, now):
         return Status.OVERDUE
     return Status.IN_PROGRESS if found.status == "in progress" else Status.NOT_STARTED
+
+
+_SENT = (Status.SUBMITTED, Status.RETURNED)
+"""The statuses of a state that has a current submission (and so versions)."""
 
 
 def title_of(campaign: Campaign, language: str) -> str:

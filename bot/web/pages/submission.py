@@ -8,16 +8,17 @@ labels in the page's language, files as "name [ref]", pledge references with the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
+from aiohttp_session import get_session
 from sqlmodel import Session
 
 from bot.web import db
-from bot.web.keys import APP
+from bot.web.keys import APP, STAFF
 from bot.web.pages.campaign import (
     StateCell,
     flow_id_of,
@@ -25,13 +26,17 @@ from bot.web.pages.campaign import (
     title_of,
 )
 from bot.web.render import language_of, render
+from bot.web.security import flash, remote_address
 from flows.model import Flow
-from storage import overview, queries
+from handlers import review as reviewing
+from storage import overview, queries, review
 from storage.countries import BY_CODE
 from storage.export import answer_renderer
+from storage.models import ReviewAction
 from storage.overview import StoredAnswer
 
 routes = web.RouteTableDef()
+LANGUAGES = reviewing.LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,39 @@ class VersionLine:
     """Empty for the first version (everything in it is new)."""
 
 
+REVIEW_LABELS: dict[ReviewAction, str] = {
+    ReviewAction.RECEIVED: "web.review_received",
+    ReviewAction.ACCEPTED: "web.review_accepted",
+    ReviewAction.RETURNED: "web.review_returned",
+}
+"""The catalog key of each review state (and action)."""
+REVIEW_CLASSES: dict[str, str] = {
+    ReviewAction.RECEIVED: "s-in_progress",
+    ReviewAction.ACCEPTED: "s-submitted",
+    ReviewAction.RETURNED: "s-returned",
+}
+"""The colours of the matrix the review states take: waiting, done, needs the state."""
+LANGUAGE_NAMES = {"ar": "web.bc_lang_ar", "en": "web.bc_lang_en", "fr": "web.bc_lang_fr"}
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One review action, as the page lists it beside the version it was on."""
+
+    version: int
+    action: ReviewAction
+    at: datetime
+    by: str | None
+    """The staff member; None for the command line."""
+    comment: list[tuple[str, str]]
+    """The question of a return: (language, text) in the order ar, en, fr, as written."""
+
+    @property
+    def label(self) -> str:
+        """The catalog key of the action."""
+        return REVIEW_LABELS[self.action]
+
+
 @dataclass(frozen=True)
 class SubmissionView:
     """What `/campaigns/{id}/states/{code}` shows."""
@@ -123,11 +161,28 @@ class SubmissionView:
     state: StateCell
     versions: list[VersionLine]
     """Newest first."""
+    review: ReviewAction | None = None
+    """The current version's review state; None before the state submits."""
+    reviews: list[ReviewLine] = field(default_factory=list)
+    """Every review action, newest first."""
+    languages: list[str] = field(default_factory=list)
+    """The languages the state's focal points read: a return is written in each."""
+    open: bool = True
+    """Whether the request still takes answers (a return needs one)."""
 
     @property
     def current(self) -> VersionLine | None:
         """The version that counts, if the state has submitted."""
         return next((v for v in self.versions if v.is_current), None)
+
+    @property
+    def review_label(self) -> str:
+        """The catalog key of the review state."""
+        return REVIEW_LABELS[self.review or ReviewAction.RECEIVED]
+
+    def reviews_of(self, version: int) -> list[ReviewLine]:
+        """The review actions on one version, newest first."""
+        return [line for line in self.reviews if line.version == version]
 
 
 def submission_view(
@@ -167,7 +222,23 @@ def submission_view(
             )
         )
         previous = answers
-    return SubmissionView(campaign_id, title_of(campaign, language), cell, versions[::-1])
+    found = review.current(session, campaign_id=campaign_id, country_code=country_code)
+    history = review.history(session, campaign_id=campaign_id, country_code=country_code)
+    return SubmissionView(
+        campaign_id,
+        title_of(campaign, language),
+        cell,
+        versions[::-1],
+        review=found.state if found else None,
+        reviews=[_review_line(event) for event in reversed(history)],
+        languages=reviewing.needed_languages(session, country_code=country_code),
+        open=campaign.closed_at is None,
+    )
+
+
+def _review_line(event: review.ReviewEvent) -> ReviewLine:
+    comment = [(lang, event.comment[lang]) for lang in LANGUAGES if event.comment.get(lang)]
+    return ReviewLine(event.version, event.action, event.at, event.by, comment)
 
 
 class _Reader:
@@ -193,9 +264,18 @@ class _Reader:
         return AnswerLine(answer.question_id, label, answer.item, answer.value, text)
 
 
-@routes.get(r"/campaigns/{id:\d+}/states/{code:[A-Za-z]{2}}", name="campaign_state")
+PAGE = r"/campaigns/{id:\d+}/states/{code:[A-Za-z]{2}}"
+
+
+@routes.get(PAGE, name="campaign_state")
 async def submission_page(request: web.Request) -> web.StreamResponse:
-    """A state's submission to a campaign, version by version."""
+    """A state's submission to a campaign, version by version, with its review."""
+    return await _page(request, dict.fromkeys(LANGUAGES, ""), None)
+
+
+async def _page(
+    request: web.Request, draft: dict[str, str], error: str | None, status: int = 200
+) -> web.StreamResponse:
     language = await language_of(request)
     campaign_id = int(request.match_info["id"])
     flow_id = await db.read(request, flow_id_of, campaign_id=campaign_id)
@@ -208,4 +288,58 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
         language=language,
         now=request.app[APP].clock(),
     )
-    return await render(request, "submission.html", {"view": view})
+    context = {
+        "view": view,
+        "draft": draft,
+        "review_error": error,
+        "review_languages": LANGUAGES,
+        "language_names": LANGUAGE_NAMES,
+        "review_classes": REVIEW_CLASSES,
+    }
+    return await render(request, "submission.html", context, status=status)
+
+
+@routes.post(PAGE + "/accept", name="submission_accept")
+async def accept(request: web.Request) -> web.StreamResponse:
+    """Accept the state's current submission (audited)."""
+    try:
+        await db.write(request, reviewing.accept, **_where(request))
+    except reviewing.ReviewRefused as refused:
+        return await _page(request, dict.fromkeys(LANGUAGES, ""), _error(refused), 409)
+    return await _done(request, "web.review_accepted_done")
+
+
+@routes.post(PAGE + "/return", name="submission_return")
+async def send_back(request: web.Request) -> web.StreamResponse:
+    """Return the state's current submission with the question as written (audited); each
+    focal point of the state receives it in their language."""
+    form = await request.post()
+    draft = {lang: str(form.get(f"message_{lang}", "")) for lang in LANGUAGES}
+    try:
+        await db.write(request, reviewing.send_back, comment=draft, **_where(request))
+    except reviewing.ReviewRefused as refused:
+        return await _page(request, draft, _error(refused), 400)
+    return await _done(request, "web.review_returned_done")
+
+
+def _where(request: web.Request) -> dict[str, Any]:
+    return {
+        "campaign_id": int(request.match_info["id"]),
+        "country_code": request.match_info["code"].upper(),
+        "staff_id": request[STAFF].id,
+        "now": request.app[APP].clock(),
+        "address": remote_address(request),
+    }
+
+
+def _error(refused: reviewing.ReviewRefused) -> str:
+    if refused.key == "no_campaign":
+        raise web.HTTPNotFound()
+    return f"web.review_error_{refused.key}"
+
+
+async def _done(request: web.Request, key: str) -> web.StreamResponse:
+    flash(await get_session(request), key)
+    match = request.match_info
+    url = request.app.router["campaign_state"].url_for(id=match["id"], code=match["code"].upper())
+    raise web.HTTPFound(str(url))
