@@ -464,13 +464,17 @@ def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> tuple[Re
     )
     if previous.question:
         head = f"{t('engine.returned', question=previous.question)}\n\n{head}"
-    options = _review_options(ctx, returned=bool(previous.question))
-    last = Reply("", options=options, question="review")
-    return paged(head + "\n", numbered_answers(flow, previous.record, ctx), last, t)
+    # The answers are numbered, so the choices are words (buttons where there are buttons):
+    # a number typed here means "change that answer".
+    actions = _review_options(ctx, returned=bool(previous.question))
+    last = Reply("", actions=actions, question="review")
+    lines = [*numbered_answers(flow, previous.record, ctx), "", t("engine.review_number")]
+    return paged(head + "\n", lines, last, t)
 
 
 def _review_codes(returned: bool) -> tuple[str, ...]:
-    """A returned submission may also have just some answers changed (those asked about)."""
+    """A returned submission may also have just some answers changed (those asked about);
+    any submission may have one answer changed by typing its number."""
     return ("edit", "amend", "close") if returned else ("amend", "close")
 
 
@@ -490,7 +494,11 @@ def _on_review(
     flow: Flow, state: State, inbound: Inbound, command: str | None, ctx: Context
 ) -> Step:
     returned = bool(state.get("returned"))
-    choice = _pick(inbound, ctx, _review_codes(returned), "engine.review_")
+    number = None if inbound.choice or command else _typed_number(inbound.text)
+    if number is not None:
+        return _edit_submitted(flow, state, ctx, number)
+    codes = _review_codes(returned)
+    choice = command if command in codes else _pick(inbound, ctx, codes, "engine.review_")
     if choice == "close" or command == "cancel":
         return _stop(state, ctx, "engine.review_closed")
     if choice == "amend":
@@ -500,19 +508,31 @@ def _on_review(
     if choice == "edit":
         return _edit_submitted(flow, state, ctx)
     expected = translator(ctx.language)("engine.review_expected")
-    options = _review_options(ctx, returned=returned)
-    return Step(state, (Reply(expected, options=options, question="review"),))
+    actions = _review_options(ctx, returned=returned)
+    return Step(state, (Reply(expected, actions=actions, question="review"),))
 
 
-def _edit_submitted(flow: Flow, state: State, ctx: Context) -> Step:
-    """Take the submitted answers as they are and pick the one to change, as from the
-    summary: what is kept stays the answer of whoever gave it (like "keep")."""
+def _typed_number(text: str) -> int | None:
+    """A whole number typed alone, in any digits (٣ or 3)."""
+    stripped = text.strip()
+    return int(stripped) if stripped.isdigit() else None
+
+
+def _edit_submitted(flow: Flow, state: State, ctx: Context, number: int | None = None) -> Step:
+    """Take the submitted answers as they are and change one, as from the summary: answer
+    `number` when it is one, else pick it; what is kept stays the answer of whoever gave it
+    (like "keep")."""
     defaults = state.get("defaults", {})
     state["answers"] = jsondata.copy(defaults.get("answers", {}))
     state["items"] = jsondata.copy(defaults.get("items", {}))
     gap = first_unanswered(flow, state)
     if gap is not None:  # the flow has a question the submission did not answer
         return Step(state, (_ask(flow, state, gap, ctx),))
+    lines = summary_lines(flow, state, ctx)
+    state["editing"] = True
+    state["trail"] = []
+    if number is not None and 1 <= number <= len(lines):
+        return Step(state, (_ask(flow, state, lines[number - 1][0], ctx),))
     state["mode"] = "pick_edit"
     return Step(state, (pick_edit(flow, state, ctx),))
 

@@ -76,8 +76,11 @@ def test_a_returned_answer_is_corrected_in_chat_and_received_again(
     opened = leila.tap(f"c:{campaign.id}", "invite")
     assert f"أعادت الأمانة العامة ردّ دولتكم مع السؤال التالي:\n«{QUESTION_AR}»" in opened
     assert "2. يُرجى إرسال نص البيان، إن كان جاهزًا.\n   ↳ مسودة البيان" in opened
-    assert "1. تغيير الإجابات المعنية فقط" in opened
-    assert leila.send("1").startswith("أي إجابة تودّون تعديلها؟")
+    assert opened.endswith(
+        "لتغيير إجابة واحدة، اكتبوا رقمها.\n\n"
+        "يمكنكم كتابة: تغيير الإجابات المعنية فقط · تعديل الرد · الإبقاء عليه كما هو"
+    )
+    # Four messages in all from the tap: the answer's number, the new text, and "send".
     assert "الإجابة الحالية: مسودة البيان" in leila.send("2")
     assert f"↳ {FINAL_TEXT}" in leila.send(FINAL_TEXT)
     assert "الإصدار 2" in leila.send("1")

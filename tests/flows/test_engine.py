@@ -306,8 +306,29 @@ def test_a_request_already_answered_shows_who_sent_it_and_may_be_amended() -> No
     assert review.text.startswith(
         "Your State has already answered this request: Omar Haddad, on May 10, 2026 (version 2)."
     )
-    assert [o.code for o in review.options] == ["amend", "close"]
+    assert [o.code for o in review.actions] == ["amend", "close"]
+    assert review.text.endswith("To change one answer, type its number.")
     assert walk.send("amend").startswith("(1/5) Is there a mechanism?\nCurrent answer: Yes")
+
+
+def test_one_answer_of_a_sent_request_is_changed_by_typing_its_number() -> None:
+    previous = _previous(same_request=True)
+    given = previous.record["answers"]["exists"]
+    answers = {
+        **previous.record["answers"],
+        "partners": {**given, "v": ["academia"]},
+        "staff": {**given, "v": None},
+        "report": {**given, "v": None},
+    }
+    walk = Walk(previous=replace(previous, record={**previous.record, "answers": answers}))
+
+    assert walk.send("٢").startswith("(2/5) What is it called?\nCurrent answer: Old committee")
+    assert walk.send("The Ministry of Interior").startswith("Summary of your answers")
+    walk.send("1")
+
+    assert walk.last.submitted
+    assert walk.value("name") == "The Ministry of Interior"
+    assert walk.state["answers"]["exists"]["by"] == 3  # kept as its author gave it
 
 
 def test_a_returned_request_shows_the_question_and_changes_only_the_answer_picked() -> None:
@@ -325,7 +346,7 @@ def test_a_returned_request_shows_the_question_and_changes_only_the_answer_picke
     assert review.text.startswith(
         "The Secretariat has returned your State’s answer with this question:\n“Who chairs it?”"
     )
-    assert [o.code for o in review.options] == ["edit", "amend", "close"]
+    assert [o.code for o in review.actions] == ["edit", "amend", "close"]
     assert walk.send("Change only the answers concerned").startswith("Which answer")
     assert walk.send("2").startswith("(2/5) What is it called?\nCurrent answer: Old committee")
     assert walk.send("The Ministry of Interior").startswith("Summary of your answers")
@@ -343,7 +364,7 @@ def test_a_returned_request_whose_flow_gained_a_question_asks_it_first() -> None
 
 def test_leaving_an_answered_request_as_it_is_changes_nothing() -> None:
     walk = Walk(previous=_previous(same_request=True))
-    assert walk.send("2") == "The answer sent stays as it is."
+    assert walk.send("Leave it as it is") == "The answer sent stays as it is."
     assert walk.last.cancelled and not walk.last.submitted
 
 
