@@ -38,7 +38,11 @@ REFUSED = ("EG", "LB")
 """Answered, and said no to circulation."""
 NO_STATEMENT = ("BH", "DJ", "IQ", "KW", "LY", "MR", "OM", "QA")
 """Answered that they will issue no statement (8); the 12 others (Egypt included) will."""
-EGYPT_SECRET = "مسودة البيان المصري: لا تُعمَّم قبل اعتمادها"
+EGYPT_SECRET = "مسودة البيان المصري: سرية حتى اعتمادها"
+"""Without vowel marks or the lam-alef ligature, which pdftotext reads back as other
+letters: the text is looked for in what it extracts (the PNG pages show how it looks)."""
+EGYPT_SECRET_WORD = "اعتمادها"
+"""A word of Egypt's statement that nothing else in the reports says."""
 JORDAN_STATEMENT = (
     "تؤكد المملكة الأردنية الهاشمية التزامها بحماية اللاجئين.\nوتدعو إلى تقاسم الأعباء."
 )
