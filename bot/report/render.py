@@ -10,14 +10,16 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from bot.report.view import ReportView
 from bot.web.i18n import direction
 from locales.catalog import translator
 from storage.campaigns import SECRETARIAT_TIMEZONE
+
+if TYPE_CHECKING:
+    from bot.report.view import ReportView
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RIGHT_TO_LEFT = frozenset({"R", "AL"})

@@ -18,7 +18,7 @@ import pytest
 from bot.cli import main
 from bot.config import Settings
 from storage.countries import COUNTRIES
-from tests.report.conftest import (
+from tests.report.seed import (
     EGYPT_SECRET,
     EGYPT_SECRET_WORD,
     MOROCCO_ACTIVITY,

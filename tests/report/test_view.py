@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.app import App
 from bot.report.view import QuestionBlock, ReportView, SectionBlock, report_view
 from storage.countries import COUNTRIES, country_name
-from tests.report.conftest import (
+from tests.report.seed import (
     EGYPT_SECRET,
     JORDAN_STATEMENT,
     NO_STATEMENT,
