@@ -98,8 +98,10 @@ class Item:
     """One repeat of a section (one pledge) of a state."""
 
     number: int
-    heading: str
-    """The item's label and number, with its first answer (the pledge's reference and title)."""
+    label: str
+    """The item's label and number: "Pledge 2"."""
+    title: str
+    """Its first answer (the pledge's reference and title), which the other rows are about."""
     rows: list[ItemRow]
 
 
@@ -302,7 +304,7 @@ def _block(
             id=question.id,
             label=label,
             answered=len(values),
-            bars=_bars(choices_for(question, {}), values, reader.language),
+            bars=_bars(_options(question), values, reader.language),
             average=_average(values) if question.type is QType.RATING else None,
             states=[],
         )
@@ -317,6 +319,20 @@ def _block(
         average=None,
         states=[StateAnswers(code, reader.state(code), texts) for code, texts in by_state.items()],
     )
+
+
+def _options(question: Question) -> tuple[Choice, ...]:
+    """A question's options; a rating's ends named as the person saw them ("5 — Fully")."""
+    choices = choices_for(question, {})
+    if question.type is not QType.RATING or not choices:
+        return choices
+    ends = {0: question.low_label, len(choices) - 1: question.high_label}
+    named = list(choices)
+    for at, label in ends.items():
+        if label:
+            text = {lang: f"{choices[at].code} — {words}" for lang, words in label.items()}
+            named[at] = Choice(choices[at].code, text)
+    return tuple(named)
 
 
 def _bars(choices: tuple[Choice, ...], values: list[Any], language: str) -> list[Bar]:
@@ -391,10 +407,9 @@ def _tables(
             )
             for a in answers
         ]
-        heading = f"{name} {number}".strip()
-        if rows:
-            heading = f"{heading}: {rows[0].text}"
-        tables.setdefault(code, []).append(Item(number, heading, rows[1:]))
+        label = f"{name} {translator(reader.language).number(number)}".strip()
+        title = rows[0].text if rows else ""
+        tables.setdefault(code, []).append(Item(number, label, title, rows[1:]))
     return [
         StateTable(code, reader.state(code), sorted(found, key=lambda item: item.number))
         for code, found in tables.items()

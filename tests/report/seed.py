@@ -9,6 +9,8 @@ Comoros do not. Egypt and Lebanon refuse circulation (Egypt's statement text is
 
 Pledge update (`Seeded.pledges`): Jordan two pledges (in progress, fulfilled), Morocco one
 not in the list (planning); the flow asks for no consent.
+
+Evaluation (`Seeded.evaluation`): Jordan, Morocco and Egypt rate the ARCP (`RATINGS`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ JORDAN_STATEMENT = (
     "تؤكد المملكة الأردنية الهاشمية التزامها بحماية اللاجئين.\nوتدعو إلى تقاسم الأعباء."
 )
 MOROCCO_ACTIVITY = "Journée portes ouvertes à Rabat avec le HCR et la société civile"
+RATINGS = {"JO": (4, 5, 3), "MA": (5, 4, 4), "EG": (3, 4, 2)}
+"""Terms of reference, action plan, national impact, out of 5."""
 FRENCH = frozenset({"MA", "TN", "DZ", "LB", "DJ", "KM", "MR"})
 
 
@@ -54,6 +58,7 @@ class Seeded:
 
     wrd: int
     pledges: int
+    evaluation: int
 
 
 def submit(
@@ -131,7 +136,14 @@ def seed_campaigns(app: App) -> Seeded:
             opens_at=OPENS,
             deadline=DEADLINE,
         )
-        session.add_all([wrd, pledges])
+        evaluation = Campaign(
+            flow_id="arcp_evaluation",
+            title={"ar": "تقييم عملية التشاور", "en": "ARCP evaluation", "fr": "Évaluation"},
+            audience={"countries": list(RATINGS)},
+            opens_at=OPENS,
+            deadline=DEADLINE,
+        )
+        session.add_all([wrd, pledges, evaluation])
         session.add(
             Pledge(
                 country_code="JO",
@@ -141,7 +153,7 @@ def seed_campaigns(app: App) -> Seeded:
             )
         )
         session.flush()
-        assert wrd.id is not None and pledges.id is not None
+        assert wrd.id is not None and pledges.id is not None and evaluation.id is not None
         people = {
             info.code: queries.create_person(
                 session,
@@ -216,4 +228,19 @@ def seed_campaigns(app: App) -> Seeded:
                 ]
             },
         )
-        return Seeded(wrd=wrd.id, pledges=pledges.id)
+        for n, (code, (terms, plan, impact)) in enumerate(RATINGS.items()):
+            submit(
+                session,
+                app.flows["arcp_evaluation"],
+                people[code],
+                campaign_id=evaluation.id,
+                at=OPENS + timedelta(days=4, hours=n),
+                answers={
+                    "participation": "mostly" if code == "MA" else "always",
+                    "terms_of_reference": terms,
+                    "action_plan_coverage": plan,
+                    "national_impact": impact,
+                    "proposed_activities": f"ورشة عمل إقليمية ({code})",
+                },
+            )
+        return Seeded(wrd=wrd.id, pledges=pledges.id, evaluation=evaluation.id)

@@ -116,6 +116,22 @@ def test_pdf_names_every_answering_state_in_its_language_with_chart_labels(
     assert len(pages) == 3
 
 
+def test_pledge_tables_and_ratings_print_in_arabic(
+    settings: Settings, seeded: Seeded, output: Path
+) -> None:
+    pledges = output / "report-pledges-ar.pdf"
+    _report(settings, seeded.pledges, pledges, "--lang", "ar")
+    text = pdf_text(pledges)
+    assert "GRF-2019-JO-01" in text and "Observatoire national des migrations" in text
+    assert "الأردن" in text and "المغرب" in text
+    save_pages(pledges, output / "report-pledges-ar", pages=3)
+    evaluation = output / "report-evaluation-ar.pdf"
+    _report(settings, seeded.evaluation, evaluation, "--lang", "ar")
+    text = pdf_text(evaluation)
+    assert "المتوسط" in text and "4.3" in text  # the action plan's average, of 4, 5 and 4
+    save_pages(evaluation, output / "report-evaluation-ar", pages=3)
+
+
 def test_the_focal_point_pdf_leaves_out_refused_answers_and_contacts(
     settings: Settings, seeded: Seeded, output: Path
 ) -> None:

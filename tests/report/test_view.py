@@ -126,15 +126,31 @@ def test_repeated_pledges_are_counted_over_items_and_tabled_per_state(
     assert _counts(status) == {"Not started": 0, "Planning": 1, "In progress": 1, "Fulfilled": 1}
     assert [table.code for table in section.tables] == ["JO", "MA"]  # League order
     jordan = section.tables[0]
-    assert [item.heading for item in jordan.items] == [
-        "Pledge 1: GRF-2019-JO-01 — Work permits for refugees",
-        "Pledge 2: A pledge not in this list",
+    assert [(item.label, item.title) for item in jordan.items] == [
+        ("Pledge 1", "GRF-2019-JO-01 — Work permits for refugees"),
+        ("Pledge 2", "A pledge not in this list"),
     ]
     second = {row.label: row.text for row in jordan.items[1].rows}
     assert second["What is the title of the pledge?"] == "دمج الأطفال اللاجئين في المدارس"
     assert second["What is the status of the pledge?"] == "Fulfilled"
     wider = _block(view, "wider_efforts")
     assert [found.code for found in wider.states] == ["JO"]  # Morocco skipped it
+
+
+def test_ratings_count_every_mark_with_the_ends_named_and_their_average(
+    app: App, seeded: Seeded
+) -> None:
+    view = _view(app, seeded.evaluation)
+    terms = _block(view, "terms_of_reference")
+    assert _counts(terms) == {"1 — Not at all": 0, "2": 0, "3": 1, "4": 1, "5 — Fully": 1}
+    assert terms.average == 4.0
+    assert _block(view, "action_plan_coverage").average == 4.3
+    assert _counts(_block(view, "participation")) == {
+        "Always": 2,
+        "Mostly": 1,
+        "Sometimes": 0,
+        "Rarely": 0,
+    }
 
 
 def test_a_flow_without_consent_gives_a_focal_point_report_without_answers(
