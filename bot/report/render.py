@@ -7,6 +7,7 @@ machine has (`.ci/run` installs Debian's Noto fonts).
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -45,6 +46,9 @@ def report_html(view: ReportView) -> str:
 
 def report_pdf(html: str) -> bytes:
     """The report's HTML printed to PDF (A4)."""
+    # WeasyPrint logs a line per step and per page at INFO (three already when it loads):
+    # noise in the bot's log, where its warnings (a style it ignored) still go.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     # Imported here: loading WeasyPrint (and Pango through it) takes most of a second,
     # which every other command and the web server's start would otherwise pay.
     import weasyprint
