@@ -64,14 +64,15 @@ def pdf_text(pdf: Path) -> str:
 
 def save_pages(pdf: Path, prefix: Path, pages: int = 3) -> list[Path]:
     """The first pages as PNG beside `prefix` (e.g. report-ar-1.png), to be looked at."""
-    for old in prefix.parent.glob(f"{prefix.name}-*.png"):
+    pattern = f"{prefix.name}-[0-9]*.png"  # not report-ar-consented-1.png for report-ar
+    for old in prefix.parent.glob(pattern):
         old.unlink()
     subprocess.run(
         [_poppler("pdftoppm"), "-png", "-r", "70", "-f", "1", "-l", str(pages), str(pdf), prefix],
         check=True,
         timeout=60,
     )
-    return sorted(prefix.parent.glob(f"{prefix.name}-*.png"))
+    return sorted(prefix.parent.glob(pattern))
 
 
 def _report(settings: Settings, campaign: int, out: Path, *options: str) -> None:
