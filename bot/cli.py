@@ -10,7 +10,17 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from bot.app import build_app
-from bot.commands import broadcasts, campaigns, chat, data, directory, people, review, staff
+from bot.commands import (
+    broadcasts,
+    campaigns,
+    chat,
+    data,
+    directory,
+    people,
+    report,
+    review,
+    staff,
+)
 from bot.commands.common import CliError
 from bot.config import Settings
 from bot.logs import log_to_file
@@ -60,6 +70,6 @@ def _chats_in_terminal(command: str, settings: Settings, stdin: TextIO) -> bool:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nuqta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (chat, data, people, directory, campaigns, broadcasts, staff, review):
+    for module in (chat, data, people, directory, campaigns, broadcasts, review, report, staff):
         module.register(commands)
     return parser

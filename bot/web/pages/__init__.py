@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, broadcasts, campaign, home, outbox, people, submission
+from bot.web.pages import auth, broadcasts, campaign, home, outbox, people, report, submission
 from bot.web.render import NavItem
 
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -13,6 +13,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     home.routes,
     campaign.routes,
     submission.routes,
+    report.routes,
     people.routes,
     broadcasts.routes,
     outbox.routes,
