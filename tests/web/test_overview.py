@@ -27,9 +27,9 @@ from tests.web.conftest import Account, Client
 
 WRD_FIRST = ("لا", "لا", "نعم", "تخطي", "1")
 """World Refugee Day: no statement, no activities, may circulate, no email; send."""
-WRD_ACTIVITIES = ("1", "لا", "نعم", "ندوة وطنية في عمّان", "20/6/2026", "نعم", "تخطي", "1")
+WRD_ACTIVITIES = ("تعديل الرد", "لا", "نعم", "ندوة وطنية في عمّان", "20/6/2026", "نعم", "تخطي", "1")
 """Edit the answer sent: the same, with activities (a national seminar on 20 June)."""
-WRD_NO_ACTIVITIES = ("1", *WRD_FIRST)
+WRD_NO_ACTIVITIES = ("تعديل الرد", *WRD_FIRST)
 """Edit the answer sent: back to no activities."""
 
 
@@ -141,8 +141,8 @@ def test_the_matrix_has_every_state_in_league_order_by_open_then_recent_request(
     assert [row.id for row in view.columns] == [requests.evaluation, requests.wrd, requests.closed]
     assert [row.name for row in view.matrix] == [info.name_en for info in COUNTRIES]
     by_state = {row.code: [cell.status for cell in row.cells] for row in view.matrix}
-    assert by_state["JO"] == [Status.OVERDUE, Status.SUBMITTED, Status.OVERDUE]
-    assert by_state["MA"] == [Status.OVERDUE, Status.IN_PROGRESS, Status.OVERDUE]
+    assert by_state["JO"] == [Status.OVERDUE, Status.SUBMITTED, Status.NOT_ANSWERED]
+    assert by_state["MA"] == [Status.OVERDUE, Status.IN_PROGRESS, Status.NOT_ANSWERED]
     assert by_state["EG"] == [Status.NOT_ASKED, Status.NO_FOCAL_POINT, Status.NO_FOCAL_POINT]
     assert by_state["YE"] == [Status.NOT_ASKED, Status.NOT_ASKED, Status.NO_FOCAL_POINT]
     jordan = next(row for row in view.matrix if row.code == "JO")

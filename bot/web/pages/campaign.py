@@ -41,6 +41,8 @@ class Status(StrEnum):
     NOT_STARTED = "not_started"
     OVERDUE = "overdue"
     """Not submitted, and the deadline's day has passed in the state's own time zone."""
+    NOT_ANSWERED = "not_answered"
+    """The request closed without the state's answer: no longer late, over."""
     NO_FOCAL_POINT = "no_focal_point"
     """Asked, but nobody of the state is in the audience: nobody can answer."""
     NOT_ASKED = "not_asked"
@@ -53,6 +55,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.IN_PROGRESS: "web.status_in_progress",
     Status.NOT_STARTED: "web.status_not_started",
     Status.OVERDUE: "web.status_overdue",
+    Status.NOT_ANSWERED: "web.status_not_answered",
     Status.NO_FOCAL_POINT: "web.status_no_focal_point",
     Status.NOT_ASKED: "web.status_not_asked",
 }
@@ -116,6 +119,8 @@ def _status(
         return Status.SUBMITTED
     if found.status == "returned":
         return Status.RETURNED
+    if campaign.closed_at is not None:
+        return Status.NOT_ANSWERED
     if is_overdue(campaign.deadline, timezone, now):
         return Status.OVERDUE
     return Status.IN_PROGRESS if found.status == "in progress" else Status.NOT_STARTED
