@@ -34,6 +34,7 @@ from flows.walk import (
     first_unanswered,
     next_slot,
     slots,
+    value_of,
 )
 from locales.catalog import Translator, translator
 
@@ -156,7 +157,25 @@ def _default(flow: Flow, state: State, slot: Slot) -> dict[str, Any] | None:
     current = answer_of(flow, state, slot.id, slot.item)
     if current is not None:
         return current
-    return answer_of(flow, state.get("defaults", {}), slot.id, slot.item)
+    return answer_of(flow, state.get("defaults", {}), slot.id, _same_item(flow, state, slot))
+
+
+def _same_item(flow: Flow, state: State, slot: Slot) -> int | None:
+    """Which of last time's repeats holds the defaults for `slot`: the one about the same
+    thing (the same pledge, by the section's first question), never merely the same place.
+
+    A repeat's first question is offered last time's answer in that place; the others only
+    that of a repeat with the same first answer, or nothing when this one is new."""
+    section = flow.section_of(slot.id)
+    if section is None or not section.repeat or slot.item is None:
+        return slot.item
+    key = section.questions[0].id
+    if slot.id == key:
+        return slot.item
+    chosen = value_of(flow, state, key, slot.item)
+    before = state.get("defaults", {}).get("items", {}).get(section.id, [])
+    same = [k for k, item in enumerate(before) if (item.get(key) or {}).get("v") == chosen]
+    return same[0] if chosen is not None and same else None
 
 
 def _add_another_default(state: State, slot: Slot) -> dict[str, Any] | None:
