@@ -71,6 +71,7 @@ def start(flow: Flow, ctx: Context, previous: Previous | None = None) -> Step:
         when = t.date(previous.at.date(), ctx.country)
         if previous.same_request:
             state["mode"] = "review"
+            state["since"] = when
             if previous.question:
                 state["returned"] = True
             return Step(state, (Reply(intro), *_review(flow, previous, ctx, when)))
@@ -485,7 +486,7 @@ def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> tuple[Re
         head = f"{t('engine.returned', question=previous.question)}\n\n{head}"
     # The answers are numbered, so the choices are words (buttons where there are buttons):
     # a number typed here means "change that answer".
-    actions = _review_options(ctx, returned=bool(previous.question))
+    actions = _review_options(ctx, returned=bool(previous.question), since=when)
     last = Reply("", actions=actions, question="review")
     lines = [*numbered_answers(flow, previous.record, ctx), "", t("engine.review_number")]
     return paged(head + "\n", lines, last, t)
@@ -493,13 +494,16 @@ def _review(flow: Flow, previous: Previous, ctx: Context, when: str) -> tuple[Re
 
 def _review_codes(returned: bool) -> tuple[str, ...]:
     """A returned submission may also have just some answers changed (those asked about);
-    any submission may have one answer changed by typing its number."""
-    return ("edit", "amend", "close") if returned else ("amend", "close")
+    one not returned may be confirmed as it is; any may have one answer changed by typing
+    its number."""
+    return ("edit", "amend", "close") if returned else ("unchanged", "amend", "close")
 
 
-def _review_options(ctx: Context, *, returned: bool) -> tuple[Option, ...]:
+def _review_options(ctx: Context, *, returned: bool, since: str) -> tuple[Option, ...]:
     t = translator(ctx.language)
-    return tuple(Option(code, t(f"engine.review_{code}")) for code in _review_codes(returned))
+    return tuple(
+        Option(code, t(f"engine.review_{code}", date=since)) for code in _review_codes(returned)
+    )
 
 
 def _stop(state: State, ctx: Context, key: str) -> Step:
@@ -516,8 +520,16 @@ def _on_review(
     number = None if inbound.choice or command else _typed_number(inbound.text)
     if number is not None:
         return _edit_submitted(flow, state, ctx, number)
-    codes = _review_codes(returned)
-    choice = command if command in codes else _pick(inbound, ctx, codes, "engine.review_")
+    since = str(state.get("since", ""))
+    options = _review_options(ctx, returned=returned, since=since)
+    codes = tuple(option.code for option in options)
+    labels = [(option.code, (option.label, option.code)) for option in options]
+    choice = command if command in codes else inbound.choice if inbound.choice in codes else None
+    choice = choice or match_choice(inbound.text, labels)
+    if choice == "unchanged":
+        state["mode"] = "done"
+        reply = Reply(translator(ctx.language)("engine.unchanged_recorded", date=since))
+        return Step(state, (reply,), confirmed=True, finished=True)
     if choice == "close" or command == "cancel":
         return _stop(state, ctx, "engine.review_closed")
     if choice == "amend":
@@ -527,8 +539,7 @@ def _on_review(
     if choice == "edit":
         return _edit_submitted(flow, state, ctx)
     expected = translator(ctx.language)("engine.review_expected")
-    actions = _review_options(ctx, returned=returned)
-    return Step(state, (Reply(expected, actions=actions, question="review"),))
+    return Step(state, (Reply(expected, actions=options, question="review"),))
 
 
 def _typed_number(text: str) -> int | None:

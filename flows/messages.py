@@ -188,3 +188,6 @@ class Step:
     finished: bool = False
     stale: bool = False
     """The message answered a question the conversation had already moved past."""
+    confirmed: bool = False
+    """The person confirmed that the answer sent still holds: nothing changed since (a dated
+    confirmation for the host to record, not a new version)."""

@@ -14,7 +14,7 @@ from flows.loader import KNOWN_SOURCES
 from flows.messages import Context, Inbound, Reply, Step
 from flows.model import Choice, Flow
 from handlers.turn import Turn
-from storage import queries, review, turns
+from storage import audit, queries, review, turns
 from storage.models import Campaign, ConversationStatus, Person, ReviewAction
 
 
@@ -166,6 +166,9 @@ def _apply(turn: Turn, flow: Flow, conversation: turns.ConversationRow, step: St
     if step.submitted:
         conversation.status = ConversationStatus.SUBMITTED
         _submit(turn, flow, conversation)
+    elif step.confirmed:
+        conversation.status = ConversationStatus.CANCELLED  # ended without a new version
+        _confirm_unchanged(turn, flow, conversation)
     elif step.cancelled or step.finished:
         conversation.status = ConversationStatus.CANCELLED
     if conversation.id is None:
@@ -202,3 +205,24 @@ def _submit(turn: Turn, flow: Flow, conversation: turns.ConversationRow) -> None
     thanks = flow.receipt[t.language] if flow.receipt else t("chat.thanks")
     lines = [received, thanks, t("chat.receipt_menu")]
     turn.say(Reply("\n\n".join(lines)))
+
+
+def _confirm_unchanged(turn: Turn, flow: Flow, conversation: turns.ConversationRow) -> None:
+    """Record, dated and signed, that the state's answer to this request still holds."""
+    assert turn.person.country_code is not None
+    found = queries.previous_submission(
+        turn.connection,
+        country_code=turn.person.country_code,
+        flow_id=flow.id,
+        scope=queries.scope_of(conversation.campaign_id),
+    )
+    if found is None or not found[1]:
+        return
+    submission, _ = found
+    audit.record(
+        turn.session,
+        action=audit.SUBMISSION_CONFIRMED,
+        at=turn.now,
+        target=audit.target("submission", submission.id),
+        detail={"person_id": turn.person.id, "person": turn.person.name, "channel": turn.channel},
+    )

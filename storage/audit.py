@@ -22,6 +22,9 @@ PASSWORD_CHANGED = "password.changed"
 STAFF_ADDED = "staff.added"
 STAFF_DISABLED = "staff.disabled"
 STAFF_PASSWORD_RESET = "staff.password_reset"
+SUBMISSION_CONFIRMED = "submission.confirmed"
+"""A focal point confirmed their state's answer unchanged (no staff member: `detail` names
+the person)."""
 
 
 def target(kind: str, row_id: int | None) -> str:

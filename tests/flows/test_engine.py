@@ -306,9 +306,23 @@ def test_a_request_already_answered_shows_who_sent_it_and_may_be_amended() -> No
     assert review.text.startswith(
         "Your State has already answered this request: Omar Haddad, on May 10, 2026 (version 2)."
     )
-    assert [o.code for o in review.actions] == ["amend", "close"]
+    assert [o.label for o in review.actions] == [
+        "Nothing changed since May 10, 2026",
+        "Amend the answer",
+        "Leave it as it is",
+    ]
     assert review.text.endswith("To change one answer, type its number.")
     assert walk.send("amend").startswith("(1/5) Is there a mechanism?\nCurrent answer: Yes")
+
+
+def test_nothing_changed_is_one_tap_that_confirms_without_a_new_version() -> None:
+    walk = Walk(previous=_previous(same_request=True))
+
+    assert (
+        walk.command("unchanged") == "Recorded: nothing has changed since May 10, 2026. Thank you."
+    )
+
+    assert walk.last.confirmed and walk.last.finished and not walk.last.submitted
 
 
 def test_one_answer_of_a_sent_request_is_changed_by_typing_its_number() -> None:
