@@ -73,3 +73,19 @@ def recent(
         query = query.where(AuditEvent.staff_id == staff_id)
     order = (col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
     return session.exec(query.order_by(*order).limit(limit)).all()
+
+
+def confirmations(session: Session, submission_ids: Sequence[int]) -> dict[int, list[AuditEvent]]:
+    """Each submission's "nothing changed since" confirmations, oldest first."""
+    targets = {target("submission", row_id): row_id for row_id in submission_ids}
+    if not targets:
+        return {}
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.action == SUBMISSION_CONFIRMED, col(AuditEvent.target).in_(targets))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    )
+    found: dict[int, list[AuditEvent]] = {}
+    for event in session.exec(query):
+        found.setdefault(targets[event.target], []).append(event)
+    return found

@@ -17,6 +17,7 @@ from bot.web.pages import campaign as campaign_page
 from bot.web.pages.campaign import Status, campaign_view
 from bot.web.pages.home import home_view
 from bot.web.pages.submission import AnswerLine, ChangeKind, diff_versions, submission_view
+from flows.messages import Inbound
 from handlers.campaigns import tick
 from handlers.reminders import next_reminder
 from storage.campaigns import Recipient
@@ -244,6 +245,27 @@ def test_the_diff_of_two_versions_names_changed_added_and_removed_answers() -> N
         (ChangeKind.REMOVED, "C", 2, "y", None),
     ]
     assert diff_versions(after, after) == []
+
+
+def test_a_confirmation_that_nothing_changed_is_shown_on_the_version_it_confirms(
+    app: App, clock: Clock, requests: Requests, leila: ChatDriver
+) -> None:
+    clock.advance(days=3)
+    leila.start_flow("wrd_statement")
+    (done,) = leila.inbound(Inbound(command="unchanged", question="review"))
+    assert done.text.startswith("سُجّل أنه لم يتغيّر شيء منذ")
+    with Session(app.engine) as session:
+        view = submission_view(
+            session,
+            campaign_id=requests.wrd,
+            country_code="JO",
+            flow=app.flows["wrd_statement"],
+            language="en",
+            now=clock(),
+        )
+    assert view is not None and [v.version for v in view.versions] == [2, 1]
+    assert view.versions[0].confirmed == [("ليلى الحسن", clock())]
+    assert view.versions[1].confirmed == []
 
 
 def test_the_submission_view_shows_labelled_answers_and_what_each_version_changed(

@@ -29,7 +29,7 @@ from bot.web.render import language_of, render
 from bot.web.security import flash, remote_address
 from flows.model import Flow
 from handlers import review as reviewing
-from storage import overview, queries, review
+from storage import audit, overview, queries, review
 from storage.countries import BY_CODE
 from storage.export import answer_renderer
 from storage.models import ReviewAction
@@ -117,6 +117,8 @@ class VersionLine:
     answers: list[AnswerLine]
     changes: list[Change]
     """Empty for the first version (everything in it is new)."""
+    confirmed: list[tuple[str, datetime]] = field(default_factory=list)
+    """Who confirmed it unchanged since, and when ("nothing changed since"), oldest first."""
 
 
 REVIEW_LABELS: dict[ReviewAction, str] = {
@@ -205,6 +207,7 @@ def submission_view(
     )
     stored = overview.state_versions(session, campaign_id=campaign_id, country_code=country_code)
     read = _Reader(flow, queries.pledge_titles(session), language)
+    confirmed = audit.confirmations(session, [version.id for version in stored])
     versions: list[VersionLine] = []
     previous: list[AnswerLine] | None = None
     for version in stored:
@@ -219,6 +222,10 @@ def submission_view(
                 submitted_at=version.submitted_at,
                 answers=answers,
                 changes=changes,
+                confirmed=[
+                    (str(event.detail.get("person", "")), event.at)
+                    for event in confirmed.get(version.id, [])
+                ],
             )
         )
         previous = answers
