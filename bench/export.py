@@ -39,18 +39,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import App, build_app
 from bot.config import Settings, normalize_database_url
 from flows import jsondata
 from flows.answers import choices_for
-from flows.model import Flow, Question, QType
+from flows.model import Flow, QType, Question
 from storage.countries import COUNTRIES
 from storage.db import scratch_schema
 from storage.models import Person, Pledge
 
+ROOT = Path(__file__).resolve().parents[1]
 LAYOUTS = ("long", "wide")
 LABELS = "ar"
 CLOCK = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -422,9 +422,11 @@ def main() -> int:
         if not pg:
             print("postgresql  skipped: TEST_DATABASE_URL is not set")
         else:
-            with scratch_schema(normalize_database_url(pg)) as url:
-                with tempfile.TemporaryDirectory() as folder:
-                    results += run("postgresql", url, args.answers, Path(folder))
+            with (
+                scratch_schema(normalize_database_url(pg)) as url,
+                tempfile.TemporaryDirectory() as folder,
+            ):
+                results += run("postgresql", url, args.answers, Path(folder))
     return _compare(results)
 
 
@@ -440,9 +442,8 @@ def _compare(results: list[Run]) -> int:
         same = runs[0].hashes == runs[1].hashes
         print(f"{layout:<4} output identical on sqlite and postgresql: {'yes' if same else 'NO'}")
         status |= 0 if same else 1
-    print(
-        f"bench peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
-    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"bench peak RSS (this process, seeding): {peak:.0f} MiB")
     return status
 
 
