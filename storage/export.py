@@ -26,21 +26,18 @@ only one submission's answers are held at a time, so memory does not grow with t
 
 from __future__ import annotations
 
-import csv
-import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from operator import attrgetter
 from typing import Any, Literal, TextIO, get_args
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from flows import jsondata
 from flows.answers import choices_for
-from flows.model import LANGUAGES, Choice, Flow, QType
+from flows.model import CHOICE_TYPES, LANGUAGES, Choice, Flow, QType
 from storage.models import IS_CURRENT, Answer, Country, Person, Submission
 
 Layout = Literal["wide", "long"]
@@ -49,8 +46,10 @@ Cell = str | int | float | Decimal | None
 """What one cell holds before writing: text (neutralized), a number (as is) or nothing."""
 
 BOM = "\ufeff"
-YIELD_PER = 500
+YIELD_PER = 2_000
 """Rows fetched per round trip; the most the exporter holds from the database at once."""
+WIDE_LINES = 500
+"""Wide rows joined before a write."""
 LABEL_SEPARATOR = " | "
 """Between the labels of a multiple choice, for people to read."""
 CODE_SEPARATOR = "|"
@@ -86,26 +85,8 @@ LONG_COLUMNS: tuple[str, ...] = (
 )
 """Every column of the long layout."""
 
-_STREAM_COLUMNS = (
-    col(Submission.id).label("submission_id"),
-    col(Submission.country_code),
-    col(Submission.version),
-    col(Submission.campaign_id),
-    col(Submission.person_id).label("submitted_by"),
-    col(Submission.channel).label("submitted_via"),
-    col(Submission.submitted_at),
-    col(Answer.question_id),
-    col(Answer.item),
-    col(Answer.value),
-    col(Answer.raw_text),
-    col(Answer.language),
-    col(Answer.person_id).label("answered_by"),
-    col(Answer.channel).label("answered_via"),
-    col(Answer.answered_at),
-)
-"""Plain columns, not ORM objects: nothing lands in the session's identity map."""
-
-Row = sa.Row[Any]
+Row = tuple[Any, ...]
+Chunk = list[Row]
 
 
 def export_csv(
@@ -119,6 +100,7 @@ def export_csv(
     labels: Labels = "en",
     all_versions: bool = False,
     pledge_titles: Mapping[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write a flow's submissions to `out` as CSV and return how many data rows were written.
 
@@ -128,19 +110,90 @@ def export_csv(
     country names in the wide layout ("codes": stable codes and English names), and of
     country names in the long one, which always gives codes and all three languages.
     `pledge_titles` (reference -> title) adds titles to pledge references in labels.
+    `progress`, when given, is called with the rows written so far after each chunk.
     """
+    plan = _plan(session, flow, campaign_id, country, layout, labels, all_versions, pledge_titles)
+    out.write(BOM + ",".join(map(csv_field, plan.header)) + "\r\n")
+    text = _long_text(plan) if plan.long else _wide_text(plan)
+    count = 0
+    for rows, chunk in text:
+        out.write(chunk)
+        count += rows
+        if progress is not None:
+            progress(count)
+    return count
+
+
+def export_rows(
+    session: Session,
+    *,
+    flow: Flow,
+    campaign_id: int | None = None,
+    country: str | None = None,
+    layout: Layout = "wide",
+    labels: Labels = "en",
+    all_versions: bool = False,
+    pledge_titles: Mapping[str, str] | None = None,
+) -> tuple[list[str], Iterator[Chunk]]:
+    """The header and the rows of an export as values, in chunks, every cell already safe
+    (see `export_csv` for the options): what a spreadsheet writer takes."""
+    plan = _plan(session, flow, campaign_id, country, layout, labels, all_versions, pledge_titles)
+    return plan.header, _long_chunks(plan) if plan.long else _wide_chunks(plan)
+
+
+def csv_field(cell: Cell) -> str:
+    """A cell as the `csv` module writes it (RFC 4180, minimal quoting), for callers that
+    join a row themselves: None is empty, numbers are `str`, and a field holding a comma,
+    a quote or a line break is quoted with its quotes doubled."""
+    text = "" if cell is None else str(cell)
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One export, ready to stream: its rows' filter, their rendering, names and header."""
+
+    session: Session
+    where: list[sa.ColumnElement[bool]]
+    cells: _Cells
+    names: _Names
+    long: bool
+    header: list[str]
+    columns: list[str]
+    """The wide layout's question columns."""
+    which: int
+    """The wide layout's cell: 0 the code, 1 + i the label in LANGUAGES[i]."""
+
+    def batches(self) -> Iterator[Sequence[Row]]:
+        return _batches(self.session, self.where, long=self.long)
+
+
+def _plan(
+    session: Session,
+    flow: Flow,
+    campaign_id: int | None,
+    country: str | None,
+    layout: str,
+    labels: str,
+    all_versions: bool,
+    pledge_titles: Mapping[str, str] | None,
+) -> _Plan:
     _check_option("layout", layout, Layout)
     _check_option("labels", labels, Labels)
     where = _filters(flow, campaign_id=campaign_id, country=country, all_versions=all_versions)
-    render = _Renderer.for_flow(flow, pledge_titles or {})
-    names = _Names(session, "en" if labels == "codes" else labels)
-    submissions = _submissions(session, where)  # lazy: the query runs when writing starts
+    cells = _Cells(_Renderer.for_flow(flow, pledge_titles or {}))
+    names = _Names.load(session, "en" if labels == "codes" else labels)
     if layout == "long":
-        return _write(out, LONG_COLUMNS, _long_rows(submissions, render, names))
-    columns = render.question_columns(_max_repeats(session, where, render))
-    language = None if labels == "codes" else labels
-    rows = _wide_rows(submissions, columns, render, names, language)
-    return _write(out, (*WIDE_COLUMNS, *columns), rows)
+        header = [str(neutralize(c)) for c in LONG_COLUMNS]
+        return _Plan(session, where, cells, names, True, header, [], 0)
+    columns = cells.render.question_columns(_max_repeats(session, where, cells.render))
+    which = 0 if labels == "codes" else 1 + LANGUAGES.index(labels)
+    header = [str(neutralize(c)) for c in (*WIDE_COLUMNS, *columns)]
+    return _Plan(session, where, cells, names, False, header, columns, which)
 
 
 def answer_renderer(flow: Flow, pledge_titles: Mapping[str, str] | None = None) -> _Renderer:
@@ -164,18 +217,6 @@ def _check_option(name: str, value: str, allowed: Any) -> None:
         raise ValueError(f"{name} must be one of {', '.join(get_args(allowed))}, not {value!r}")
 
 
-def _write(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
-    """BOM, header, rows; every cell through `neutralize`, so no path skips the safety."""
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralize(cell) for cell in header])
-    count = 0
-    for row in rows:
-        writer.writerow([neutralize(cell) for cell in row])
-        count += 1
-    return count
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 
@@ -193,33 +234,66 @@ def _filters(
     return where
 
 
-def _submissions(session: Session, where: list[sa.ColumnElement[bool]]) -> Iterator[list[Row]]:
-    """Each submission's rows (one per answer), one submission at a time.
+def _iso_sql(column: Any, dialect: str) -> sa.ColumnElement[str]:
+    """ISO 8601 in UTC to the second (2026-06-01T09:30:00Z), written by the database:
+    the same text on both, and no datetime object made per row."""
+    if dialect == "postgresql":
+        utc = sa.func.timezone("UTC", column)
+        return sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"', type_=sa.String)
+    return sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", column, type_=sa.String)
 
-    The outer join keeps a submission without answers (it still gets a wide row: its
-    single row has no question_id). Answers come in the order they were stored, which is
-    the order they were asked.
+
+def _batches(
+    session: Session, where: list[sa.ColumnElement[bool]], *, long: bool
+) -> Iterator[Sequence[Row]]:
+    """The export's rows in export order, YIELD_PER at a time, as plain tuples.
+
+    One query: the database joins and orders. Times come as ISO text and answer values as
+    their JSON text (no per-row conversion): `_Cells` reads each distinct value once.
+    Long: (country_code, submission_id, version, submitted_at, question_id, item, value,
+    raw_text, language, answered_by, answered_via, answered_at). Wide: (submission_id,
+    country_code, submitted_by, submitted_via, submitted_at, version, campaign_id,
+    question_id, item, value); a submission without answers has one row with no
+    question_id (outer join). Answers come in the order they were stored, which is the
+    order they were asked.
     """
-    statement = (
-        select(*_STREAM_COLUMNS)
-        .outerjoin(Answer, col(Answer.submission_id) == Submission.id)
-        .where(*where)
-        .order_by(
+    dialect = session.get_bind().dialect.name
+    submitted_at = _iso_sql(col(Submission.submitted_at), dialect)
+    value = sa.cast(col(Answer.value), sa.Text)
+    answer = (col(Answer.question_id), col(Answer.item), value)
+    if long:
+        columns: tuple[Any, ...] = (
             col(Submission.country_code),
-            col(Submission.version),
             col(Submission.id),
-            col(Answer.id),
+            col(Submission.version),
+            submitted_at,
+            *answer,
+            col(Answer.raw_text),
+            col(Answer.language),
+            col(Answer.person_id),
+            col(Answer.channel),
+            _iso_sql(col(Answer.answered_at), dialect),
         )
-        .execution_options(yield_per=YIELD_PER)
+        statement = sa.select(*columns).join(Answer, col(Answer.submission_id) == Submission.id)
+    else:
+        columns = (
+            col(Submission.id),
+            col(Submission.country_code),
+            col(Submission.person_id),
+            col(Submission.channel),
+            submitted_at,
+            col(Submission.version),
+            col(Submission.campaign_id),
+            *answer,
+        )
+        statement = sa.select(*columns).outerjoin(
+            Answer, col(Answer.submission_id) == Submission.id
+        )
+    statement = statement.where(*where).order_by(
+        col(Submission.country_code), col(Submission.version), col(Submission.id), col(Answer.id)
     )
-    rows = session.exec(statement)
-    for _, group in itertools.groupby(rows, key=attrgetter("submission_id")):
-        yield list(group)  # one submission: bounded by the flow's size, not the export's
-
-
-def _answered(rows: list[Row]) -> Iterator[Row]:
-    """The rows that hold an answer (not the empty one of a submission without answers)."""
-    return (row for row in rows if row.question_id is not None)
+    result = session.connection().execute(statement.execution_options(yield_per=YIELD_PER))
+    yield from result.partitions()
 
 
 def _max_repeats(
@@ -244,29 +318,104 @@ def _max_repeats(
     return repeats
 
 
+@dataclass(frozen=True)
 class _Names:
-    """Country and person names in one language, each looked up once.
+    """Country and person names in one language, read once and already neutralized.
 
-    All 22 states are read up front; people on first sight (a few hundred at most).
+    All 22 states and every person (a few hundred at most): one query each, then a
+    dictionary look-up per row.
     """
 
-    def __init__(self, session: Session, language: str) -> None:
-        self._session = session
-        self._countries = {c.code: c.name(language) for c in session.exec(select(Country))}
-        self._people: dict[int, str] = {}
+    countries: Mapping[str, Cell]
+    people: Mapping[int | None, Cell]
 
-    def country(self, code: str) -> str:
+    @classmethod
+    def load(cls, session: Session, language: str) -> _Names:
+        countries = {c.code: neutralize(c.name(language)) for c in session.exec(select(Country))}
+        people = {i: neutralize(name) for i, name in session.exec(select(Person.id, Person.name))}
+        return cls(countries, people)
+
+    def country(self, code: str) -> Cell:
         """The state's name; its code if the reference data somehow lacks it."""
-        return self._countries.get(code, code)
+        return self.countries.get(code, code)
 
-    def person(self, person_id: int | None) -> str:
-        """A person's name, queried the first time only."""
-        if person_id is None:
-            return ""
-        if person_id not in self._people:
-            name = self._session.exec(select(Person.name).where(Person.id == person_id)).first()
-            self._people[person_id] = name or ""
-        return self._people[person_id]
+
+class _Cells:
+    """An answer's cells (code, then the labels in LANGUAGES), neutralized, from its JSON
+    text; each distinct choice (or short value) rendered once and then looked up."""
+
+    CACHE_LIMIT = 50_000
+    """Distinct values kept: choices are few; free text is rendered each time."""
+    SHORT = 32
+    """Values up to this long (numbers, dates, codes) are kept too."""
+
+    def __init__(self, render: _Renderer) -> None:
+        self.render = render
+        self.cache: dict[tuple[str, str | None], tuple[Cell, ...]] = {}
+        self.fields: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        """The same cells as CSV fields (quoted where needed), for the CSV writer."""
+        self.answers: dict[tuple[str, int | None, str | None], str] = {}
+        """`question_id,item,code,label_ar,label_en,label_fr` of the long layout."""
+        index = render.flow.index
+        self._choices = {q for q, question in index.items() if question.type in CHOICE_TYPES}
+        self._by_language = self._choices | {
+            q for q, question in index.items() if question.type is QType.FILE
+        }
+
+    def get(self, question_id: str, text: str | None) -> tuple[Cell, ...]:
+        """(code, label_ar, label_en, label_fr) of a value as stored (JSON text)."""
+        key = (question_id, text)
+        found = self.cache.get(key)
+        if found is None:
+            found = self._render(question_id, None if text is None else jsondata.loads(text))
+            if self._kept(question_id, text, self.cache):
+                self.cache[key] = found
+        return found
+
+    def _kept(self, question_id: str, text: str | None, cache: dict[Any, Any]) -> bool:
+        """Whether a rendering is worth keeping: a choice, or a short value (few distinct)."""
+        return len(cache) < self.CACHE_LIMIT and (
+            question_id in self._choices or text is None or len(text) <= self.SHORT
+        )
+
+    def csv_fields(self, question_id: str, text: str | None) -> tuple[str, ...]:
+        """`get` as CSV fields."""
+        key = (question_id, text)
+        found = self.fields.get(key)
+        if found is None:
+            found = self._free_text(question_id, text) or tuple(
+                map(csv_field, self.get(question_id, text))
+            )
+            if self._kept(question_id, text, self.fields):
+                self.fields[key] = found
+        return found
+
+    def csv_answer(self, question_id: str, item: int | None, text: str | None) -> str:
+        """The long layout's answer columns, from the question id to the last label."""
+        key = (question_id, item, text)
+        found = self.answers.get(key)
+        if found is None:
+            fields = (csv_field(question_id), csv_field(item), *self.csv_fields(question_id, text))
+            found = ",".join(fields)
+            if self._kept(question_id, text, self.answers):
+                self.answers[key] = found
+        return found
+
+    def _free_text(self, question_id: str, text: str | None) -> tuple[str, ...] | None:
+        """The fields of a long value that reads the same in every language (typed text,
+        mostly): rendered once and not kept, since it seldom comes again; else None."""
+        if question_id in self._by_language or text is None or len(text) <= self.SHORT:
+            return None
+        field = csv_field(neutralize(self.render.cell(question_id, jsondata.loads(text), None)))
+        return (field,) * (1 + len(LANGUAGES))
+
+    def _render(self, question_id: str, value: Any) -> tuple[Cell, ...]:
+        cell = self.render.cell
+        code = neutralize(cell(question_id, value, None))
+        if question_id not in self._by_language:  # text, numbers, dates: one rendering
+            return (code,) * (1 + len(LANGUAGES))
+        labels = (neutralize(cell(question_id, value, language)) for language in LANGUAGES)
+        return (code, *labels)
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -377,63 +526,106 @@ def _decimal(value: Any) -> Cell:
     return number if number.is_finite() else _plain(value)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC to the second, e.g. 2026-06-01T09:30:00Z."""
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # -- the two layouts -------------------------------------------------------------------------
+# The loops below run once per answer, so they keep to local names and tuples. Cells from
+# people (names, values, what was typed) are neutralized (names and values once each, in
+# `_Names` and `_Cells`); the others hold what Nuqta itself wrote: ISO codes, channel names,
+# question ids from the checked flow files, languages, numbers and database-made times.
 
 
-def _wide_rows(
-    submissions: Iterable[list[Row]],
-    columns: Sequence[str],
-    render: _Renderer,
-    names: _Names,
-    language: str | None,
-) -> Iterator[list[Cell]]:
-    """One row per submission; an answer with no column (a question this flow version no
-    longer has) is left out, the long layout keeps it."""
-    for rows in submissions:
-        head = rows[0]
-        cells = {
-            render.column_of(row.question_id, row.item): render.cell(
-                row.question_id, row.value, language
-            )
-            for row in _answered(rows)
-        }
-        yield [
-            head.country_code,
-            names.country(head.country_code),
-            names.person(head.submitted_by),
-            head.submitted_via,
-            _iso(head.submitted_at),
-            head.version,
-            head.campaign_id,
-            *(cells.get(column) for column in columns),
-        ]
+def _safe(text: str) -> str:
+    """`neutralize` for text known not to be None (what a person typed)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _long_rows(
-    submissions: Iterable[list[Row]], render: _Renderer, names: _Names
-) -> Iterator[list[Cell]]:
-    """Person and channel are the answer's own: a conversation may move between channels."""
-    for rows in submissions:
-        head = rows[0]
-        for row in _answered(rows):
-            yield [
-                head.country_code,
-                names.country(head.country_code),
-                head.submission_id,
-                head.version,
-                _iso(head.submitted_at),
-                names.person(row.answered_by),
-                row.answered_via,
-                row.question_id,
-                row.item,
-                render.cell(row.question_id, row.value, None),
-                *(render.cell(row.question_id, row.value, language) for language in LANGUAGES),
-                row.raw_text,
-                row.language,
-                _iso(row.answered_at),
-            ]
+def _long_chunks(plan: _Plan) -> Iterator[Chunk]:
+    """One row per answer. Person and channel are the answer's own: a conversation may
+    move between channels."""
+    cells, country, people = plan.cells, plan.names.country, plan.names.people
+    for batch in plan.batches():
+        chunk: Chunk = []
+        for code, sid, version, at, qid, item, value, raw, language, by, via, when in batch:
+            answer = cells.cache.get((qid, value)) or cells.get(qid, value)
+            head = (code, country(code), sid, version, at, people.get(by, ""), via, qid, item)
+            chunk.append((*head, *answer, _safe(raw), language, when))
+        yield chunk
+
+
+def _long_text(plan: _Plan) -> Iterator[tuple[int, str]]:
+    """`_long_chunks` as CSV text: each submission's columns joined once, each distinct
+    answer's once (`_Cells.csv_answer`), and a line per answer from those pieces."""
+    cells, names = plan.cells, plan.names
+    people = {key: csv_field(name) for key, name in names.people.items()}
+    answers, csv_answer = cells.answers, cells.csv_answer
+    sid_of_head, head = None, ""
+    for batch in plan.batches():
+        lines = []
+        append = lines.append
+        for code, sid, version, at, qid, item, value, raw, language, by, via, when in batch:
+            if sid != sid_of_head:
+                country = csv_field(names.country(code))
+                sid_of_head, head = sid, f"{csv_field(code)},{country},{sid},{version},{at}"
+            answer = answers.get((qid, item, value)) or csv_answer(qid, item, value)
+            typed = csv_field(_safe(raw))
+            append(f"{head},{people.get(by, '')},{via},{answer},{typed},{language},{when}\r\n")
+        yield len(lines), "".join(lines)
+
+
+def _wide_chunks(plan: _Plan) -> Iterator[Chunk]:
+    """One row per submission (its answers arrive together). An answer with no column (a
+    question this flow version no longer has) is left out; the long layout keeps it."""
+    names, columns = plan.names, plan.columns
+    for submission, answers in _wide_answers(plan, plan.cells.get):
+        _sid, code, by, via, at, version, campaign = submission
+        head = (code, names.country(code), names.people.get(by, ""), via, at, version, campaign)
+        yield [(*head, *[answers.get(column, "") for column in columns])]
+
+
+def _wide_text(plan: _Plan) -> Iterator[tuple[int, str]]:
+    """`_wide_chunks` as CSV text, a chunk of lines at a time."""
+    names, columns = plan.names, plan.columns
+    people = {key: csv_field(name) for key, name in names.people.items()}
+    lines: list[str] = []
+    for submission, answers in _wide_answers(plan, plan.cells.csv_fields):
+        _sid, code, by, via, at, version, campaign = submission
+        country = csv_field(names.country(code))
+        head = f"{code},{country},{people.get(by, '')},{via},{at},{version},{csv_field(campaign)}"
+        lines.append(",".join([head, *[answers.get(column, "") for column in columns]]) + "\r\n")
+        if len(lines) >= WIDE_LINES:
+            yield len(lines), "".join(lines)
+            lines = []
+    yield len(lines), "".join(lines)
+
+
+def _wide_answers(
+    plan: _Plan, render: Callable[[str, str | None], tuple[Any, ...]]
+) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """Each submission's columns and its answers by wide column (`render(...)[which]`)."""
+    column_of, which = _ColumnOf(plan.cells.render), plan.which
+    head: Row | None = None
+    answers: dict[str, Any] = {}
+    for batch in plan.batches():
+        for row in batch:
+            if head is None or row[0] != head[0]:
+                if head is not None:
+                    yield head[:7], answers
+                head, answers = row, {}
+            qid, item, value = row[7:10]
+            if qid is not None:
+                answers[column_of(qid, item)] = render(qid, value)[which]
+    if head is not None:
+        yield head[:7], answers
+
+
+class _ColumnOf(dict[tuple[str, int | None], str]):
+    """`_Renderer.column_of`, remembered: the same few (question, item) pairs every row."""
+
+    def __init__(self, render: _Renderer) -> None:
+        super().__init__()
+        self._render = render
+
+    def __call__(self, question_id: str, item: int | None) -> str:
+        column = self.get((question_id, item))
+        if column is None:
+            column = self[question_id, item] = self._render.column_of(question_id, item)
+        return column
