@@ -575,10 +575,15 @@ def _wide_chunks(plan: _Plan) -> Iterator[Chunk]:
     """One row per submission (its answers arrive together). An answer with no column (a
     question this flow version no longer has) is left out; the long layout keeps it."""
     names, columns = plan.names, plan.columns
+    chunk: Chunk = []
     for submission, answers in _wide_answers(plan, plan.cells.get):
         _sid, code, by, via, at, version, campaign = submission
         head = (code, names.country(code), names.people.get(by, ""), via, at, version, campaign)
-        yield [(*head, *[answers.get(column, "") for column in columns])]
+        chunk.append((*head, *[answers.get(column, "") for column in columns]))
+        if len(chunk) >= WIDE_LINES:
+            yield chunk
+            chunk = []
+    yield chunk
 
 
 def _wide_text(plan: _Plan) -> Iterator[tuple[int, str]]:
