@@ -560,6 +560,17 @@ def _safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _typed_field(text: str) -> str:
+    """`csv_field(_safe(text))` in one call: it runs once per answer."""
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
 def _long_chunks(plan: _Plan) -> Iterator[Chunk]:
     """One row per answer. Person and channel are the answer's own: a conversation may
     move between channels."""
@@ -588,7 +599,7 @@ def _long_text(plan: _Plan) -> Iterator[tuple[int, str]]:
                 country = csv_field(names.country(code))
                 sid_of_head, head = sid, f"{csv_field(code)},{country},{sid},{version},{at}"
             answer = answers.get((qid, item, value)) or csv_answer(qid, item, value)
-            typed = csv_field(_safe(raw))
+            typed = _typed_field(raw)
             append(f"{head},{people.get(by, '')},{via},{answer},{typed},{language},{when}\r\n")
         yield len(lines), "".join(lines)
 
@@ -598,7 +609,7 @@ def _wide_chunks(plan: _Plan) -> Iterator[Chunk]:
     question this flow version no longer has) is left out; the long layout keeps it."""
     names, columns = plan.names, plan.columns
     chunk: Chunk = []
-    for submission, answers in _wide_answers(plan, plan.cells.get):
+    for submission, answers in _wide_answers(plan, plan.cells.cache, plan.cells.get):
         _sid, code, by, via, at, version, campaign = submission
         head = (code, names.country(code), names.people.get(by, ""), via, at, version, campaign)
         chunk.append((*head, *[answers.get(column, "") for column in columns]))
@@ -613,7 +624,7 @@ def _wide_text(plan: _Plan) -> Iterator[tuple[int, str]]:
     names, columns = plan.names, plan.columns
     people = {key: csv_field(name) for key, name in names.people.items()}
     lines: list[str] = []
-    for submission, answers in _wide_answers(plan, plan.cells.csv_fields):
+    for submission, answers in _wide_answers(plan, plan.cells.fields, plan.cells.csv_fields):
         _sid, code, by, via, at, version, campaign = submission
         country = csv_field(names.country(code))
         head = f"{code},{country},{people.get(by, '')},{via},{at},{version},{csv_field(campaign)}"
@@ -625,23 +636,28 @@ def _wide_text(plan: _Plan) -> Iterator[tuple[int, str]]:
 
 
 def _wide_answers(
-    plan: _Plan, render: Callable[[str, str | None], tuple[Any, ...]]
+    plan: _Plan,
+    kept: Mapping[tuple[str, str | None], tuple[Any, ...]],
+    render: Callable[[str, str | None], tuple[Any, ...]],
 ) -> Iterator[tuple[Row, dict[str, Any]]]:
-    """Each submission's columns and its answers by wide column (`render(...)[which]`)."""
+    """Each submission's columns and its answers by wide column (`render(...)[which]`,
+    looked up in `kept`, its cache, first)."""
     column_of, which = _ColumnOf(plan.cells.render), plan.which
-    head: Row | None = None
+    head: Row = ()
     answers: dict[str, Any] = {}
     for batch in plan.batches():
         for row in batch:
-            if head is None or row[0] != head[0]:
-                if head is not None:
-                    yield head[:7], answers
-                head, answers = row, {}
-            qid, item, value = row[7:10]
+            if not head or row[0] != head[0]:
+                if head:
+                    yield head, answers
+                head, answers = row[:7], {}
+            qid = row[7]
             if qid is not None:
-                answers[column_of(qid, item)] = render(qid, value)[which]
-    if head is not None:
-        yield head[:7], answers
+                rendered = kept.get((qid, row[9])) or render(qid, row[9])
+                column = column_of.get((qid, row[8])) or column_of(qid, row[8])
+                answers[column] = rendered[which]
+    if head:
+        yield head, answers
 
 
 class _ColumnOf(dict[tuple[str, int | None], str]):
