@@ -71,14 +71,18 @@ TEXTS = (
 
 @dataclass
 class Measure:
-    """One command's cost: wall seconds and peak RSS (MiB) of the largest child."""
+    """Commands' cost: wall seconds, CPU seconds (user + system) and the largest peak RSS
+    (MiB). On a shared machine CPU time varies less than wall time; on PostgreSQL it
+    leaves out the server's work, for the export as for the dump."""
 
     seconds: float = 0.0
+    cpu: float = 0.0
     peak_mib: float = 0.0
 
-    def add(self, seconds: float, peak_mib: float) -> None:
-        self.seconds += seconds
-        self.peak_mib = max(self.peak_mib, peak_mib)
+    def add(self, other: Measure) -> None:
+        self.seconds += other.seconds
+        self.cpu += other.cpu
+        self.peak_mib = max(self.peak_mib, other.peak_mib)
 
 
 # -- seeding ---------------------------------------------------------------------------------
@@ -281,25 +285,24 @@ def seed(app: App, answers: int) -> None:
 # -- measuring -------------------------------------------------------------------------------
 
 
-def _child(
-    command: Sequence[str], out: Path | None, env: dict[str, str]
-) -> tuple[float, float, str]:
-    """Run a command (stdout to `out`); wall seconds, its peak RSS in MiB and its stderr.
+def _child(command: Sequence[str], out: Path | None, env: dict[str, str]) -> tuple[Measure, str]:
+    """Run a command (stdout to `out`); what it cost, and its stderr.
 
     Through GNU time: Linux keeps a process's peak RSS across fork and exec, so a child
     of this (large) process would read as large as the bench; time's child starts fresh.
     """
     with tempfile.TemporaryDirectory() as folder:
-        peak_file = Path(folder) / "peak"
-        timed = ["/usr/bin/time", "-f", "%M", "-o", str(peak_file), *command]
+        usage_file = Path(folder) / "usage"
+        timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(usage_file), *command]
         with open(out or os.devnull, "wb") as sink:
             started = time.perf_counter()
             done = subprocess.run(timed, stdout=sink, stderr=subprocess.PIPE, env=env)
             seconds = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()}")
-        peak_kib = int(peak_file.read_text().split()[-1])
-    return seconds, peak_kib / 1024, done.stderr.decode()
+        peak_kib, user, system = usage_file.read_text().split()[-3:]
+    measure = Measure(seconds, float(user) + float(system), int(peak_kib) / 1024)
+    return measure, done.stderr.decode()
 
 
 def _export_command(flow: str, layout: str, out: Path) -> list[str]:
@@ -355,20 +358,25 @@ class Run:
     rows: int
     export: Measure
     dump: Measure
-    startup: float
+    startup: Measure
     hashes: dict[str, str]
 
     def report(self) -> str:
         processes = len(self.hashes)
-        ratio = self.export.seconds / self.dump.seconds
-        bare = max(self.export.seconds - processes * self.startup, 0.0) / self.dump.seconds
-        dump = "sqlite3 -csv" if self.database == "sqlite" else "psql \\copy"
+        export, dump, startup = self.export, self.dump, self.startup
+        bare = max(export.seconds - processes * startup.seconds, 0.0) / dump.seconds
+        dump_cpu = max(dump.cpu, 0.01)  # time counts in hundredths: a tiny dump reads 0
+        bare_cpu = max(export.cpu - processes * startup.cpu, 0.0) / dump_cpu
+        name = "sqlite3 -csv" if self.database == "sqlite" else "psql \\copy"
         return (
-            f"{self.database:<11} {self.layout:<4} rows={self.rows:,} "
-            f"export={self.export.seconds:.2f} s (peak RSS {self.export.peak_mib:.0f} MiB) "
-            f"{dump}={self.dump.seconds:.2f} s (peak RSS {self.dump.peak_mib:.0f} MiB) "
-            f"ratio={ratio:.2f} startup={self.startup:.2f} s x{processes} "
-            f"ratio-startup={bare:.2f}"
+            f"{self.database:<11} {self.layout:<4} rows={self.rows:,}\n"
+            f"  export       {export.seconds:6.2f} s  cpu {export.cpu:6.2f} s  "
+            f"peak RSS {export.peak_mib:.0f} MiB ({processes} processes)\n"
+            f"  {name:<12} {dump.seconds:6.2f} s  cpu {dump.cpu:6.2f} s  "
+            f"peak RSS {dump.peak_mib:.0f} MiB\n"
+            f"  startup      {startup.seconds:6.2f} s  cpu {startup.cpu:6.2f} s  (each process)\n"
+            f"  ratio {export.seconds / dump.seconds:.2f} (cpu {export.cpu / dump_cpu:.2f}); "
+            f"without startup {bare:.2f} (cpu {bare_cpu:.2f})"
         )
 
 
@@ -385,20 +393,18 @@ def run(database: str, url: str, answers: int, folder: Path) -> list[Run]:
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(folder / "data")}
     env["LOG_LEVEL"] = "WARNING"
     empty = folder / "empty.csv"
-    startup, _, _ = _child(
-        [*_export_command(flows[0], "long", empty), "--campaign", "0"], None, env
-    )
+    startup, _ = _child([*_export_command(flows[0], "long", empty), "--campaign", "0"], None, env)
     results = []
     for layout in LAYOUTS:
         export, dump, hashes, rows = Measure(), Measure(), {}, 0
         for flow in flows:
             out = folder / f"{database}-{flow}-{layout}.csv"
-            seconds, peak, said = _child(_export_command(flow, layout, out), None, env)
-            export.add(seconds, peak)
+            measure, said = _child(_export_command(flow, layout, out), None, env)
+            export.add(measure)
             hashes[flow] = hashlib.sha256(out.read_bytes()).hexdigest()
             rows += int(said.split(" rows written")[0].split()[-1])
             command, stdout = _dump_command(url, flow, layout, folder / f"dump-{flow}.csv")
-            dump.add(*_child(command, stdout, env)[:2])
+            dump.add(_child(command, stdout, env)[0])
             out.unlink()
         results.append(Run(database, layout, rows, export, dump, startup, hashes))
         print(results[-1].report(), flush=True)
