@@ -12,7 +12,7 @@ The output is UTF-8 with a byte-order mark: without one, Excel reads a CSV in th
 ANSI code page and Arabic turns into mojibake. The BOM is written here rather than by the
 caller so the same function can write to stdout; open the target with encoding="utf-8" and
 newline="" (not "utf-8-sig", which would add a second BOM). Rows end with CRLF and are quoted
-the RFC 4180 way by the `csv` module.
+the RFC 4180 way, by the `csv` module's rules (`csv_field`).
 
 Answers are typed by people outside the secretariat, so every text cell starting with `=`,
 `+`, `-`, `@`, a tab or a carriage return gets a leading `'`: Excel would otherwise run it as
@@ -20,8 +20,14 @@ a formula (`=HYPERLINK(...)`, `+cmd|...`). Cells holding numbers (integer, year,
 decimal answers, versions, ids) are written as numbers and left alone: a negative number is
 data, and a value that parses as a number cannot carry a formula.
 
-Rows are streamed: answers are read in chunks of `YIELD_PER` rows, ordered by submission, and
-only one submission's answers are held at a time, so memory does not grow with the export.
+Rows are streamed: answers are read in chunks of `YIELD_PER` rows, in export order, and
+written a chunk at a time, so memory does not grow with the export.
+
+An export of a million answers is a wait before a meeting, so the path is made for speed
+(`bench/export.py` measures it beside the database's own dump): the database joins, orders
+and formats times; each distinct answer is rendered, neutralized and quoted once; CSV lines
+are joined from those pieces. `export_rows` gives the same cells as values, for the xlsx
+writer (`storage.export_xlsx`).
 """
 
 from __future__ import annotations
