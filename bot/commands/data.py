@@ -76,7 +76,9 @@ def _export(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -
         "all_versions": args.all_versions,
     }
     to_stdout = args.out == "-"
-    meter = None if args.quiet else Progress.on(sys.stderr)
+    # Not over a CSV being printed on the same terminal.
+    on_screen = to_stdout and stdout.isatty()
+    meter = None if args.quiet or on_screen else Progress.on(sys.stderr)
     with Session(read_only(app.engine)) as session:
         options["pledge_titles"] = queries.pledge_titles(session)
         if file_format == "xlsx":
