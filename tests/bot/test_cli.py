@@ -14,6 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.cli import main
@@ -268,3 +269,82 @@ def test_a_console_chat_shows_the_conversation_and_keeps_log_lines_in_a_file(
     assert "مرحباً" in done.stdout
     assert "INFO" not in done.stdout + done.stderr
     assert "Running upgrade" in (settings.data_dir / "nuqta.log").read_text(encoding="utf-8")
+
+
+def _export_on_a_terminal(settings: Settings, *args: str) -> str:
+    """`export ARGS` with standard error on a terminal: what it drew there."""
+    terminal, screen = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "bot.py", "export", "--flow", "wrd_statement", *args],
+        cwd=ROOT,
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=screen,
+    ) as bot:
+        os.close(screen)
+        drawn = b""
+        while True:
+            try:
+                piece = os.read(terminal, 4096)
+            except OSError:  # the other end closed: the process is done
+                break
+            if not piece:
+                break
+            drawn += piece
+        assert bot.wait(timeout=120) == 0, drawn
+    os.close(terminal)
+    return drawn.decode()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_export_draws_its_progress_on_a_terminal_only(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "answers.csv"
+    drawn = _export_on_a_terminal(settings, "--out", str(out))
+    assert re.search(r"\r0 rows written, [\d,]+ rows/s", drawn), drawn
+    assert drawn.endswith(f"0 rows written to {out}\r\n")  # the terminal's CRLF
+    assert _export_on_a_terminal(settings, "--out", str(out), "--quiet") == ""
+    piped = _bot(settings, "export", "--flow", "wrd_statement", "--out", str(out))
+    assert piped.stderr == f"0 rows written to {out}\n"  # no progress line in a pipe
+    assert out.read_bytes() == b"\xef\xbb\xbf" + _stdout_csv(settings)
+
+
+def _stdout_csv(settings: Settings) -> bytes:
+    """The CSV `export --out -` writes to standard output for a flow with no answers."""
+    result = subprocess.run(
+        [sys.executable, "bot.py", "export", "--flow", "wrd_statement", "--out", "-"],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stderr == b""  # standard output is the file: nothing else is said
+    assert result.stdout.startswith(b"\xef\xbb\xbfcountry_code,country,person,")
+    return result.stdout.removeprefix(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_export_writes_xlsx_to_stdout_and_takes_the_old_format_spelling(
+    settings: Settings,
+) -> None:
+    xlsx = subprocess.run(
+        [sys.executable, "bot.py", "export", "--flow", "wrd_statement", "--format", "xlsx"],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert xlsx.stdout.startswith(b"PK")  # a zip: the workbook
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.stdout))
+    assert book.sheetnames == ["wrd_statement"]
+    assert book.active.sheet_view.rightToLeft  # Arabic labels by default
+    old = _bot(settings, "export", "--flow", "wrd_statement", "--format", "long", "--quiet")
+    new = _bot(settings, "export", "--flow", "wrd_statement", "--layout", "long")
+    assert old.stdout == new.stdout
+    assert old.stdout.startswith("\ufeffcountry_code,country,submission_id,")
+    both = _bot(
+        settings, "export", "--flow", "wrd_statement", "--format", "long", "--layout", "wide"
+    )
+    assert both.returncode == 2
+    assert both.stderr == "error: --format long is a layout: it contradicts --layout\n"
