@@ -21,7 +21,7 @@ from flows.messages import FileRef, Inbound, Reply
 from locales.catalog import translator
 from storage import queries
 from storage.db import make_engine, scratch_schema, upgrade
-from storage.models import Person, Pledge, Role
+from storage.models import Campaign, Person, Pledge, Role
 
 START = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -149,6 +149,13 @@ class ChatDriver:
         assert self.app.chat.start_flow(channel=self.channel, address=self.address, flow_id=flow_id)
         return self.render(self.deliver())
 
+    def submit_wrd(self, no: str, yes: str, skip: str) -> None:
+        """Answer World Refugee Day in the person's words for no, yes and skip: no
+        statement, no activities, may circulate; then send."""
+        self.start_flow("wrd_statement")
+        for text in (no, no, yes, skip, "1"):
+            self.send(text)
+
     def walk_wrd(self, first: str = "no") -> str:
         """Open World Refugee Day and answer it up to its summary; the summary."""
         self.start_flow("wrd_statement")
@@ -194,6 +201,30 @@ def people(app: App) -> dict[str, Person]:
                 session, name="الأمانة", country_code=None, role=Role.SECRETARIAT
             ),
         }
+
+
+@pytest.fixture
+def focal_points(app: App, people: dict[str, Person]) -> dict[str, ChatDriver]:
+    """Everyone reachable on the console, the secretariat included."""
+    return {name: ChatDriver(app, person) for name, person in people.items()}
+
+
+WRD_DEADLINE = datetime(2026, 6, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def campaign(app: App, focal_points: dict[str, ChatDriver]) -> Campaign:
+    """World Refugee Day asked of Jordan and Morocco, open from START, due WRD_DEADLINE."""
+    with Session(app.engine, expire_on_commit=False) as session, session.begin():
+        campaign = Campaign(
+            flow_id="wrd_statement",
+            title={"ar": "اليوم العالمي للاجئين", "en": "World Refugee Day", "fr": "JMR"},
+            audience={"countries": ["JO", "MA"]},
+            opens_at=START,
+            deadline=WRD_DEADLINE,
+        )
+        session.add(campaign)
+    return campaign
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
@@ -17,36 +16,7 @@ from bot.config import Settings
 from handlers.campaigns import close, tick
 from storage.models import Campaign, Conversation, Outbox, Person
 from tests.channels.pledge_walk import ANSWERS
-from tests.conftest import ChatDriver, Clock
-
-DEADLINE = datetime(2026, 6, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def focal_points(app: App, people: dict[str, Person]) -> dict[str, ChatDriver]:
-    """Everyone reachable on the console, the secretariat included."""
-    return {name: ChatDriver(app, person) for name, person in people.items()}
-
-
-@pytest.fixture
-def campaign(app: App, focal_points: dict[str, ChatDriver]) -> Campaign:
-    with Session(app.engine, expire_on_commit=False) as session, session.begin():
-        campaign = Campaign(
-            flow_id="wrd_statement",
-            title={"ar": "اليوم العالمي للاجئين", "en": "World Refugee Day", "fr": "JMR"},
-            audience={"countries": ["JO", "MA"]},
-            opens_at=datetime(2026, 5, 10, 9, 0, tzinfo=UTC),
-            deadline=DEADLINE,
-        )
-        session.add(campaign)
-    return campaign
-
-
-def _submit_no_statement(driver: ChatDriver, no: str, yes: str, skip: str) -> None:
-    """Answer World Refugee Day: no statement, no activities, may circulate; then send."""
-    driver.start_flow("wrd_statement")
-    for text in (no, no, yes, skip, "1"):
-        driver.send(text)
+from tests.conftest import WRD_DEADLINE, ChatDriver, Clock
 
 
 def _at(app: App, clock: Clock, moment: str) -> list[tuple[str, str, str]]:
@@ -117,7 +87,7 @@ def test_once_a_focal_point_answers_the_state_gets_no_more_reminders(
     app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
     _at(app, clock, "2026-05-10T09:00")
-    _submit_no_statement(focal_points["jo_alt"], "no", "yes", "skip")
+    focal_points["jo_alt"].submit_wrd("no", "yes", "skip")
     assert [name for _, name, _ in _at(app, clock, "2026-06-05T09:00")] == ["Nadia Benali"]
 
 
@@ -179,7 +149,7 @@ def test_closing_sends_each_focal_point_the_regional_summary_once(
 ) -> None:
     _at(app, clock, "2026-05-10T09:00")
     nadia = focal_points["ma"]
-    _submit_no_statement(nadia, "non", "oui", "passer")
+    nadia.submit_wrd("non", "oui", "passer")
     assert close(app.engine, app.flows, campaign.id or 0, clock.now) == 3
     assert close(app.engine, app.flows, campaign.id or 0, clock.now) == 0
     (summary,) = [r.text for r in nadia.deliver() if r.text.startswith("La demande")]
@@ -261,7 +231,7 @@ def test_several_requests_at_once_arrive_as_one_short_digest_with_a_button_each(
             title={"ar": "اليوم الدولي للمهاجرين", "en": "International Migrants Day", "fr": "JIM"},
             audience={"countries": ["JO"]},
             opens_at=campaign.opens_at,
-            deadline=DEADLINE,
+            deadline=WRD_DEADLINE,
         )
         session.add(second)
     _at(app, clock, "2026-05-10T09:00")

@@ -12,35 +12,8 @@ from bot.app import App
 from handlers import review as reviewing
 from handlers.campaigns import tick
 from storage import review
-from storage.models import AuditEvent, Campaign, Outbox, Person, ReviewAction
+from storage.models import AuditEvent, Campaign, Outbox, ReviewAction
 from tests.conftest import ChatDriver, Clock
-
-DEADLINE = datetime(2026, 6, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def drivers(app: App, people: dict[str, Person]) -> dict[str, ChatDriver]:
-    return {name: ChatDriver(app, person) for name, person in people.items()}
-
-
-@pytest.fixture
-def campaign(app: App, drivers: dict[str, ChatDriver]) -> Campaign:
-    with Session(app.engine, expire_on_commit=False) as session, session.begin():
-        campaign = Campaign(
-            flow_id="wrd_statement",
-            title={"ar": "اليوم العالمي للاجئين", "en": "World Refugee Day", "fr": "JMR"},
-            audience={"countries": ["JO", "MA"]},
-            opens_at=datetime(2026, 5, 10, 9, 0, tzinfo=UTC),
-            deadline=DEADLINE,
-        )
-        session.add(campaign)
-    return campaign
-
-
-def _answer(driver: ChatDriver, no: str, yes: str, skip: str) -> None:
-    driver.start_flow("wrd_statement")
-    for text in (no, no, yes, skip, "1"):
-        driver.send(text)
 
 
 def _return(app: App, campaign: Campaign, state: str, **comment: str) -> reviewing.Returned:
@@ -57,9 +30,9 @@ def _return(app: App, campaign: Campaign, state: str, **comment: str) -> reviewi
 
 
 def test_a_question_must_be_written_in_every_language_the_focal_points_read(
-    app: App, campaign: Campaign, drivers: dict[str, ChatDriver]
+    app: App, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
-    _answer(drivers["ma"], "non", "oui", "passer")
+    focal_points["ma"].submit_wrd("non", "oui", "passer")
     with pytest.raises(reviewing.ReviewRefused) as refused:
         _return(app, campaign, "MA", ar="ما اسم الجهة؟", en="Which body?")
     assert (refused.value.key, refused.value.values) == ("missing", {"languages": "fr"})
@@ -72,12 +45,12 @@ def test_a_question_must_be_written_in_every_language_the_focal_points_read(
 
 
 def test_nothing_can_be_returned_before_the_state_answers_nor_once_the_request_closed(
-    app: App, campaign: Campaign, drivers: dict[str, ChatDriver]
+    app: App, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
     with pytest.raises(reviewing.ReviewRefused) as none:
         _return(app, campaign, "JO", ar="سؤال", en="A question")
     assert none.value.key == "no_submission"
-    _answer(drivers["jo"], "لا", "نعم", "تخطي")
+    focal_points["jo"].submit_wrd("لا", "نعم", "تخطي")
     with Session(app.engine) as session, session.begin():
         closing = session.get(Campaign, campaign.id)
         assert closing is not None
@@ -89,10 +62,10 @@ def test_nothing_can_be_returned_before_the_state_answers_nor_once_the_request_c
 
 
 def test_accepting_is_recorded_and_audited_on_the_submission(
-    app: App, campaign: Campaign, drivers: dict[str, ChatDriver]
+    app: App, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
     assert campaign.id is not None
-    _answer(drivers["jo"], "لا", "نعم", "تخطي")
+    focal_points["jo"].submit_wrd("لا", "نعم", "تخطي")
     with Session(app.engine) as session, session.begin():
         reviewing.accept(
             session, campaign_id=campaign.id, country_code="JO", staff_id=None, now=app.clock()
@@ -107,10 +80,10 @@ def test_accepting_is_recorded_and_audited_on_the_submission(
 
 
 def test_a_returned_state_is_reminded_for_its_reply_and_its_menu_says_returned(
-    app: App, clock: Clock, campaign: Campaign, drivers: dict[str, ChatDriver]
+    app: App, clock: Clock, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
     tick(app.engine, app.flows, clock(), send=True)  # the invitations
-    _answer(drivers["jo"], "لا", "نعم", "تخطي")
+    focal_points["jo"].submit_wrd("لا", "نعم", "تخطي")
     _return(app, campaign, "JO", ar="هل هذا مؤكد؟", en="Is this confirmed?")
     clock.now = datetime(2026, 6, 3, 7, 30, tzinfo=UTC)  # d-2, 10:30 in Amman
     report = tick(app.engine, app.flows, clock(), send=True)
@@ -122,16 +95,18 @@ def test_a_returned_state_is_reminded_for_its_reply_and_its_menu_says_returned(
         "تذكير: تنتظر الأمانة العامة ردّ دولتكم على سؤالها بشأن «اليوم العالمي للاجئين». "
         "الموعد النهائي: 5 حزيران 2026 (يتبقى يومان)."
     )
-    drivers["jo"].deliver()
-    assert "↩ اليوم العالمي للاجئين — أعادته الأمانة العامة بسؤال" in drivers["jo"].send("القائمة")
+    focal_points["jo"].deliver()
+    assert "↩ اليوم العالمي للاجئين — أعادته الأمانة العامة بسؤال" in focal_points["jo"].send(
+        "القائمة"
+    )
 
 
 def test_the_secretariats_progress_shows_a_returned_state_awaiting_its_reply(
-    app: App, campaign: Campaign, drivers: dict[str, ChatDriver]
+    app: App, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:
-    _answer(drivers["jo"], "لا", "نعم", "تخطي")
-    _answer(drivers["ma"], "non", "oui", "passer")
+    focal_points["jo"].submit_wrd("لا", "نعم", "تخطي")
+    focal_points["ma"].submit_wrd("non", "oui", "passer")
     _return(app, campaign, "JO", ar="هل هذا مؤكد؟", en="Is this confirmed?")
-    progress = drivers["secretariat"].send("/progress")
+    progress = focal_points["secretariat"].send("/progress")
     assert "↩ الأردن: أُعيد بسؤال، بانتظار الردّ (النسخة 1)" in progress
     assert "✅ المغرب: وصل الردّ (النسخة 1)" in progress
