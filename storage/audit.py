@@ -22,6 +22,8 @@ PASSWORD_CHANGED = "password.changed"
 STAFF_ADDED = "staff.added"
 STAFF_DISABLED = "staff.disabled"
 STAFF_PASSWORD_RESET = "staff.password_reset"
+CHAT_AS_PERSON = "chat.as_person"
+"""An officer chatting in the web chat as another person (once per sign-in and person)."""
 
 
 def target(kind: str, row_id: int | None) -> str:

@@ -48,6 +48,7 @@ CHANNEL_LABELS = {
     "telegram": "web.bc_channel_telegram",
     "whatsapp": "web.bc_channel_whatsapp",
     "console": "web.bc_channel_console",
+    "web": "web.bc_channel_web",
 }
 
 _REASONS: tuple[tuple[str, str], ...] = (
