@@ -155,11 +155,11 @@ def chat_view(
 
 
 def lines_of(messages: Sequence[WebMessage]) -> tuple[Line, ...]:
-    """The transcript as the page shows it: buttons only under the latest reply that has
-    any (older ones were answered or passed)."""
-    with_buttons = next(
-        (m.id for m in reversed(messages) if not m.incoming and _has_buttons(m.payload)), None
-    )
+    """The transcript as the page shows it: buttons only under the latest reply, if it has
+    any (older ones were answered or passed; a multiple-choice toggle re-renders its question
+    in place, which stays the latest reply)."""
+    latest = next((m for m in reversed(messages) if not m.incoming), None)
+    with_buttons = latest.id if latest is not None and _has_buttons(latest.payload) else None
     return tuple(_line(m, buttons=m.id == with_buttons) for m in messages)
 
 
