@@ -19,6 +19,7 @@ machine without it skips the browser tests and says why; CI (with `CI` set) fail
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -138,7 +139,7 @@ class Client:
         """POST a multipart form with one file (`file`) and the CSRF token last seen."""
         form = aiohttp.FormData()
         form.add_field("csrf_token", self.csrf)
-        form.add_field("file", data, filename=name, content_type=mime)
+        form.add_field("file", io.BytesIO(data), filename=name, content_type=mime)
         async with self.http.post(path, data=form, allow_redirects=False) as response:
             return response.status, await response.text(), dict(response.headers)
 

@@ -108,7 +108,7 @@ async def test_a_file_question_takes_an_upload_kept_like_other_channels_files(
         page = await say(chat_client, path, text, expect)
     assert 'type="file" name="file"' in page and 'enctype="multipart/form-data"' in page
 
-    report = b"%PDF-1.4 work permits report"
+    report = b"%PDF-1.4 work permits report" + bytes(1_500_000)  # past aiohttp's 1 MB default
     status, _, _ = await chat_client.upload(path, "تقرير 2024.pdf", report, "application/pdf")
     assert status == 303
     await shown(chat_client, path, LINK)

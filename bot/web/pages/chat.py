@@ -133,11 +133,17 @@ def target_of(session: Session, *, person_id: int, myself: int) -> Person | None
 
 
 def chat_view(
-    session: Session, *, staff_id: int, myself: int, person_id: int | None, language: str
+    session: Session,
+    *,
+    staff_id: int,
+    myself: int,
+    person_id: int | None,
+    language: str,
+    with_picker: bool = True,
 ) -> ChatView | None:
-    """The picker, and the transcript with `person_id`; None when that person cannot be
-    chatted as."""
-    groups = picker(session, language=language)
+    """The picker (unless only the transcript is wanted), and the transcript with
+    `person_id`; None when that person cannot be chatted as."""
+    groups = picker(session, language=language) if with_picker else ()
     if person_id is None:
         return ChatView(myself=myself, groups=groups, target=None)
     person = target_of(session, person_id=person_id, myself=myself)
@@ -286,7 +292,9 @@ def _person_id(request: web.Request) -> int:
     return int(request.match_info["person"])
 
 
-async def _view(request: web.Request, person_id: int | None) -> ChatView:
+async def _view(
+    request: web.Request, person_id: int | None, *, with_picker: bool = True
+) -> ChatView:
     account = request[STAFF]
     return await db.found(
         request,
@@ -295,6 +303,7 @@ async def _view(request: web.Request, person_id: int | None) -> ChatView:
         myself=account.person_id,
         person_id=person_id,
         language=await language_of(request),
+        with_picker=with_picker,
     )
 
 
@@ -318,7 +327,7 @@ async def chat_with(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/chat/{person:\d{1,9}}/transcript", name="chat_transcript")
 async def transcript(request: web.Request) -> web.StreamResponse:
     """The transcript alone, for the script: 204 while it has not changed since `?v=`."""
-    view = await _view(request, _person_id(request))
+    view = await _view(request, _person_id(request), with_picker=False)
     if request.query.get("v") == view.version:
         return web.Response(status=204)
     response = await render(request, "chat_transcript.html", {"view": view})
