@@ -134,11 +134,14 @@ class Client:
             return response.status, await response.text(), dict(response.headers)
 
     async def upload(
-        self, path: str, name: str, data: bytes, mime: str
+        self, path: str, name: str, data: bytes, mime: str, **fields: str
     ) -> tuple[int, str, dict[str, str]]:
-        """POST a multipart form with one file (`file`) and the CSRF token last seen."""
+        """POST a multipart form with one file (`file`), `fields` and the CSRF token last
+        seen."""
         form = aiohttp.FormData()
         form.add_field("csrf_token", self.csrf)
+        for field, value in fields.items():
+            form.add_field(field, value)
         form.add_field("file", io.BytesIO(data), filename=name, content_type=mime)
         async with self.http.post(path, data=form, allow_redirects=False) as response:
             return response.status, await response.text(), dict(response.headers)

@@ -109,10 +109,14 @@ async def test_a_file_question_takes_an_upload_kept_like_other_channels_files(
     assert 'type="file" name="file"' in page and 'enctype="multipart/form-data"' in page
 
     report = b"%PDF-1.4 work permits report" + bytes(1_500_000)  # past aiohttp's 1 MB default
-    status, _, _ = await chat_client.upload(path, "تقرير 2024.pdf", report, "application/pdf")
+    # the file answers this question, the line written beside it the next one (the link)
+    status, _, _ = await chat_client.upload(
+        path, "تقرير 2024.pdf", report, "application/pdf", text="www.mol.gov.jo/permits"
+    )
     assert status == 303
-    await shown(chat_client, path, LINK)
-    await say(chat_client, path, "www.mol.gov.jo/permits", "هل تودّون تحديث تعهد آخر؟")
+    page = await shown(chat_client, path, "هل تودّون تحديث تعهد آخر؟")
+    assert page.index(">تقرير 2024.pdf</p>") < page.index(">www.mol.gov.jo")  # sent in order
+    assert LINK in page  # the file answered the document question, which then asked for it
     await say(chat_client, path, "لا", "(8/8) ما الجهود الوطنية المبذولة")
     await say(chat_client, path, "الاستراتيجية الوطنية", "ملخص إجاباتكم")
     await say(chat_client, path, "١", "تسلّمت الأمانة العامة ردّ الأردن")

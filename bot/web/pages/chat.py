@@ -255,22 +255,25 @@ def tap_label(session: Session, *, address: str, value: str) -> Said | None:
     return Said(Inbound(tap=(int(row), part)), {"text": label, "tap": True})
 
 
-async def _what_was_said(request: web.Request, address: str) -> Said | None:
-    """The form as a neutral message: a tap, a start, a file or text; None for nothing."""
+async def _what_was_said(request: web.Request, address: str) -> list[Said]:
+    """The form as neutral messages: a tap, or a start; else a file, then typed text (both
+    when the officer attached a file and wrote a line)."""
     form = await request.post()
     tap = form.get("tap")
     if isinstance(tap, str) and tap:
-        return await db.read(request, tap_label, address=address, value=tap)
+        tapped = await db.read(request, tap_label, address=address, value=tap)
+        return [tapped] if tapped is not None else []
     command = form.get("command")
     if isinstance(command, str) and command in STARTS:
-        return Said(Inbound(command=command), {"text": "▶"})
+        return [Said(Inbound(command=command), {"text": "▶"})]
+    said = []
     upload = form.get("file")
     if isinstance(upload, web.FileField) and upload.filename:
-        return await _kept_file(request, upload)
+        said.append(await _kept_file(request, upload))
     text = form.get("text")
     if isinstance(text, str) and text.strip():
-        return Said(Inbound(text=text), {"text": text})
-    return None
+        said.append(Said(Inbound(text=text), {"text": text}))
+    return said
 
 
 async def _kept_file(request: web.Request, upload: web.FileField) -> Said:
@@ -314,14 +317,14 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
     if chosen.isdigit() and len(chosen) <= 9:
         raise web.HTTPFound(str(request.app.router["chat_person"].url_for(person=chosen)))
     view = await _view(request, None)
-    return await render(request, "chat.html", {"view": view, "ready": RECEIVER in request.app})
+    return await render(request, "chat_page.html", {"view": view, "ready": RECEIVER in request.app})
 
 
 @routes.get(r"/chat/{person:\d{1,9}}", name="chat_person")
 async def chat_with(request: web.Request) -> web.StreamResponse:
     """The chat with one person: transcript, buttons, and the box to write in."""
     view = await _view(request, _person_id(request))
-    return await render(request, "chat.html", {"view": view, "ready": RECEIVER in request.app})
+    return await render(request, "chat_page.html", {"view": view, "ready": RECEIVER in request.app})
 
 
 @routes.get(r"/chat/{person:\d{1,9}}/transcript", name="chat_transcript")
@@ -347,8 +350,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     if RECEIVER not in request.app:
         raise web.HTTPServiceUnavailable(text="the web chat runs with `python bot.py run`")
     address = web_messages.address_of(staff_id=account.id, person_id=_person_id(request))
-    message = await _what_was_said(request, address)
-    if message is not None:
+    for message in await _what_was_said(request, address):
         await _hand_over(request, person, message)
     if request.headers.get(SCRIPT_HEADER):
         return web.Response(status=204)
