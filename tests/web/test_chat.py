@@ -239,3 +239,28 @@ async def test_without_the_runtime_the_page_says_how_to_start_it(
     await client.sign_in(staff)
     status, body, _ = await client.get(f"/chat/{people['jo'].id}")
     assert status == 200 and "python bot.py run" in body and 'name="text"' not in body
+
+
+async def test_a_document_the_bot_sends_is_a_download_link_of_that_chat_only(
+    chat_client: Client, staff: Account, people: dict[str, Person]
+) -> None:
+    await chat_client.sign_in(staff)
+    status, body, _ = await chat_client.get("/chat")
+    myself = re.search(r'<option value="(\d+)"[^>]*>أنا', body)
+    assert status == 200 and myself is not None
+    path = f"/chat/{myself.group(1)}"
+    await chat_client.get(path)
+    page = await say(chat_client, path, "/export", "أي استبيان تودّون تصدير ردوده؟")
+    buttons = {label.strip(): value for value, label in BUTTON.findall(page)}
+    status, _, _ = await chat_client.post(path, {"tap": buttons["تحديث التعهدات"]})
+    assert status == 303
+    page = await shown(chat_client, path, "ردود «تحديث التعهدات» في ملف CSV")
+    link = re.search(rf'href="({path}/documents/(\d+))"', page)
+    assert link is not None
+    async with chat_client.http.get(link.group(1)) as response:
+        assert response.status == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert (await response.text()).lstrip("\ufeff").startswith("country_code,")
+    elsewhere = f"/chat/{people['jo'].id}/documents/{link.group(2)}"
+    status, _, _ = await chat_client.get(elsewhere)
+    assert status == 404  # a line of another chat's transcript
