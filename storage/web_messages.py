@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from storage.models import WebMessage
 
@@ -75,15 +75,15 @@ def transcript(session: Session, *, address: str, limit: int = SHOWN) -> Sequenc
     return list(reversed(latest))
 
 
-def version(session: Session, *, address: str) -> str:
-    """What changes whenever a transcript does (a new line, or a line re-rendered): the
-    page's script polls it to know when to reload the transcript."""
-    last, outbox = session.exec(
-        select(func.max(WebMessage.id), func.max(WebMessage.outbox_id)).where(
-            WebMessage.address == address
-        )
-    ).one()
-    return f"{last or 0}.{outbox or 0}"
+def version(lines: Sequence[WebMessage]) -> str:
+    """What changes whenever a transcript does, `<last line>.<last outbox row>`, read from
+    the lines themselves (so it always matches them; on PostgreSQL two queries may see two
+    moments): a new line raises the first, a question re-rendered in place the second;
+    neither ever goes down, so the page's script can tell a newer transcript from an older
+    one."""
+    last = max((m.id or 0 for m in lines), default=0)
+    outbox = max((m.outbox_id or 0 for m in lines), default=0)
+    return f"{last}.{outbox}"
 
 
 def reply_sent(session: Session, *, address: str, outbox_id: int) -> dict[str, Any] | None:

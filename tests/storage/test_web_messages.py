@@ -48,7 +48,7 @@ def test_a_transcript_reads_back_in_order_and_a_toggle_rewrites_its_question(
         first = web_messages.deliver(
             session, address=address, outbox_id=asked, payload=question.as_json(), at=AT
         )
-        before = web_messages.version(session, address=address)
+        before = web_messages.version(web_messages.transcript(session, address=address))
         web_messages.add_incoming(session, address=address, payload={"text": "Work"}, at=AT)
         second = web_messages.deliver(
             session, address=address, outbox_id=again, payload=toggled.as_json(), at=AT
@@ -63,7 +63,8 @@ def test_a_transcript_reads_back_in_order_and_a_toggle_rewrites_its_question(
             (True, "Work"),
         ]
         assert lines[1].outbox_id == again and lines[1].payload["options"][0]["selected"]
-        assert web_messages.version(session, address=address) != before
+        assert web_messages.version(lines) == f"{lines[-1].id}.{again}"
+        assert before == f"{first.id}.{asked}"  # both parts only grow
         assert web_messages.reply_sent(session, address=address, outbox_id=again) == (
             toggled.as_json()
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import Session, select
 
 from bot.app import App
@@ -37,7 +38,11 @@ def jordan_cell(page: Page, base: str, campaign: int) -> str:
 
 def reply(page: Page, text: str) -> None:
     """Wait until the bot's reply containing `text` is in the transcript."""
-    page.locator("#transcript .line.out .bubble", has_text=text).last.wait_for(timeout=15_000)
+    try:
+        page.locator("#transcript .line.out .bubble", has_text=text).last.wait_for(timeout=15_000)
+    except PlaywrightTimeout:
+        shown = page.locator("#transcript").inner_text()
+        raise AssertionError(f"no reply with {text!r}; the transcript: {shown[-1500:]}") from None
 
 
 def tap(page: Page, label: str, then: str) -> None:

@@ -150,13 +150,14 @@ def chat_view(
     if person is None:
         return None
     address = web_messages.address_of(staff_id=staff_id, person_id=person_id)
+    transcript = web_messages.transcript(session, address=address)
     state = country_name(person.country_code, language) if person.country_code else ""
     return ChatView(
         myself=myself,
         groups=groups,
         target=Target(person_id, person.name, state, person_id == myself),
-        lines=lines_of(web_messages.transcript(session, address=address)),
-        version=web_messages.version(session, address=address),
+        lines=lines_of(transcript),
+        version=web_messages.version(transcript),
     )
 
 

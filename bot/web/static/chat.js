@@ -9,12 +9,22 @@
   var version = chat.dataset.version;
   var quick = 0; // polls left at the quick pace, after a message went
 
+  // A version is "<last line>.<last outbox row>"; both only grow. Two refreshes often
+  // overlap (a poll and a send's); the one that answers last must not put an older
+  // transcript back.
+  function newer(a, b) {
+    var x = a.split(".").map(Number), y = b.split(".").map(Number);
+    return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+  }
+
   function refresh() {
     var url = chat.dataset.transcript + "?v=" + encodeURIComponent(version);
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (response.status !== 200) return;
-      version = response.headers.get("X-Transcript-Version") || version;
+      var latest = response.headers.get("X-Transcript-Version") || "";
       return response.text().then(function (html) {
+        if (!newer(latest, version)) return;
+        version = chat.dataset.version = latest;
         transcript.innerHTML = html;
         transcript.scrollTop = transcript.scrollHeight;
       });
