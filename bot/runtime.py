@@ -13,7 +13,8 @@ import asyncio
 import functools
 import gc
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Protocol
@@ -26,6 +27,7 @@ from bot.inbox import Inbox
 from bot.ratelimit import RateLimit, RateLimiter
 from bot.server import make_web_app, start_server
 from bot.spool import Envelope, Spool
+from bot.web.keys import RECEIVER
 from flows.messages import Reply
 from handlers.chat import Handled, trilingual
 from locales.catalog import translator
@@ -108,6 +110,7 @@ class Runtime:
             app, [route for adapter in adapters for route in adapter.routes()]
         )
         self.web_app[RUNTIME] = self
+        self.web_app[RECEIVER] = self  # the web chat's door (`bot.web.pages.chat`)
         self._languages: dict[tuple[str, str], str] = {}
         # Turns run in threads of their own: on SQLite one (it has one writer; more threads
         # would only queue on its lock and take turns at the interpreter), on PostgreSQL a
@@ -183,11 +186,21 @@ class Runtime:
         text = translator(language)("chat.kept") if language else trilingual("chat.kept")
         await self.adapters[envelope.channel].tell(envelope.address, text)
 
-    async def serve(self, stop: asyncio.Event, *, host: str, port: int) -> None:
-        """Serve until `stop` is set, then shut down in order: receive, handle, send, listen."""
+    async def serve(
+        self,
+        stop: asyncio.Event,
+        *,
+        host: str,
+        port: int,
+        listening: Callable[[], None] | None = None,
+    ) -> None:
+        """Serve until `stop` is set, then shut down in order: receive, handle, send, listen.
+        `listening` is called once the web server listens."""
         freeze_startup()
         await self.inbox.resume()  # before anything new arrives: what was kept goes first
         runner = await start_server(self.web_app, host, port)
+        if listening is not None:
+            listening()
         senders = [asyncio.create_task(d.run(stop)) for d in self.dispatchers.values()]
         started: list[ChannelAdapter] = []
         try:
@@ -209,6 +222,57 @@ class Runtime:
             await asyncio.gather(*senders, *finishing, return_exceptions=True)
             await runner.cleanup()
             self.close()
+
+
+class RuntimeThread:
+    """The runtime on an event loop of its own, in a thread: local mode's (whose main thread
+    is the console chat, or waits for a signal) and the browser tests'.
+
+    `start()` returns once the web server listens (or raises what stopped it, e.g. the port
+    is taken); `stop()` shuts the runtime down in order and waits for the thread.
+    """
+
+    def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+        self.runtime = runtime
+        self.host = host
+        self.port = port
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="runtime", daemon=True)
+
+    def start(self) -> RuntimeThread:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self._serve())
+        finally:
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        try:
+            await self.runtime.serve(
+                self._stop, host=self.host, port=self.port, listening=self._ready.set
+            )
+        except BaseException as error:
+            if not self._ready.is_set():
+                self._error = error
+            else:
+                log.exception("the runtime stopped")
+        finally:
+            self._ready.set()
 
 
 def freeze_startup() -> None:

@@ -14,6 +14,9 @@ from bot.web import workspace
 from bot.web.keys import APP
 from bot.web.security import open_route
 
+FORM_OVERHEAD = 64 * 1024
+"""What a form carries besides its file: the other fields and the multipart framing."""
+
 
 async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
@@ -22,7 +25,8 @@ async def _health(request: web.Request) -> web.Response:
 def make_web_app(app: App, routes: Iterable[web.RouteDef] = ()) -> web.Application:
     """The aiohttp application: `GET /health`, every channel's routes (open to anyone: each
     checks its own signature or secret) and the web workspace (`bot.web`)."""
-    web_app = web.Application()
+    # Room for a file uploaded in the web chat (the webhooks bound their own bodies).
+    web_app = web.Application(client_max_size=app.settings.max_file_bytes + FORM_OVERHEAD)
     web_app[APP] = app
     web_app.add_routes([open_route(web.get("/health", _health)), *map(open_route, routes)])
     workspace.setup(web_app)
@@ -42,8 +46,9 @@ async def start_server(web_app: web.Application, host: str, port: int) -> web.Ap
 
 
 class ServerThread:
-    """The web server on an event loop of its own, in a thread: local mode's, whose main
-    thread is the console chat (or waits for a signal), and the browser tests'.
+    """The web server alone on an event loop of its own, in a thread: the browser tests' of
+    pages that need no channel (`run` serves the workspace with the runtime instead,
+    `bot.runtime.RuntimeThread` in local mode).
 
     `start()` returns once it listens (or raises what stopped it, e.g. the port is taken);
     `stop()` closes it and waits for the thread.

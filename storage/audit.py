@@ -25,6 +25,8 @@ STAFF_PASSWORD_RESET = "staff.password_reset"
 SUBMISSION_CONFIRMED = "submission.confirmed"
 """A focal point confirmed their state's answer unchanged (no staff member: `detail` names
 the person)."""
+CHAT_AS_PERSON = "chat.as_person"
+"""An officer chatting in the web chat as another person (once per sign-in and person)."""
 
 
 def target(kind: str, row_id: int | None) -> str:

@@ -93,11 +93,19 @@ def _recipient(person: Person, timezone: str, channels: dict[int, tuple[str, str
     )
 
 
+NOT_FOR_SENDING = ("web",)
+"""Channels that reach an officer's screen, not the person: the web chat, where the
+secretariat talks to the bot *as* someone. Reminders and broadcasts never go there."""
+
+
 def _best_channels(session: Session) -> dict[int, tuple[str, str]]:
     """Per person, the reachable channel they last wrote from (any reachable one if none)."""
     identities = session.exec(
         select(ChannelIdentity)
-        .where(col(ChannelIdentity.reachable).is_(True))
+        .where(
+            col(ChannelIdentity.reachable).is_(True),
+            col(ChannelIdentity.channel).not_in(NOT_FOR_SENDING),
+        )
         .order_by(col(ChannelIdentity.last_inbound_at).asc().nulls_first(), col(ChannelIdentity.id))
     ).all()
     return {i.person_id: (i.channel, i.address) for i in identities}

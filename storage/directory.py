@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from storage.campaigns import NOT_FOR_SENDING
 from storage.models import ChannelIdentity, Outbox, OutboxStatus, Person
 
 STUCK = (OutboxStatus.HELD.value, OutboxStatus.FAILED.value)
@@ -43,7 +44,10 @@ def directory(
     if role is not None:
         query = query.where(Person.role == role)
     entries = {person.id: Entry(person) for person in session.exec(query)}
-    identities = select(ChannelIdentity).where(col(ChannelIdentity.person_id).in_(entries))
+    identities = select(ChannelIdentity).where(
+        col(ChannelIdentity.person_id).in_(entries),
+        col(ChannelIdentity.channel).not_in(NOT_FOR_SENDING),  # an officer's screen, not theirs
+    )
     for identity in session.exec(identities.order_by(col(ChannelIdentity.id))):
         entries[identity.person_id].channels.append(
             Reach(

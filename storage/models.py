@@ -388,3 +388,22 @@ class LoginFailure(SQLModel, table=True):
     email: str = Field(max_length=254)
     address: str = Field(max_length=64)
     at: datetime = _when(default_factory=utcnow)
+
+
+class WebMessage(SQLModel, table=True):
+    """One line of a web chat's transcript (`/chat`): what the officer sent as the person
+    (`incoming`), or a reply the web channel's sender delivered (`outgoing`, with the outbox
+    row it came from, whose id the buttons name). `address` is the web channel's address,
+    `<staff id>:<person id>`: each officer has their own transcript with each person."""
+
+    __tablename__ = "web_message"
+    __table_args__ = (sa.Index("ix_web_message_address", "address", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=128)
+    incoming: bool
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    payload: dict[str, Any] = _json(default_factory=dict)
+    """Outgoing: the reply as the outbox holds it (`Reply.as_json`). Incoming: `text`, or
+    the label of the tapped button, or the file's `name`."""
+    at: datetime = _when(default_factory=utcnow)

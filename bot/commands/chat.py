@@ -14,10 +14,10 @@ from sqlmodel import Session
 from bot.app import App
 from bot.channels import console
 from bot.channels.registry import configured_channels
+from bot.channels.web.adapter import WebAdapter
 from bot.commands.common import LANGUAGES, CliError, require_flow, safe_url
-from bot.runtime import ChannelAdapter, Runtime
+from bot.runtime import ChannelAdapter, Runtime, RuntimeThread
 from bot.scheduler import start_scheduler
-from bot.server import ServerThread, make_web_app
 from bot.web import accounts
 from storage import queries
 from storage.countries import BY_CODE
@@ -28,12 +28,13 @@ LOCAL_BANNER = """\
 Nuqta is running in local mode.
   database : {database}
   flows    : {flows}
-  channels : console (no TELEGRAM_BOT_TOKEN or TWILIO_ACCOUNT_SID set)
+  channels : web chat and console (no TELEGRAM_BOT_TOKEN or TWILIO_ACCOUNT_SID set)
   campaigns: invitations and reminders checked every {tick} s
   workspace: {workspace}
 {account}
 Open the secretariat's workspace at {workspace} and sign in as above.
-Talk to the bot as a focal point:   python bot.py chat --country JO [--lang ar|en|fr]
+Talk to the bot as a focal point in the browser: {workspace}/chat (choose Jordan's)
+                          or in a terminal:      python bot.py chat --country JO [--lang ar|en|fr]
 Connect Telegram:  set TELEGRAM_BOT_TOKEN (from @BotFather) in .env, then run again.
 Connect WhatsApp:  set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM and
                    PUBLIC_URL in .env, then run again.
@@ -68,7 +69,7 @@ Nuqta is running.
 def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> int:
     adapters = configured_channels(app)
     if adapters:
-        return _serve(app, adapters, stdout)
+        return _serve(app, [*adapters, WebAdapter(app)], stdout)
     with Session(app.engine) as session, session.begin():
         load_demo(session, flows=app.flows, now=app.clock())
     demo = accounts.ensure_demo(app.engine, now=app.clock())
@@ -95,11 +96,13 @@ def _run(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO) -> i
     return 0
 
 
-def _start_web(app: App) -> ServerThread:
-    """Local mode's web server, in a thread of its own (the console chat has this one)."""
+def _start_web(app: App) -> RuntimeThread:
+    """Local mode's runtime (the web server, and the web chat's channel), in a thread of its
+    own (the console chat has this one)."""
     settings = app.settings
+    runtime = Runtime(app, [WebAdapter(app)])
     try:
-        return ServerThread(make_web_app(app), settings.web_host, settings.web_port).start()
+        return RuntimeThread(runtime, settings.web_host, settings.web_port).start()
     except OSError as error:
         raise CliError(
             f"the web workspace cannot listen on {settings.web_host}:{settings.web_port} "

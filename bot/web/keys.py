@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 from aiohttp import web
 
 from bot.app import App
+from bot.spool import Envelope
 from storage.models import StaffAccount
 
 APP = web.AppKey("nuqta_app", App)
@@ -19,3 +21,14 @@ STAFF = web.RequestKey("nuqta_staff", StaffAccount)
 """The signed-in staff account of a request to a page that needs one."""
 LANGUAGE = web.RequestKey("nuqta_language", str)
 """The language the page is shown in (`i18n.page_language`)."""
+
+
+class Receiver(Protocol):
+    """Where the web chat hands a message: the runtime (`Runtime.receive`), which keeps it
+    and runs its turn, as for a webhook's."""
+
+    async def receive(self, envelope: Envelope) -> None: ...
+
+
+RECEIVER = web.AppKey("nuqta_receiver", Receiver)
+"""Set when the runtime serves the workspace (`run`); without it the chat cannot send."""

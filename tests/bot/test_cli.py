@@ -88,6 +88,7 @@ def test_run_without_tokens_serves_in_local_mode_until_stopped(settings: Setting
             assert health.status == 200
     assert "Nuqta is running in local mode." in banner
     assert "python bot.py chat --country JO" in banner
+    assert f"in the browser: http://127.0.0.1:{port}/chat" in banner
     assert "TELEGRAM_BOT_TOKEN" in banner
     assert f"workspace: http://127.0.0.1:{port}\n  sign in  : demo@nuqta.example\n" in banner
     assert "invitation(s)" in clock

@@ -3,6 +3,9 @@ server in a thread, and a headless Chromium driven by Playwright.
 
 - `client`: an aiohttp test client on `make_web_app(app)` (both databases), with `sign_in`.
 - `workspace`: the real server (`bot.server.ServerThread`) on 127.0.0.1 and a free port.
+- `chat_client` and `chat_workspace`: the same, served by the runtime with the web chat's
+  channel (`bot.channels.web`), as `python bot.py run` serves it: over HTTP in the test's
+  event loop, and in a thread for the browser.
 - `browser` and `page_at(width=...)`: a new browser context and page;
   `sign_in_page(page, base, email, password)` signs in through the form; `submit(page,
   button)` clicks a form's button and waits for the page it leads to.
@@ -15,6 +18,8 @@ machine without it skips the browser tests and says why; CI (with `CI` set) fail
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,11 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bot.app import App
+from bot.channels.web.adapter import WebAdapter
+from bot.runtime import Runtime, RuntimeThread
 from bot.server import ServerThread, make_web_app
 from bot.web import accounts
 from storage.models import StaffAccount
@@ -104,7 +112,7 @@ def newcomer(app: App) -> Account:
 class Client:
     """An aiohttp client on the workspace that keeps its cookies, and reads CSRF tokens."""
 
-    def __init__(self, http: TestClient[Any, Any]) -> None:
+    def __init__(self, http: TestClient[Any, Any] | aiohttp.ClientSession) -> None:
         self.http = http
         self.csrf = ""
 
@@ -125,6 +133,19 @@ class Client:
         async with self.http.post(path, data=form, allow_redirects=False) as response:
             return response.status, await response.text(), dict(response.headers)
 
+    async def upload(
+        self, path: str, name: str, data: bytes, mime: str, **fields: str
+    ) -> tuple[int, str, dict[str, str]]:
+        """POST a multipart form with one file (`file`), `fields` and the CSRF token last
+        seen."""
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", self.csrf)
+        for field, value in fields.items():
+            form.add_field(field, value)
+        form.add_field("file", io.BytesIO(data), filename=name, content_type=mime)
+        async with self.http.post(path, data=form, allow_redirects=False) as response:
+            return response.status, await response.text(), dict(response.headers)
+
     async def sign_in(self, account: Account) -> tuple[int, str, dict[str, str]]:
         """Open the sign-in page, then send the form."""
         await self.get("/login")
@@ -138,6 +159,24 @@ async def client(app: App) -> AsyncIterator[Client]:
         yield Client(http)
 
 
+@pytest.fixture
+async def chat_client(app: App) -> AsyncIterator[Client]:
+    """The workspace served by the runtime with the web chat's channel, over HTTP, in this
+    test's event loop: a message sent on `/chat` has its turn, and its replies are sent."""
+    port = free_port()
+    stop, listening = asyncio.Event(), asyncio.Event()
+    runtime = Runtime(app, [WebAdapter(app)], poll_seconds=0.05)
+    serving = asyncio.create_task(
+        runtime.serve(stop, host="127.0.0.1", port=port, listening=listening.set)
+    )
+    await asyncio.wait_for(listening.wait(), 10)
+    jar = aiohttp.CookieJar(unsafe=True)  # keep cookies of an address (127.0.0.1)
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", cookie_jar=jar) as http:
+        yield Client(http)
+    stop.set()
+    await asyncio.wait_for(serving, 15)
+
+
 # -- the real server, and the browser ------------------------------------------------------
 
 
@@ -148,6 +187,17 @@ def workspace(app: App) -> Iterator[str]:
     server = ServerThread(make_web_app(app), "127.0.0.1", port).start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+@pytest.fixture
+def chat_workspace(app: App) -> Iterator[str]:
+    """The runtime with the web chat's channel, in a thread, as `run` serves it; its base
+    address."""
+    port = free_port()
+    runtime = Runtime(app, [WebAdapter(app)], poll_seconds=0.05)
+    served = RuntimeThread(runtime, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    served.stop()
 
 
 @pytest.fixture

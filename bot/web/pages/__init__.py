@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, broadcasts, campaign, home, outbox, people, report, submission
+from bot.web.pages import (
+    auth,
+    broadcasts,
+    campaign,
+    chat,
+    home,
+    outbox,
+    people,
+    report,
+    submission,
+)
 from bot.web.render import NavItem
 
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -17,6 +27,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     people.routes,
     broadcasts.routes,
     outbox.routes,
+    chat.routes,
 )
 """Every page's routes; a new page module adds its table here."""
 
@@ -25,5 +36,6 @@ NAV: tuple[NavItem, ...] = (
     NavItem("people", "web.nav_people"),
     NavItem("broadcasts", "web.nav_broadcasts"),
     NavItem("outbox", "web.nav_outbox"),
+    NavItem("chat", "web.nav_chat"),
 )
 """The top bar's links, in order: (route name, catalog key of the label)."""
