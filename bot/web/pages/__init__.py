@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import auth, broadcasts, campaign, home, outbox, people, report, submission
+from bot.web.pages import (
+    auth,
+    broadcasts,
+    campaign,
+    circulate,
+    home,
+    outbox,
+    people,
+    report,
+    submission,
+)
 from bot.web.render import NavItem
 
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -14,6 +24,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     campaign.routes,
     submission.routes,
     report.routes,
+    circulate.routes,
     people.routes,
     broadcasts.routes,
     outbox.routes,
