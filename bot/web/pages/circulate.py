@@ -25,12 +25,15 @@ from bot.web.keys import APP, STAFF
 from bot.web.pages.broadcasts import LANGUAGE_NAMES, MAX_TEXT, Reach, reach_view
 from bot.web.render import language_of, render
 from bot.web.security import Access, access, flash, remote_address
+
+# A module, not names: `handlers.circulation` reads the report, whose view reads the
+# campaign page, whose package imports this module.
 from handlers import circulation
+from handlers.broadcasts import LANGUAGES
 from storage.countries import BY_CODE, COUNTRIES
 
 routes = web.RouteTableDef()
 
-LANGUAGES = circulation.LANGUAGES
 TOKEN_BYTES = 16
 
 
