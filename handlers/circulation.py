@@ -37,7 +37,7 @@ FOLDER = "circulations"
 """Under DATA_DIR: one folder per circulation, named by its secret token."""
 LINK_PREFIX = "/circulated"
 """The public path of a circulated document: `/circulated/<token>/<name>`."""
-CIRCULATED = "campaign.circulated"
+CIRCULATED = forms.CIRCULATED
 """The audit action of a circulation sent (its target is the broadcast)."""
 FOCAL_POINTS = ["primary", "alternate"]
 TOKEN_BYTES = 16

@@ -20,6 +20,8 @@ from storage import inbound
 from storage.models import AuditEvent, Broadcast, Outbox, OutboxStatus, Person, StaffAccount
 
 BROADCAST_SENT = "broadcast.sent"
+CIRCULATED = "campaign.circulated"
+"""A campaign's circulation sent (a broadcast with the focal points' report)."""
 OUTBOX_RETRIED = "outbox.retried"
 OUTBOX_CANCELLED = "outbox.cancelled"
 FORM_CHANNEL = "web"
