@@ -6,19 +6,23 @@ guard are SQL); printing takes about a second a language."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
 from bot.channels.whatsapp.render import render_body
+from bot.cli import main
+from bot.config import Settings
 from flows.messages import Reply
 from handlers import circulation
 from locales.catalog import translator
 from storage import audit
 from storage.countries import country_name
-from storage.models import AuditEvent, Broadcast, Person
+from storage.models import AuditEvent, Broadcast, Outbox, Person
 from tests.conftest import ChatDriver
 from tests.report.seed import (
     EGYPT_SECRET,
@@ -169,3 +173,40 @@ def test_a_public_link_opens_only_a_circulated_report(app: App, seeded: Seeded) 
     assert circulation.circulated_file(data_dir, token, "..") is None
     assert circulation.circulated_file(data_dir, "..", name) is None
     assert circulation.circulated_file(data_dir, "wrong-token", name) is None
+
+
+def test_the_command_line_previews_then_circulates_to_the_chosen_states(
+    app: App, settings: Settings, seeded: Seeded
+) -> None:
+    jordan = ChatDriver(app, focal_point(app, "JO"))
+    ChatDriver(app, focal_point(app, "MA"))
+    argv = ["circulate", "--campaign", str(seeded.wrd), "--states", "jo,EG"]
+    stdout = io.StringIO()
+    assert main(argv, settings=settings, stdin=io.StringIO("n\n"), stdout=stdout) == 1
+    said = stdout.getvalue()
+    assert f"Shared: the answers of {SHARED} state(s): Algeria, Bahrain," in said
+    assert "Reaches 1 of 2 people (console 1)." in said  # Egypt's has no channel
+    assert "[ar] 2 people (console 1)" in said
+    assert f"+ nuqta-campaign-{seeded.wrd}-ar.pdf" in said
+    assert "Not reachable yet (no channel): Focal point EG" in said
+    assert said.endswith("Send it? [y/N] Not sent.\n")
+    assert jordan.deliver() == []
+    stdout = io.StringIO()
+    sending = [*argv, "--yes", "--text-ar", "مساهمات الدول"]
+    assert main(sending, settings=settings, stdout=stdout) == 0
+    assert "Circulation queued as broadcast #1 for 1 people" in stdout.getvalue()
+    with Session(app.engine) as session:  # queued on the command's own (real) clock
+        (row,) = session.exec(select(Outbox)).all()
+    assert row.address == jordan.address and row.payload["text"] == "مساهمات الدول"
+    assert row.payload["document"]["name"] == f"nuqta-campaign-{seeded.wrd}-ar.pdf"
+
+
+def test_the_command_line_refuses_an_unknown_state_or_campaign(
+    settings: Settings, seeded: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["circulate", "--campaign", str(seeded.wrd), "--states", "XX"], settings=settings) != 0
+    )
+    assert "unknown state code(s): XX" in capsys.readouterr().err
+    assert main(["circulate", "--campaign", "99", "--yes"], settings=settings) != 0
+    assert "no campaign 99" in capsys.readouterr().err
