@@ -1,5 +1,5 @@
 """`circulate`: send a campaign's focal-point report to the member states' focal points
-(`handlers.circulation`), after the same preview as the workspace's page."""
+(`bot.report.circulation`), after the same preview as the workspace's page."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from bot.app import App
 from bot.commands.common import LANGUAGES, CliError, parse_codes
+from bot.report import circulation
 from bot.web.pages.broadcasts import Reach, reach_view
-from handlers import circulation
 from storage.countries import BY_CODE, country_name
 from storage.db import read_only
 
@@ -46,6 +46,8 @@ def _circulate(args: argparse.Namespace, app: App, stdin: TextIO, stdout: TextIO
             session, written=texts, fallback="ar", audience=circulation.audience(states)
         )
     _preview(app, found, reach, stdout)
+    if not found.states:
+        raise CliError("nothing to circulate: no state both agreed and was accepted")
     if not reach.reachable:
         stdout.write("Nobody to send it to: no focal point of these states has a channel.\n")
         return 1

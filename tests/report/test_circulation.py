@@ -1,4 +1,4 @@
-"""Circulation (`handlers.circulation`): the focal points' report sent to the member states'
+"""Circulation (`bot.report.circulation`): the focal points' report sent to the member states'
 focal points as a broadcast with a PDF per language. The PDFs each person receives are read
 back with pdftotext: only answers a state agreed to circulate AND the secretariat accepted
 are in them, attributed to states. Runs on both databases (the queue and the once-per-form
@@ -17,8 +17,8 @@ from bot.app import App
 from bot.channels.whatsapp.render import render_body
 from bot.cli import main
 from bot.config import Settings
+from bot.report import circulation
 from flows.messages import Reply
-from handlers import circulation
 from locales.catalog import translator
 from storage import audit
 from storage.countries import country_name

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
-from handlers import circulation
+from bot.report import circulation
 from storage import queries
 from storage.models import AuditEvent, Broadcast, Outbox, Person
 from tests.conftest import ChatDriver
@@ -36,11 +36,17 @@ def seeded(app: App) -> Seeded:
 
 
 async def _form(client: Client, campaign: int) -> str:
+    """A fresh form's one-time token."""
+    return (await _fields(client, campaign))["form_token"]
+
+
+async def _fields(client: Client, campaign: int) -> dict[str, str]:
+    """A fresh form as the page gives it: all states, the default texts, previewed."""
     status, body, _ = await client.get(f"/campaigns/{campaign}/circulate")
     assert status == 200
-    found = re.search(r'name="form_token" value="([^"]+)"', body)
-    assert found
-    return found.group(1)
+    fields = dict(re.findall(r'name="(form_token|previewed)" value="([^"]+)"', body))
+    assert set(fields) == {"form_token", "previewed"}
+    return {**fields, "scope": "all"}
 
 
 async def _english(client: Client, staff: Account) -> None:
@@ -90,7 +96,11 @@ async def test_sending_twice_from_one_form_circulates_once_and_is_audited(
     app: App, client: Client, staff: Account, seeded: Seeded
 ) -> None:
     await _english(client, staff)
-    fields = {"form_token": await _form(client, seeded.wrd), "scope": "all"}
+    fields = await _fields(client, seeded.wrd)
+    changed = {**fields, "text_en": "Written after the preview"}
+    status, body, _ = await client.post(f"/campaigns/{seeded.wrd}/circulations", changed)
+    assert status == 200 and "changed after its preview" in body
+    assert ">Written after the preview</blockquote>" in body
     first = await client.post(f"/campaigns/{seeded.wrd}/circulations", fields)
     second = await client.post(f"/campaigns/{seeded.wrd}/circulations", fields)
     assert first[0] == second[0] == 302
@@ -153,3 +163,17 @@ async def test_the_public_link_gives_the_circulated_pdf_to_anyone_with_it_and_no
     for wrong in (link.replace("-fr.pdf", "-xx.pdf"), "/circulated/guess/" + link.split("/")[-1]):
         async with client.http.get(wrong) as response:
             assert response.status == 404
+
+
+async def test_a_campaign_with_nothing_shared_cannot_be_circulated(
+    app: App, client: Client, staff: Account, seeded: Seeded
+) -> None:
+    await _english(client, staff)
+    fields = await _fields(client, seeded.pledges)  # the pledge update asks for no consent
+    status, body, _ = await client.get(f"/campaigns/{seeded.pledges}/circulate")
+    assert "No State’s answers can be shared yet" in body and 'id="send"' not in body
+    status, body, _ = await client.post(f"/campaigns/{seeded.pledges}/circulations", fields)
+    assert status == 400 and "No State’s answers can be shared yet" in body
+    with Session(app.engine) as session:
+        assert session.exec(select(Broadcast)).all() == []
+    assert not (app.settings.data_dir / circulation.FOLDER).exists()  # nothing printed

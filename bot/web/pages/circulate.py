@@ -5,12 +5,14 @@ attached as a PDF in that language.
 The preview shows, per language, the exact message its group reads (the secretariat's text,
 or the catalog's default naming the campaign and how many states' answers are shared), the
 report they receive, how many people and channels it reaches, and what WhatsApp does with the
-document. Sending goes through `handlers.circulation.circulate`, the one function the command
+document. Sending goes through `bot.report.circulation.circulate`, the one function the command
 line uses too: a broadcast with a document per language, once per form, audited.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -20,15 +22,14 @@ from aiohttp_session import get_session
 from multidict import MultiDictProxy
 from sqlmodel import Session
 
+# A module, not names: `bot.report.circulation` reads the report, whose view reads the
+# campaign page, whose package imports this module.
+from bot.report import circulation
 from bot.web import db
 from bot.web.keys import APP, STAFF
 from bot.web.pages.broadcasts import LANGUAGE_NAMES, MAX_TEXT, Reach, reach_view
 from bot.web.render import language_of, render
 from bot.web.security import Access, access, flash, remote_address
-
-# A module, not names: `handlers.circulation` reads the report, whose view reads the
-# campaign page, whose package imports this module.
-from handlers import circulation
 from handlers.broadcasts import LANGUAGES
 from storage.countries import BY_CODE, COUNTRIES
 
@@ -46,6 +47,12 @@ class Draft:
     scope: str
     countries: tuple[str, ...]
     token: str
+
+    def digest(self) -> str:
+        """A fingerprint of what was previewed: a draft changed after its preview is shown
+        again before it goes."""
+        fields = [self.text, self.scope, sorted(self.countries)]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
     @property
     def chosen(self) -> list[str]:
@@ -121,7 +128,9 @@ def circulate_view(
     )
 
 
-async def _page(request: web.Request, draft: Draft, errors: list[str]) -> web.Response:
+async def _page(
+    request: web.Request, draft: Draft, errors: list[str], notice: str = ""
+) -> web.Response:
     language = await language_of(request)
     app = request.app[APP]
     view = await db.found(
@@ -141,6 +150,7 @@ async def _page(request: web.Request, draft: Draft, errors: list[str]) -> web.Re
         "language_names": LANGUAGE_NAMES,
         "bc_languages": LANGUAGES,
         "link_base": circulation.public_base(app.settings),
+        "notice": notice,
     }
     return await render(request, "circulate.html", context, status=400 if errors else 200)
 
@@ -161,10 +171,13 @@ async def preview(request: web.Request) -> web.StreamResponse:
 @routes.post(r"/campaigns/{id:\d{1,9}}/circulations", name="campaign_circulate_send")
 async def send(request: web.Request) -> web.StreamResponse:
     """Print the reports and send the circulation, once per form; on to its delivery."""
-    draft = read_draft(await request.post())
+    form = await request.post()
+    draft = read_draft(form)
     errors = errors_of(draft)
     if errors:
         return await _page(request, draft, errors)
+    if str(form.get("previewed", "")) != draft.digest():
+        return await _page(request, draft, [], notice="web.bc_changed")
     app = request.app[APP]
     campaign_id = int(request.match_info["id"])
     try:
@@ -182,6 +195,8 @@ async def send(request: web.Request) -> web.StreamResponse:
             address=remote_address(request),
             form=draft.token,
         )
+    except circulation.NothingShared:
+        return await _page(request, draft, ["web.circ_nothing_shared"])
     except LookupError:
         raise web.HTTPNotFound() from None
     session = await get_session(request)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.channels.telegram.adapter import TelegramAdapter
-from handlers import circulation
+from bot.report import circulation
 from storage import queries
 from storage.models import Person
 from tests.channels.telegram.botapi import BotApi

@@ -163,6 +163,11 @@ def _safe(part: str) -> bool:
 # -- sending -------------------------------------------------------------------------------
 
 
+class NothingShared(ValueError):
+    """No state both agreed to circulate its answers and had them accepted: a circulation
+    would share nothing."""
+
+
 @dataclass(frozen=True)
 class Sent:
     """A circulation sent: its broadcast id, how many it reached, and whether this call sent
@@ -188,7 +193,14 @@ def circulate(
     form: str | None = None,
 ) -> Sent:
     """Print the documents, then in one transaction queue the circulation and audit it;
-    a `form` token already used sends nothing (and its documents are thrown away)."""
+    a `form` token already used sends nothing (and its documents are thrown away).
+    `LookupError`: no such campaign; `NothingShared`: no state's answers can be shared."""
+    with Session(read_only(engine)) as session:
+        found = shared(session, campaign_id=campaign_id, flows=flows, now=now)
+    if found is None:
+        raise LookupError(f"no campaign {campaign_id} (or its flow is not loaded)")
+    if not found.states:
+        raise NothingShared(campaign_id)
     documents, folder = print_documents(
         engine, campaign_id=campaign_id, flows=flows, now=now, data_dir=data_dir, base_url=base_url
     )
