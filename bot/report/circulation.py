@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from bot.report import render as report_render
 from bot.report import view as report
+from bot.web.pages.campaign import title_of
 from flows.model import Flow
 from handlers import broadcasts
 from locales.catalog import translator
@@ -58,24 +59,21 @@ def shared(
     session: Session, *, campaign_id: int, flows: Mapping[str, Flow], now: datetime
 ) -> Shared | None:
     """What the campaign's circulation would share; None: no such campaign (or flow)."""
-    views = {
-        language: report.report_view(
-            session,
-            campaign_id=campaign_id,
-            flows=flows,
-            language=language,
-            consented_only=True,
-            now=now,
-        )
-        for language in LANGUAGES
-    }
-    first = views["ar"]
-    if first is None:
+    view = report.report_view(
+        session,
+        campaign_id=campaign_id,
+        flows=flows,
+        language="ar",
+        consented_only=True,
+        now=now,
+    )
+    campaign = overview.campaign(session, campaign_id=campaign_id)
+    if view is None or campaign is None:
         return None
     return Shared(
         campaign_id=campaign_id,
-        titles={language: view.title for language, view in views.items() if view},
-        states=tuple(line.code for line in first.summary),
+        titles={language: title_of(campaign, language) for language in LANGUAGES},
+        states=tuple(line.code for line in view.summary),
     )
 
 
@@ -208,8 +206,7 @@ def circulate(
         with session_transaction(engine) as session:
             sent = _queue(
                 session,
-                campaign_id=campaign_id,
-                flows=flows,
+                found=found,
                 written=written,
                 countries=countries,
                 documents=documents,
@@ -229,8 +226,7 @@ def circulate(
 def _queue(
     session: Session,
     *,
-    campaign_id: int,
-    flows: Mapping[str, Flow],
+    found: Shared,
     written: Mapping[str, str],
     countries: list[str],
     documents: dict[str, dict[str, Any]],
@@ -242,16 +238,14 @@ def _queue(
     if form is not None and not forms.first_use_of_form(session, token=f"form:{form}", now=now):
         earlier = forms.broadcast_of_form(session, token=form, action=CIRCULATED)
         return Sent(earlier, reached=0, now=False)
-    found = shared(session, campaign_id=campaign_id, flows=flows, now=now)
-    if found is None or overview.campaign(session, campaign_id=campaign_id) is None:
-        raise LookupError(f"no campaign {campaign_id}")
+    # The states the documents were printed with: what the audit says is what was sent.
     broadcast_id, reach = broadcasts.queue(
         session,
         text=texts(found, written),
         audience=audience(countries),
         send_at=now,
         now=now,
-        campaign_id=campaign_id,
+        campaign_id=found.campaign_id,
         documents=documents,
     )
     audit.record(
@@ -262,7 +256,7 @@ def _queue(
         target=audit.target("broadcast", broadcast_id),
         detail={
             "form": form or "",
-            "campaign": campaign_id,
+            "campaign": found.campaign_id,
             "countries": sorted(countries),
             "shared": list(found.states),
             "reached": reach.reachable,
