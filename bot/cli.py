@@ -14,6 +14,7 @@ from bot.commands import (
     broadcasts,
     campaigns,
     chat,
+    circulate,
     data,
     directory,
     people,
@@ -70,6 +71,17 @@ def _chats_in_terminal(command: str, settings: Settings, stdin: TextIO) -> bool:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nuqta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (chat, data, people, directory, campaigns, broadcasts, review, report, staff):
+    for module in (
+        chat,
+        data,
+        people,
+        directory,
+        campaigns,
+        broadcasts,
+        review,
+        report,
+        circulate,
+        staff,
+    ):
         module.register(commands)
     return parser

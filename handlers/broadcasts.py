@@ -47,6 +47,11 @@ def text_for(text: dict[str, str], language: str) -> str:
     return text.get(language) or text[FALLBACK_LANGUAGE]
 
 
+def document_for(documents: dict[str, dict[str, Any]], language: str) -> dict[str, Any]:
+    """A circulation's document in a language, or the Arabic one."""
+    return documents.get(language) or documents[FALLBACK_LANGUAGE]
+
+
 LANGUAGES = ("ar", "en", "fr")
 """The languages a broadcast is written in; each person reads theirs."""
 
@@ -108,16 +113,29 @@ def queue(
     audience: dict[str, Any],
     send_at: datetime,
     now: datetime,
+    campaign_id: int | None = None,
+    documents: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[int, Preview]:
-    """`send` inside the caller's transaction (a chat turn already holding the write lock)."""
-    broadcast = Broadcast(text=text, audience=audience, send_at=send_at, created_at=now)
+    """`send` inside the caller's transaction (a chat turn already holding the write lock).
+
+    A circulation names its campaign and gives `documents` by language: each person's
+    message carries the one in their language (or the Arabic one)."""
+    broadcast = Broadcast(
+        text=text,
+        audience=audience,
+        send_at=send_at,
+        created_at=now,
+        campaign_id=campaign_id,
+        documents=documents,
+    )
     session.add(broadcast)
     session.flush()
     assert broadcast.id is not None
     people = store.audience_members(session, audience)
     connection = session.connection()
     for person in people:
-        reply = Reply(text_for(text, person.language))
+        document = document_for(documents, person.language) if documents else None
+        reply = Reply(text_for(text, person.language), document=document)
         store.queue_once(
             connection,
             key=f"broadcast:{broadcast.id}:{person.person_id}",

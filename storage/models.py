@@ -161,12 +161,16 @@ class Broadcast(SQLModel, table=True):
     """A message from the secretariat to an audience, each person in their language.
 
     `text` holds ar/en/fr (a missing language falls back to Arabic); `audience` filters by
-    `countries`, `roles` and `channels`; nothing goes out before `send_at`.
+    `countries`, `roles` and `channels`; nothing goes out before `send_at`. A circulation
+    is a broadcast of a campaign (`campaign_id`) with a document per language
+    (`documents`: the focal points' report as a PDF kept under DATA_DIR).
     """
 
     id: int | None = Field(default=None, primary_key=True)
     text: dict[str, str] = _json(default_factory=dict)
     audience: dict[str, Any] = _json(default_factory=dict)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    documents: dict[str, Any] | None = _json(default=None)
     send_at: datetime = _when(default_factory=utcnow)
     created_at: datetime = _when(default_factory=utcnow)
 

@@ -20,6 +20,8 @@ from storage import inbound
 from storage.models import AuditEvent, Broadcast, Outbox, OutboxStatus, Person, StaffAccount
 
 BROADCAST_SENT = "broadcast.sent"
+CIRCULATED = "campaign.circulated"
+"""A campaign's circulation sent (a broadcast with the focal points' report)."""
 OUTBOX_RETRIED = "outbox.retried"
 OUTBOX_CANCELLED = "outbox.cancelled"
 FORM_CHANNEL = "web"
@@ -170,11 +172,11 @@ def first_use_of_form(session: Session, *, token: str, now: datetime) -> bool:
     return inbound.first_time(session.connection(), channel=FORM_CHANNEL, key=token, now=now)
 
 
-def broadcast_of_form(session: Session, *, token: str) -> int | None:
-    """The broadcast a form's token sent (its audit event keeps the token), or None."""
+def broadcast_of_form(session: Session, *, token: str, action: str = BROADCAST_SENT) -> int | None:
+    """The broadcast a form's token sent (its audit event, `action`, keeps the token)."""
     query = (
         select(AuditEvent)
-        .where(AuditEvent.action == BROADCAST_SENT)
+        .where(AuditEvent.action == action)
         .order_by(col(AuditEvent.id).desc())
         .limit(200)
     )

@@ -56,7 +56,8 @@ class ConsoleChat:
     def send(self, address: str, reply: Reply) -> str | None:
         """The console's sender: print, in the person's current language.
 
-        A document (an export) is saved under DATA_DIR/exports and its path printed.
+        A document (an export) is saved under DATA_DIR/exports and its path printed; one
+        already kept (a circulated report) has its path printed.
         """
         t = translator(self._language())
         text = render_text(reply, t)
@@ -64,6 +65,8 @@ class ConsoleChat:
             text += "\n" + t("console.attach_hint")
         if reply.document is not None and "content" in reply.document:
             text += "\n" + t("document.saved", path=self._save(reply.document))
+        elif reply.document is not None and "path" in reply.document:
+            text += "\n" + t("document.saved", path=reply.document["path"])
         self.out.write(text + "\n\n")
         self.out.flush()
         return None

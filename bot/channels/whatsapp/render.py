@@ -32,13 +32,19 @@ _WHITESPACE = re.compile(r"\s+")
 def render_body(reply: Reply, t: Translator) -> str:
     """The reply as one text: message, numbered choices, the words to type.
 
-    A document (an export) needs a public media address WhatsApp can fetch; rather than
-    publish the replies, the text says where to get it.
+    A document needs a public media address WhatsApp can fetch. A circulated report has a
+    public link when the server has a public address (`url`): the text gives it. Without
+    one, only the text goes. An export is never published: the text says where to get it.
     """
     body = render_text(reply, t)
-    if reply.document is not None:
-        name = str(reply.document.get("name") or "")
-        body += "\n\n" + t("document.elsewhere", name=name)
+    document = reply.document
+    if document is None:
+        return body
+    name = str(document.get("name") or "")
+    if document.get("url"):
+        return body + "\n\n" + t("document.link", name=name, url=document["url"])
+    if "content" in document:
+        return body + "\n\n" + t("document.elsewhere", name=name)
     return body
 
 

@@ -41,6 +41,7 @@ KIND_LABELS = {
 }
 ACTION_LABELS = {
     review.BROADCAST_SENT: "web.ob_action_broadcast",
+    review.CIRCULATED: "web.ob_action_circulated",
     review.OUTBOX_RETRIED: "web.ob_action_retried",
     review.OUTBOX_CANCELLED: "web.ob_action_cancelled",
 }
