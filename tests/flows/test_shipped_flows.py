@@ -130,7 +130,8 @@ def test_every_other_text_reads_in_arabic_english_and_french(flows: dict[str, Fl
 
 GCM_OBJECTIVE_1 = {
     "ar": "جمع بيانات دقيقة ومصنفة واستخدامها كأساس للسياسات القائمة على الأدلة",
-    "en": "Collect and utilize accurate and disaggregated data as a basis for evidence-based policies",
+    "en": "Collect and utilize accurate and disaggregated data as a basis for evidence-based"
+    " policies",
     "fr": "Collecter et utiliser des données exactes et ventilées qui serviront à l’élaboration"
     " de politiques fondées sur la connaissance des faits",
 }
