@@ -60,6 +60,7 @@ _QUESTION_KEYS = {
     "item_label",
     "questions",
 }
+_CHOICE_KEYS = {"code", "label", "title", "exclusive"}
 _WHEN_KEYS = {"question", "equals", "in", "not_in", "answered"}
 _UNQUOTED_YES_NO = 'unquoted yes/no is read as true/false; write "yes" or "no" in quotes'
 
@@ -340,11 +341,16 @@ def _choices(check: _Checker, where: str, raw: Any) -> tuple[Choice, ...]:
             continue
         if any(c.code == code for c in choices):
             check.fail(where, f"choice code '{code}' is used twice")
+        for key in item:
+            if key not in _CHOICE_KEYS:
+                hint = _did_you_mean(key, _CHOICE_KEYS)
+                check.fail(where, f"choice '{code}': unknown key '{key}'{hint}")
         label = check.text(f"{where}, choice '{code}'", item.get("label"), "label")
+        title = check.text(f"{where}, choice '{code}'", item.get("title"), "title", required=False)
         exclusive = item.get("exclusive", False)
         if not isinstance(exclusive, bool):
             check.fail(where, f"choice '{code}': 'exclusive' must be true or false")
-        choices.append(Choice(code, label or {}, exclusive is True))
+        choices.append(Choice(code, label or {}, exclusive is True, title))
     return tuple(choices)
 
 

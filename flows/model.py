@@ -52,6 +52,9 @@ class Choice:
     label: Text
     exclusive: bool = False
     """In a multi-choice, an option that cannot be picked with others ("None")."""
+    title: Text | None = None
+    """The option's full official wording where its label is a short form (a GCM
+    objective's title in the Compact): what a report shows; buttons keep the label."""
 
 
 @dataclass(frozen=True)

@@ -360,12 +360,22 @@ def _bars(choices: tuple[Choice, ...], values: list[Any], language: str) -> list
     total = len(values)
     return [
         Bar(
-            label=choice.label.get(language) or choice.label["ar"],
+            label=option_label(choice, language),
             count=counts[choice.code],
             percent=round(100 * counts[choice.code] / total) if total else 0,
         )
         for choice in choices
     ]
+
+
+def option_label(choice: Choice, language: str) -> str:
+    """An option as a report names it: its label, then its official title where the label is
+    a short form ("Data (1) — Collect and utilize accurate…"), since the report is the
+    information paper a reader cites."""
+    label = choice.label.get(language) or choice.label["ar"]
+    if choice.title is None:
+        return label
+    return f"{label} — {choice.title.get(language) or choice.title['ar']}"
 
 
 def _average(values: list[Any]) -> float | None:

@@ -58,6 +58,14 @@ EXPECTED = [
         "question 'partners': choice 'none': 'exclusive' must be true or false",
     ),
     (
+        "choice_unknown_key.yaml",
+        "question 'objectives': choice 'objective_1': unknown key 'titel' (did you mean 'title'?)",
+    ),
+    (
+        "choice_title_missing_translation.yaml",
+        "question 'objectives', choice 'objective_1': missing translation 'fr' for 'title'",
+    ),
+    (
         "choice_code_unquoted.yaml",
         "question 'mechanism_exists': choice #3: unquoted yes/no is read as true/false;"
         ' write "yes" or "no" in quotes',

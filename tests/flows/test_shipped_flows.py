@@ -40,6 +40,8 @@ def _texts(flow: Flow) -> Iterator[tuple[str, Text]]:
                 yield f"{where}: {name}", text
         for choice in question.choices:
             yield f"{where}: choice '{choice.code}'", choice.label
+            if choice.title is not None:
+                yield f"{where}: choice '{choice.code}' title", choice.title
 
 
 def _translation_problems(where: str, text: Text) -> list[str]:
@@ -49,9 +51,10 @@ def _translation_problems(where: str, text: Text) -> list[str]:
     return problems
 
 
-def test_exactly_the_five_flows(flows: dict[str, Flow]) -> None:
+def test_exactly_the_six_flows(flows: dict[str, Flow]) -> None:
     assert sorted(flows) == [
         "arcp_evaluation",
+        "gcm_implementation",
         "imd_statement",
         "pledge_update",
         "wog_coordination",
@@ -67,6 +70,7 @@ def test_exactly_the_five_flows(flows: dict[str, Flow]) -> None:
         ("wrd_statement", False),
         ("imd_statement", False),
         ("arcp_evaluation", False),
+        ("gcm_implementation", False),
     ],
 )
 def test_open_anytime(flows: dict[str, Flow], flow_id: str, open_anytime: bool) -> None:
@@ -122,3 +126,86 @@ def test_every_other_text_reads_in_arabic_english_and_french(flows: dict[str, Fl
         for problem in _translation_problems(where, text)
     ]
     assert problems == []
+
+
+GCM_OBJECTIVE_1 = {
+    "ar": "جمع بيانات دقيقة ومصنفة واستخدامها كأساس للسياسات القائمة على الأدلة",
+    "en": "Collect and utilize accurate and disaggregated data as a basis for evidence-based"
+    " policies",
+    "fr": "Collecter et utiliser des données exactes et ventilées qui serviront à l’élaboration"
+    " de politiques fondées sur la connaissance des faits",
+}
+GCM_OBJECTIVE_23_EN = (
+    "Strengthen international cooperation and global partnerships for safe, orderly and"
+    " regular migration"
+)
+
+
+def test_gcm_priorities_are_the_compacts_23_objectives_numbered_and_titled(
+    flows: dict[str, Flow],
+) -> None:
+    priorities = flows["gcm_implementation"].question("priority_objectives")
+    assert priorities.type is QType.MULTI_CHOICE
+    assert [c.code for c in priorities.choices] == [f"objective_{n}" for n in range(1, 24)]
+    for n, choice in enumerate(priorities.choices, 1):
+        assert choice.title is not None, choice.code
+        for lang in LANGUAGES:
+            assert choice.label[lang].endswith(f"({n})"), choice.label
+            assert len(choice.label[lang]) < len(choice.title[lang]), choice.code
+    assert priorities.choices[0].title == GCM_OBJECTIVE_1
+    assert priorities.choices[-1].title is not None
+    assert priorities.choices[-1].title["en"] == GCM_OBJECTIVE_23_EN
+
+
+def test_gcm_objective_labels_fit_a_telegram_button_and_the_list_a_phone_screen(
+    flows: dict[str, Flow],
+) -> None:
+    """A label up to 40 characters is a button of its own on Telegram (longer ones turn the
+    buttons into bare numbers); the numbered list of all 23 must leave room in a 900-character
+    message for the question, the hint and the words to type."""
+    choices = flows["gcm_implementation"].question("priority_objectives").choices
+    for lang in LANGUAGES:
+        assert max(len(c.label[lang]) for c in choices) <= 40
+        assert sum(len(f"23. {c.label[lang]}\n") for c in choices) <= 650
+
+
+def test_gcm_good_practice_is_typed_and_tied_to_one_objective(flows: dict[str, Flow]) -> None:
+    flow = flows["gcm_implementation"]
+    section = flow.question("good_practices")
+    assert section.repeat and section.when == Condition(
+        question="has_good_practice", any_of=frozenset({"yes"})
+    )
+    assert [q.id for q in section.questions] == [
+        "practice_type",
+        "practice_objective",
+        "practice_description",
+        "practice_link",
+    ]
+    assert [c.code for c in flow.question("practice_type").choices] == [
+        "policy",
+        "legislation",
+        "project",
+        "institution",
+        "fund",
+    ]
+    objective = flow.question("practice_objective")
+    assert objective.type is QType.CHOICE
+    assert objective.choices == flow.question("priority_objectives").choices
+
+
+def test_gcm_asks_the_review_link_or_file_only_when_a_review_was_prepared(
+    flows: dict[str, Flow],
+) -> None:
+    flow = flows["gcm_implementation"]
+    codes = [c.code for c in flow.question("vnr_prepared").choices]
+    assert codes == ["yes", "in_progress", "no"]
+    prepared = Condition(question="vnr_prepared", any_of=frozenset({"yes"}))
+    assert flow.question("vnr_link").type is QType.URL
+    assert flow.question("vnr_file").type is QType.FILE
+    assert flow.question("vnr_link").when == flow.question("vnr_file").when == prepared
+
+
+def test_flows_that_may_circulate_ask_for_consent(flows: dict[str, Flow]) -> None:
+    for flow_id in ("wrd_statement", "imd_statement", "wog_coordination", "gcm_implementation"):
+        consent = flows[flow_id].question("may_circulate")
+        assert consent.type is QType.YES_NO and consent.required, flow_id

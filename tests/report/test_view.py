@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from bot.app import App
-from bot.report.view import QuestionBlock, ReportView, SectionBlock, report_view
+from bot.report.view import QuestionBlock, ReportView, SectionBlock, option_label, report_view
 from storage.countries import COUNTRIES, country_name
 from tests.report.seed import (
     EGYPT_SECRET,
@@ -177,3 +177,17 @@ def test_an_unknown_campaign_has_no_report(app: App, seeded: Seeded) -> None:
             )
             is None
         )
+
+
+def test_an_option_with_an_official_title_is_named_by_its_short_label_and_the_title(
+    app: App,
+) -> None:
+    objectives = app.flows["gcm_implementation"].question("priority_objectives").choices
+    assert option_label(objectives[10], "en") == (
+        "Border management (11) — Manage borders in an integrated, secure and coordinated manner"
+    )
+    assert option_label(objectives[10], "ar") == (
+        "إدارة الحدود (11) — إدارة الحدود بطريقة متكاملة وآمنة ومنسقة"
+    )
+    status = app.flows["pledge_update"].question("status").choices
+    assert option_label(status[0], "fr") == "Pas encore commencée"

@@ -61,8 +61,8 @@ async def test_the_secretariat_sees_progress_exports_and_broadcasts(
 
     [pick] = await secretariat.says("/export")
     assert pick.startswith("أي استبيان تودّون تصدير ردوده؟\n\n1. ")
-    assert "\n3. تحديث التعهدات\n" in pick
-    [document] = await secretariat.taps("3")
+    assert "\n4. تحديث التعهدات\n" in pick  # the flows in the order of their ids
+    [document] = await secretariat.taps("4")
     assert document.startswith("📎 pledge_update-2026-05-10.csv\nردود «تحديث التعهدات» في ملف CSV")
     [sent] = [f for f in api.files.values()]
     assert sent.startswith("\ufeffcountry_code,".encode())
