@@ -170,7 +170,19 @@ def whatsapp_rows(database: str, args: argparse.Namespace) -> list[Row]:
 
     with database_url(database, args.pg) as url:
         result = whatsapp.run(database, url, args.whatsapp_requests, args.whatsapp_concurrency)
-    return [result.row()]
+    nuqta, ceiling = result.nuqta, result.ceiling
+    lost = f", {nuqta.lost} lost" if nuqta.lost else ""
+    return [
+        Row(
+            "whatsapp",
+            database,
+            f"{nuqta.describe()}{lost}",
+            f"signature-only aiohttp {ceiling.describe()}",
+            result.ratio,
+            f"≥ {whatsapp.TARGET_RPS:.0f} req/s, p99 ≤ {whatsapp.TARGET_P99_MS:.0f} ms, none lost",
+            result.met,
+        )
+    ]
 
 
 def broadcast_rows(database: str, args: argparse.Namespace) -> list[Row]:
