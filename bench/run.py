@@ -9,6 +9,7 @@ to stderr; the table goes to stdout. A bench that cannot run gets a row that say
     python bench/run.py [--engine-people 200] [--engine-rate 300] [--telegram-people 20]
                         [--export-answers 20000] [--whatsapp-requests 2000]
                         [--whatsapp-concurrency 50] [--broadcast-recipients 300]
+                        [--broadcast-telegram-rate 30] [--broadcast-whatsapp-rate 30]
                         [--database sqlite|postgresql|all] [--pg URL] [--only engine,...]
 
 PostgreSQL runs when TEST_DATABASE_URL (or --pg) is set. Full sizes, as in the issue:
@@ -186,12 +187,24 @@ def whatsapp_rows(database: str, args: argparse.Namespace) -> list[Row]:
 
 
 def broadcast_rows(database: str, args: argparse.Namespace) -> list[Row]:
-    try:
-        from bench import broadcast  # type: ignore[attr-defined]
-    except ImportError:
-        raise Unavailable("bench/broadcast.py is not written yet") from None
+    from bench import broadcast
+
+    rates = (args.broadcast_telegram_rate, args.broadcast_whatsapp_rate)
     with database_url(database, args.pg) as url:
-        return list(broadcast.run(database, url, args.broadcast_recipients).rows())
+        result = broadcast.run(database, url, args.broadcast_recipients, *rates)
+    return [
+        Row(
+            f"broadcast {channel.name}",
+            database,
+            f"{channel.delivered}/{channel.recipients} at {channel.achieved:.1f}/s, "
+            f"{channel.refused}× 429",
+            f"limit {channel.limit:.0f}/s",
+            channel.ratio,
+            f"≥ {broadcast.TARGET_RATIO}, no 429",
+            channel.met,
+        )
+        for channel in result.channels
+    ]
 
 
 RUNNERS: dict[str, Callable[[str, argparse.Namespace], list[Row]]] = {
@@ -230,7 +243,9 @@ def parser() -> argparse.ArgumentParser:
     add("--export-flows", default="", help="flows to export, comma-separated (default all)")
     add("--whatsapp-requests", type=int, default=2_000)
     add("--whatsapp-concurrency", type=int, default=50)
-    add("--broadcast-recipients", type=int, default=300)
+    add("--broadcast-recipients", type=int, default=300, help="on each channel")
+    add("--broadcast-telegram-rate", type=float, default=30.0)
+    add("--broadcast-whatsapp-rate", type=float, default=30.0)
     return parse
 
 

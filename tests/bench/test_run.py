@@ -12,7 +12,8 @@ TINY = [
     "--telegram-people", "2", "--telegram-timeout", "30",
     "--export-answers", "300", "--export-flows", "pledge_update",
     "--whatsapp-requests", "20", "--whatsapp-concurrency", "2",
-    "--broadcast-recipients", "20",
+    "--broadcast-recipients", "20", "--broadcast-telegram-rate", "100",
+    "--broadcast-whatsapp-rate", "100",
 ]  # fmt: skip
 
 
@@ -29,7 +30,8 @@ def test_every_bench_has_its_rows_on_sqlite(table: tuple[list[run.Row], str]) ->
         ("engine", "sqlite"),
         ("telegram", "sqlite"),
         ("whatsapp", "sqlite"),
-        ("broadcast", "sqlite"),
+        ("broadcast telegram", "sqlite"),
+        ("broadcast whatsapp", "sqlite"),
         ("export long", "sqlite"),
         ("export wide", "sqlite"),
     ]
