@@ -6,10 +6,11 @@ going to the tests' fake (`tests/channels/whatsapp/fake_twilio.py`) in this proc
 notes when each call arrives. The load generator, also in this process, is an aiohttp
 client with `--concurrency` workers, each posting Twilio-signed webhooks for its own share
 of `--people` focal points (seeded as `bench/engine.py` seeds them, bound on WhatsApp): a
-person's next message goes once the replies to their last one have reached the fake, so
-each reply is timed from the start of the request that caused it. Every message is
-"/start" (the menu); before timing, each person sends one, and the replies to one more
-tell how many REST calls a message makes.
+worker posts its next request, for the next of its people, as soon as the last one is
+answered, but a person's next message waits until the replies to their last one have
+reached the fake, so each reply is timed from the start of the request that caused it.
+Every message is "/start" (the menu); before timing, each person sends one, and the
+replies to one more tell how many REST calls a message makes.
 
 Beside it, in the same run and with the same load, the ceiling of the loop: an aiohttp
 server that only checks the signature and answers TwiML (`bench/whatsapp_plain.py`), its
@@ -246,20 +247,29 @@ async def load_nuqta(
     fake.latencies_ms.clear()
     lost = refused = 0
 
-    async def one(address: str) -> None:
-        nonlocal lost, refused
-        message = _Waiting(time.perf_counter(), per_message)
-        fake.waiting[address] = message
-        if not await poster.post(address):
-            refused += 1
+    replies: dict[str, asyncio.Task[None]] = {}
+
+    async def replied(address: str, message: _Waiting) -> None:
+        nonlocal lost
         try:
             await asyncio.wait_for(message.done.wait(), REPLY_SECONDS)
         except TimeoutError:
             lost += 1
             fake.waiting.pop(address, None)
 
+    async def one(address: str) -> None:
+        nonlocal refused
+        if (previous := replies.get(address)) is not None:
+            await previous  # one message in flight per person: each reply is its message's
+        message = _Waiting(time.perf_counter(), per_message)
+        fake.waiting[address] = message
+        replies[address] = asyncio.create_task(replied(address, message))
+        if not await poster.post(address):
+            refused += 1
+
     began = time.perf_counter()
     await _workers(people, requests, concurrency, one)
+    await asyncio.gather(*replies.values())
     seconds = max(fake.last_reply - began, 1e-9)
     return Load(requests, seconds, list(fake.latencies_ms), lost, refused), per_message
 
