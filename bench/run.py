@@ -154,6 +154,7 @@ def export_rows(database: str, args: argparse.Namespace) -> list[Row]:
         runs = export.run(database, url, args.export_answers, Path(folder), only)
     rows = []
     for run in runs:
+        args.export_hashes.setdefault(run.layout, {})[database] = run.hashes
         dump = "sqlite3 -csv" if database == "sqlite" else "psql \\copy"
         ratio = run.export.seconds / run.dump.seconds
         # Each `bot.py export` process pays its start-up once: small sizes are mostly that.
@@ -262,10 +263,33 @@ def collect(args: argparse.Namespace) -> list[Row]:
     chosen = [b for b in BENCHES if b in args.only.split(",")]
     databases = ["sqlite", "postgresql"] if args.database == "all" else [args.database]
     rows = []
+    args.export_hashes = {}
     for bench in chosen:
         for database in databases:
             print(f"-- {bench} on {database}", file=sys.stderr, flush=True)
             rows += rows_of(bench, database, args)
+    return rows + identical(args.export_hashes)
+
+
+def identical(hashes: dict[str, dict[str, dict[str, str]]]) -> list[Row]:
+    """Whether each layout's export gave the same bytes on both databases (SHA-256 of each
+    flow's file), when it ran on both."""
+    rows = []
+    for layout, by_database in hashes.items():
+        if len(by_database) == 2:
+            same = by_database["sqlite"] == by_database["postgresql"]
+            figure = "same bytes" if same else "DIFFERENT bytes"
+            rows.append(
+                Row(
+                    f"export {layout}",
+                    "both",
+                    f"{figure} ({len(by_database['sqlite'])} flows, SHA-256)",
+                    "sqlite vs postgresql",
+                    None,
+                    "byte-identical",
+                    same,
+                )
+            )
     return rows
 
 

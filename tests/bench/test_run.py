@@ -61,3 +61,14 @@ def test_a_bench_that_cannot_run_says_why_instead_of_failing() -> None:
     [row] = run.collect(args)
     assert row.figure == "not run: TEST_DATABASE_URL is not set"
     assert row.met is None
+
+
+def test_the_export_is_compared_byte_for_byte_when_it_ran_on_both_databases() -> None:
+    same = {"sqlite": {"a": "1", "b": "2"}, "postgresql": {"a": "1", "b": "2"}}
+    differ = {"sqlite": {"a": "1"}, "postgresql": {"a": "9"}}
+    rows = run.identical({"long": same, "wide": differ, "only": {"sqlite": {"a": "1"}}})
+    assert [(row.bench, row.database, row.met) for row in rows] == [
+        ("export long", "both", True),
+        ("export wide", "both", False),
+    ]
+    assert rows[1].figure.startswith("DIFFERENT bytes")
