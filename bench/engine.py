@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,8 +188,11 @@ class BenchChannel:
             del self.waiting[address]
 
 
-def _seed(app: App, people: int) -> list[str]:
-    """People spread over the 22 states, each state with two pledges; their addresses."""
+def seed(
+    app: App, people: int, channel: str = CHANNEL, address: Callable[[int], str] = "b{}".format
+) -> list[str]:
+    """People spread over the 22 states, each state with two pledges, bound on `channel`
+    at `address(person id)`; their addresses."""
     with Session(app.engine) as session, session.begin():
         session.execute(
             sa.insert(Pledge),
@@ -222,7 +225,7 @@ def _seed(app: App, people: int) -> list[str]:
         session.execute(
             sa.insert(ChannelIdentity),
             [
-                {"person_id": i, "channel": CHANNEL, "address": f"b{i}", "reachable": True}
+                {"person_id": i, "channel": channel, "address": address(i), "reachable": True}
                 for i in ids
             ],
         )
@@ -234,7 +237,7 @@ def _seed(app: App, people: int) -> list[str]:
     with app.engine.begin() as connection:
         for table in ("person", "chatsession", "channelidentity", "pledge", "country"):
             connection.exec_driver_sql(f"ANALYZE {table}")
-    return [f"b{i}" for i in ids]
+    return [address(i) for i in ids]
 
 
 def _schedule(addresses: list[str], seed: int = 7) -> Iterator[tuple[str, int]]:
@@ -290,7 +293,7 @@ def run(database: str, url: str, people: int, rate: float) -> Result:
             _env_file=None, data_dir=Path(data), database_url=url, log_level="WARNING"
         )
         app = build_app(settings)
-        addresses = _seed(app, people)
+        addresses = seed(app, people)
         cpu_before = time.process_time()
         messages, channel = asyncio.run(_drive(app, addresses, rate))
         cpu_ms = (time.process_time() - cpu_before) * 1000 / messages

@@ -380,7 +380,8 @@ class Run:
         )
 
 
-def run(database: str, url: str, answers: int, folder: Path) -> list[Run]:
+def run(database: str, url: str, answers: int, folder: Path, only: Sequence[str] = ()) -> list[Run]:
+    """Seed, then export every flow (or only those named) in each layout beside the dump."""
     settings = Settings(
         _env_file=None, data_dir=folder / "data", database_url=url, log_level="WARNING"
     )
@@ -388,7 +389,7 @@ def run(database: str, url: str, answers: int, folder: Path) -> list[Run]:
     started = time.perf_counter()
     seed(app, answers)
     print(f"{database:<11} seeded {answers:,} answers in {time.perf_counter() - started:.1f} s")
-    flows = sorted(app.flows)
+    flows = [name for name in sorted(app.flows) if not only or name in only]
     app.engine.dispose()
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(folder / "data")}
     env["LOG_LEVEL"] = "WARNING"

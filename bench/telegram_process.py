@@ -20,6 +20,7 @@ import socket
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,16 @@ class BotProcess:
     async def start(self, api: BotApi) -> None:
         """Start it and return once it asks `api` for updates; raises RuntimeError when
         it exits or does not poll within `START_SECONDS` (it is stopped then)."""
+
+        async def polled() -> bool:
+            return bool(api.calls_of("getUpdates"))
+
+        await self.start_until(polled)
+
+    async def start_until(self, ready: Callable[[], Awaitable[bool]]) -> None:
+        """Start it and return once `ready()` says so (a bot serving webhooks answers on
+        its port); raises RuntimeError when it exits first or is not ready within
+        `START_SECONDS` (it is stopped then)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with (
             open(self.folder / "stdout.txt", "wb") as stdout,
@@ -102,10 +113,10 @@ class BotProcess:
                 stderr=stderr,
             )
         deadline = self._began + START_SECONDS
-        while not api.calls_of("getUpdates"):
+        while not await ready():
             if self._process.returncode is not None or time.monotonic() > deadline:
                 ended = await self.stop()
-                why = "exited" if not ended.killed and ended.returncode else "did not poll"
+                why = "exited" if not ended.killed and ended.returncode else "was not ready"
                 tail = "\n".join(ended.stderr.splitlines()[-20:])
                 raise RuntimeError(f"{self.name} {why} ({ended.describe()}):\n{tail}")
             await asyncio.sleep(0.02)

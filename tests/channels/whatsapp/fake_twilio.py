@@ -114,9 +114,10 @@ class FakeTwilio:
         return web.Response(body=content, content_type=mime)
 
 
-async def serve_fake_twilio() -> AsyncIterator[FakeTwilio]:
-    """Run the fake API on a free local port for the length of a test."""
-    fake = FakeTwilio()
+async def serve_fake_twilio(fake: FakeTwilio | None = None) -> AsyncIterator[FakeTwilio]:
+    """Run the fake API (a new one, unless given) on a free local port for the length of a
+    test."""
+    fake = fake or FakeTwilio()
     app = web.Application()
     app.add_routes(fake.routes())
     runner = web.AppRunner(app, access_log=None)

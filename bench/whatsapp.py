@@ -1,0 +1,429 @@
+"""Benchmark: signed inbound WhatsApp webhooks per second, each answered through the outbox.
+
+Nuqta runs as `python bot.py run` in a process of its own (`bench/telegram_process.py`'s
+`BotProcess`), with WhatsApp configured through its environment and its Twilio REST calls
+going to the tests' fake (`tests/channels/whatsapp/fake_twilio.py`) in this process, which
+notes when each call arrives. The load generator, also in this process, is an aiohttp
+client with `--concurrency` workers, each posting Twilio-signed webhooks for its own share
+of `--people` focal points (seeded as `bench/engine.py` seeds them, bound on WhatsApp): a
+worker posts its next request, for the next of its people, as soon as the last one is
+answered, but a person's next message waits until the replies to their last one have
+reached the fake, so each reply is timed from the start of the request that caused it.
+Every message is "/start" (the menu); before timing, each person sends one, and the
+replies to one more tell how many REST calls a message makes.
+
+Beside it, in the same run and with the same load, the ceiling of the loop: an aiohttp
+server that only checks the signature and answers TwiML (`bench/whatsapp_plain.py`), its
+latency timed from request to answer.
+
+    python bench/whatsapp.py [--requests 2000] [--concurrency 50] [--people 200]
+                             [--database sqlite|postgresql|all]
+
+Prints, per database: Nuqta's webhooks per second (first request to last reply), p50/p99
+from request to REST call, replies lost (a message with no reply within `REPLY_SECONDS`),
+then the ceiling's requests per second and p50/p99, and the ratio. Target: ≥ 500 req/s,
+p99 ≤ 50 ms, nothing lost. PostgreSQL runs when TEST_DATABASE_URL is set. Exits 1 if a
+reply was lost.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)  # bench/, where `import telegram` would find bench/telegram.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
+
+from bench.engine import seed
+from bench.telegram_process import ROOT, BotProcess, clean_env, copy_flows, free_port
+from bot.app import build_app
+from bot.channels.whatsapp.webhook import INBOUND_PATH
+from bot.config import Settings, normalize_database_url
+from storage.db import scratch_schema
+from tests.channels.whatsapp.fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    SENDER,
+    FakeTwilio,
+    serve_fake_twilio,
+)
+
+PUBLIC_URL = "https://nuqta.example"
+TEXT = "/start"
+REPLY_SECONDS = 30.0
+"""How long a message's replies may take before they count as lost."""
+QUIET_SECONDS = 0.5
+"""No REST call for this long: everything due has been sent."""
+TARGET_RPS = 500.0
+TARGET_P99_MS = 50.0
+T = TypeVar("T")
+
+
+@dataclass
+class _Waiting:
+    """A message whose replies are awaited at the fake."""
+
+    started: float
+    remaining: int
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class TimedTwilio(FakeTwilio):
+    """The tests' fake Twilio, noting when each message's replies arrive."""
+
+    waiting: dict[str, _Waiting] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    last_reply: float = 0.0
+
+    async def _create(self, request: web.Request) -> web.Response:
+        now = time.perf_counter()
+        response = await super()._create(request)
+        if response.status == 201:
+            self._arrived(self.sent[-1].to, now)
+        return response
+
+    def _arrived(self, address: str, now: float) -> None:
+        self.last_reply = now
+        message = self.waiting.get(address)
+        if message is None:
+            return
+        message.remaining -= 1
+        if message.remaining == 0:
+            self.latencies_ms.append((now - message.started) * 1000)
+            del self.waiting[address]
+            message.done.set()
+
+    async def quiet(self) -> None:
+        """Return once no REST call has come for QUIET_SECONDS."""
+        seen = -1
+        while seen != len(self.sent):
+            seen = len(self.sent)
+            await asyncio.sleep(QUIET_SECONDS)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one load run measured."""
+
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    lost: int = 0
+    refused: int = 0
+    """Webhook requests not answered 200 with TwiML."""
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: int) -> float:
+        if len(self.latencies_ms) < 2:
+            return self.latencies_ms[0] if self.latencies_ms else float("nan")
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
+
+    def describe(self) -> str:
+        return (
+            f"{self.per_second:,.0f} req/s p50={self.percentile(50):.1f} ms "
+            f"p99={self.percentile(99):.1f} ms"
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """Nuqta and the ceiling, one database."""
+
+    database: str
+    concurrency: int
+    replies_per_message: int
+    nuqta: Load
+    ceiling: Load
+
+    @property
+    def ratio(self) -> float:
+        return self.nuqta.per_second / self.ceiling.per_second if self.ceiling.per_second else 0
+
+    @property
+    def met(self) -> bool:
+        nuqta = self.nuqta
+        return (
+            nuqta.per_second >= TARGET_RPS
+            and nuqta.percentile(99) <= TARGET_P99_MS
+            and nuqta.lost == 0
+            and nuqta.refused == 0
+        )
+
+    def report(self) -> str:
+        return (
+            f"{self.database:<11} concurrency={self.concurrency} "
+            f"requests={self.nuqta.requests} replies/message={self.replies_per_message}\n"
+            f"  nuqta    {self.nuqta.describe()} (request to REST call) "
+            f"lost={self.nuqta.lost} refused={self.nuqta.refused}\n"
+            f"  ceiling  {self.ceiling.describe()} (request to TwiML) "
+            f"refused={self.ceiling.refused}\n"
+            f"  nuqta req/s ÷ ceiling req/s = {self.ratio:.2f}; target ≥ {TARGET_RPS:.0f} req/s, "
+            f"p99 ≤ {TARGET_P99_MS:.0f} ms, nothing lost: {'met' if self.met else 'NOT met'}"
+        )
+
+
+# -- the load --------------------------------------------------------------------------------
+
+
+class Poster:
+    """Posts signed inbound webhooks to one server."""
+
+    def __init__(self, session: aiohttp.ClientSession, port: int) -> None:
+        self.session = session
+        self.url = f"http://127.0.0.1:{port}{INBOUND_PATH}"
+        self.validator = RequestValidator(AUTH_TOKEN)
+        self.sids = 0
+
+    async def post(self, address: str) -> bool:
+        """Send "/start" from `address`, as Twilio would; whether it was taken (200, TwiML)."""
+        self.sids += 1
+        form = {
+            "From": address,
+            "To": SENDER,
+            "MessageSid": f"SM{self.sids:032x}",
+            "AccountSid": ACCOUNT_SID,
+            "NumMedia": "0",
+            "Body": TEXT,
+        }
+        signature = self.validator.compute_signature(PUBLIC_URL + INBOUND_PATH, form)
+        async with self.session.post(
+            self.url, data=form, headers={SIGNATURE_HEADER: signature}
+        ) as response:
+            text = await response.text()
+        return response.status == 200 and text.endswith("<Response/>")
+
+
+async def _workers(
+    people: list[str], requests: int, concurrency: int, one: Callable[[str], Awaitable[None]]
+) -> float:
+    """`requests` calls of `one(address)`, by `concurrency` workers each with its own people
+    in turn; the seconds they took."""
+    shares = [people[k::concurrency] for k in range(concurrency)]
+
+    async def worker(k: int) -> None:
+        mine = shares[k]
+        for i in range(k, requests, concurrency):
+            await one(mine[(i // concurrency) % len(mine)])
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(min(concurrency, len(people)))))
+    return time.perf_counter() - began
+
+
+async def load_nuqta(
+    poster: Poster, fake: TimedTwilio, people: list[str], requests: int, concurrency: int
+) -> tuple[Load, int]:
+    """Warm up (one message each), learn the replies per message, then time `requests`."""
+    for address in people:
+        await poster.post(address)
+    await fake.quiet()
+    before = len(fake.sent)
+    await poster.post(people[0])
+    await fake.quiet()
+    per_message = len(fake.sent) - before
+    if per_message < 1:
+        raise RuntimeError(f"no reply to {TEXT!r} reached the fake Twilio")
+    fake.latencies_ms.clear()
+    lost = refused = 0
+
+    replies: dict[str, asyncio.Task[None]] = {}
+
+    async def replied(address: str, message: _Waiting) -> None:
+        nonlocal lost
+        try:
+            await asyncio.wait_for(message.done.wait(), REPLY_SECONDS)
+        except TimeoutError:
+            lost += 1
+            fake.waiting.pop(address, None)
+
+    async def one(address: str) -> None:
+        nonlocal refused
+        if (previous := replies.get(address)) is not None:
+            await previous  # one message in flight per person: each reply is its message's
+        message = _Waiting(time.perf_counter(), per_message)
+        fake.waiting[address] = message
+        replies[address] = asyncio.create_task(replied(address, message))
+        if not await poster.post(address):
+            refused += 1
+
+    began = time.perf_counter()
+    await _workers(people, requests, concurrency, one)
+    await asyncio.gather(*replies.values())
+    seconds = max(fake.last_reply - began, 1e-9)
+    return Load(requests, seconds, list(fake.latencies_ms), lost, refused), per_message
+
+
+async def load_ceiling(poster: Poster, people: list[str], requests: int, concurrency: int) -> Load:
+    latencies: list[float] = []
+    refused = 0
+
+    async def one(address: str) -> None:
+        nonlocal refused
+        started = time.perf_counter()
+        if not await poster.post(address):
+            refused += 1
+        latencies.append((time.perf_counter() - started) * 1000)
+
+    for address in people[:concurrency]:  # warm up the connections
+        await poster.post(address)
+    seconds = await _workers(people, requests, concurrency, one)
+    return Load(requests, seconds, latencies, 0, refused)
+
+
+# -- the servers -----------------------------------------------------------------------------
+
+
+def _answering(port: int) -> Callable[[], Awaitable[bool]]:
+    """Whether something answers HTTP on the port yet (any status will do)."""
+
+    async def ready() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/health") as response,
+            ):
+                return response.status > 0
+        except aiohttp.ClientConnectionError:
+            return False
+
+    return ready
+
+
+def nuqta(folder: Path, database_url: str, api_url: str, port: int) -> BotProcess:
+    """`python bot.py run` on `database_url`, WhatsApp only, its REST calls to `api_url`."""
+    env = clean_env() | {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_WHATSAPP_FROM": SENDER,
+        "TWILIO_API_URL": api_url,
+        "PUBLIC_URL": PUBLIC_URL,
+        "WHATSAPP_PER_SECOND": "100000",
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(folder / "data"),
+        "FLOWS_DIR": str(copy_flows(folder / "flows")),
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    return BotProcess("nuqta", [sys.executable, str(ROOT / "bot.py"), "run"], env, folder)
+
+
+def ceiling(folder: Path, port: int) -> BotProcess:
+    argv = [
+        sys.executable,
+        str(ROOT / "bench" / "whatsapp_plain.py"),
+        *("--port", str(port), "--token", AUTH_TOKEN, "--public-url", PUBLIC_URL),
+    ]
+    return BotProcess("ceiling", argv, clean_env(), folder)
+
+
+async def _served(process: BotProcess, port: int, run: Callable[[], Awaitable[T]]) -> T:
+    await process.start_until(_answering(port))
+    try:
+        return await run()
+    finally:
+        ended = await process.stop()
+        if ended.logged():
+            print(f"{process.name} logged: {dict(ended.logged())}", file=sys.stderr)
+
+
+async def _measure_nuqta(
+    session: aiohttp.ClientSession,
+    url: str,
+    people: list[str],
+    requests: int,
+    concurrency: int,
+    folder: Path,
+) -> tuple[Load, int]:
+    """Nuqta's process against a fresh timed fake Twilio: the load, and replies per message."""
+    async with contextlib.asynccontextmanager(serve_fake_twilio)(TimedTwilio()) as fake:
+        assert isinstance(fake, TimedTwilio)
+        port = free_port()
+        poster = Poster(session, port)
+        loaded = functools.partial(load_nuqta, poster, fake, people, requests, concurrency)
+        return await _served(nuqta(folder / "nuqta", url, fake.url, port), port, loaded)
+
+
+async def compare(
+    database: str, url: str, people: list[str], requests: int, concurrency: int, folder: Path
+) -> Result:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        load, per_message = await _measure_nuqta(
+            session, url, people, requests, concurrency, folder
+        )
+        port = free_port()
+        poster = Poster(session, port)
+        top = await _served(
+            ceiling(folder / "ceiling", port),
+            port,
+            lambda: load_ceiling(poster, people, requests, concurrency),
+        )
+    return Result(database, concurrency, per_message, load, top)
+
+
+def run(database: str, url: str, requests: int, concurrency: int, people: int = 0) -> Result:
+    """Seed `people` (4 per worker by default) on `url`, then load Nuqta and the ceiling."""
+    people = people or 4 * concurrency
+    with tempfile.TemporaryDirectory(prefix="nuqta-bench-wa-") as scratch:
+        folder = Path(scratch)
+        settings = Settings(
+            _env_file=None, data_dir=folder / "seed", database_url=url, log_level="WARNING"
+        )
+        app = build_app(settings)
+        addresses = seed(app, people, "whatsapp", "whatsapp:+9627{:08d}".format)
+        app.engine.dispose()
+        return asyncio.run(compare(database, url, addresses, requests, concurrency, folder))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--people", type=int, default=0, help="default: 4 per worker")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
+    args = parser.parse_args()
+    lost = False
+
+    def show(result: Result) -> None:
+        nonlocal lost
+        print(result.report(), flush=True)
+        lost = lost or bool(result.nuqta.lost)
+
+    if args.database in ("sqlite", "all"):
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/bench.db"
+            show(run("sqlite", url, args.requests, args.concurrency, args.people))
+    if args.database in ("postgresql", "all"):
+        pg = os.environ.get("TEST_DATABASE_URL")
+        if not pg:
+            print("postgresql  skipped: TEST_DATABASE_URL is not set")
+        else:
+            with scratch_schema(normalize_database_url(pg)) as url:
+                show(run("postgresql", url, args.requests, args.concurrency, args.people))
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
