@@ -35,6 +35,9 @@ class Step:
     """Whether it answers a question of the flow (a row of the `answer` table)."""
     submits: bool = False
     """Whether it sends the answers to the secretariat (a row of `submission`)."""
+    paged: bool = False
+    """Whether its answer may come in pages (a long summary): the reply is complete when a
+    message with buttons arrives, however many pages came before it."""
 
 
 SCRIPT: tuple[Step, ...] = (
@@ -48,7 +51,8 @@ SCRIPT: tuple[Step, ...] = (
     Step(tap=SKIP, answers=True),  # evidence file
     Step(say="www.example.gov/permits", answers=True),  # evidence link
     Step(tap=("لا", "No", "Non")),  # no other pledge
-    Step(say="A national strategy for migration, 2025-2030.", answers=True),  # wider efforts
+    # wider efforts; the summary that follows is one page or more, by language
+    Step(say="A national strategy for migration, 2025-2030.", answers=True, paged=True),
     Step(
         tap=("إرسال إلى الأمانة العامة", "Send to the Secretariat", "Envoyer au Secrétariat"),
         submits=True,
@@ -162,6 +166,14 @@ async def walk(api: BotApi, chat_id: int, deadline: float) -> Walk:
             done.failure = f"no reply to message {number} ({step.say or step.tap[0]!r})"
             return done
         seen += step.replies
+        while step.paged and not chat[seen - 1].buttons:
+            try:
+                chat = await api.wait_for(chat_id, seen + 1, deadline - time.monotonic())
+            except TimeoutError:
+                done.failure = f"no last page after message {number}"
+                return done
+            seen += 1
+            done.expected += 1
         done.last_reply = chat[seen - 1].at
         done.latencies_ms.append((done.last_reply - queued) * 1000)
     return done

@@ -7,6 +7,7 @@ database (made when the server starts, shut down when it stops).
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import session_middleware
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.web import pages
 from bot.web.keys import APP, DB_THREADS
@@ -29,6 +31,7 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 WEB_THREADS = 4
 """Database threads of the pages (the chat's turns have their own)."""
+log = logging.getLogger(__name__)
 ERROR_PAGES = frozenset({403, 404, 405})
 
 # aiohttp-session keeps its storage under plain string keys of the request, which aiohttp
@@ -76,9 +79,17 @@ async def _threads(web_app: web.Application) -> AsyncIterator[None]:
 
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """403, 404 and 405 as pages in the workspace's language (webhooks keep plain ones)."""
+    """403, 404 and 405 as pages in the workspace's language (webhooks keep plain ones);
+    the database out of reach as a 503 page saying nothing was changed, never a traceback."""
     try:
         return await handler(request)
+    except (OperationalError, InterfaceError) as error:
+        if access_of(request) is Access.OPEN:
+            raise
+        log.warning("workspace: database unreachable (%s)", type(error).__name__)
+        response = await render(request, "error_page.html", {"status": 503}, status=503)
+        response.headers["Retry-After"] = "30"
+        return response
     except web.HTTPException as error:
         if error.status not in ERROR_PAGES or access_of(request) is Access.OPEN:
             raise

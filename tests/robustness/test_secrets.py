@@ -100,7 +100,7 @@ async def test_a_conversation_by_polling_logs_no_secret(
     await leila.taps("تحديث التعهدات")
     await leila.taps("1")
     for typed, expected in ANSWERS[2:]:
-        if expected.startswith("(7/8)"):  # the supporting document, sent instead
+        if expected.startswith("(9/10)"):  # the supporting document, sent instead
             replies = await leila.sends_document("permits.pdf", b"%PDF-1.7 permits")
         else:
             replies = await leila.says(typed)

@@ -24,7 +24,7 @@ async def test_a_conversation_on_whatsapp_logs_no_secret(
     logged: Captured, served: Served, leila: Phone
 ) -> None:
     for typed, expected in ANSWERS:
-        if expected.startswith("(7/8)"):  # the supporting document, sent instead
+        if expected.startswith("(9/10)"):  # the supporting document, sent instead
             url = served.twilio.add_media("ME1", b"%PDF-1.7 permits", "application/pdf")
             media = {"NumMedia": "1", "MediaUrl0": url, "MediaContentType0": "application/pdf"}
             reply = await leila.send("", **media)
