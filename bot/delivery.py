@@ -184,10 +184,11 @@ async def send_claimed(
 
 
 def by_chat(claimed: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
-    """Claimed rows grouped by address, each group in the order `outbox.claim` gives (as
-    queued, but what waited for a questionnaire to end after the replies)."""
+    """Claimed rows grouped by address, each group in the order they were queued, except
+    that what waited for a questionnaire to end goes after the replies (`outbox.sending_order`).
+    Rows may come from several claims (a turn's own, a rescue), so the order is made here."""
     chats: dict[str, list[outbox.Claimed]] = defaultdict(list)
-    for row in claimed:
+    for row in sorted(claimed, key=outbox.sending_order):
         chats[row.address].append(row)
     return list(chats.values())
 

@@ -220,9 +220,14 @@ def claim(
         "due_busy_since": now - FLOW_IDLE,
     }
     rows = connection.execute(_CLAIM[address is not None], params).all()
-    # What waited for a questionnaire to end goes after the replies claimed with it.
-    claimed = sorted((Claimed(*row) for row in rows), key=lambda r: (r.kind in CAN_WAIT, r.id))
+    claimed = sorted((Claimed(*row) for row in rows), key=sending_order)
     return _fold_briefs(connection, claimed)
+
+
+def sending_order(row: Claimed) -> tuple[bool, int]:
+    """The order a chat's claimed rows go in: as queued, except that what waited for a
+    questionnaire to end goes after the replies claimed with it."""
+    return row.kind in CAN_WAIT, row.id
 
 
 def _fold_briefs(connection: sa.Connection, claimed: list[Claimed]) -> list[Claimed]:
