@@ -13,7 +13,6 @@ import asyncio
 import functools
 import gc
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -25,7 +24,7 @@ from bot.app import App
 from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
 from bot.ratelimit import RateLimit, RateLimiter
-from bot.server import make_web_app, start_server
+from bot.server import ServingThread, make_web_app, start_server
 from bot.spool import Envelope, Spool
 from bot.web.keys import RECEIVER
 from flows.messages import Reply
@@ -224,55 +223,18 @@ class Runtime:
             self.close()
 
 
-class RuntimeThread:
+class RuntimeThread(ServingThread):
     """The runtime on an event loop of its own, in a thread: local mode's (whose main thread
-    is the console chat, or waits for a signal) and the browser tests'.
+    is the console chat, or waits for a signal) and the browser tests'."""
 
-    `start()` returns once the web server listens (or raises what stopped it, e.g. the port
-    is taken); `stop()` shuts the runtime down in order and waits for the thread.
-    """
+    name = "runtime"
 
     def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+        super().__init__(host, port)
         self.runtime = runtime
-        self.host = host
-        self.port = port
-        self._loop = asyncio.new_event_loop()
-        self._stop = asyncio.Event()
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="runtime", daemon=True)
 
-    def start(self) -> RuntimeThread:
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            self._loop.run_until_complete(self._serve())
-        finally:
-            self._loop.close()
-
-    async def _serve(self) -> None:
-        try:
-            await self.runtime.serve(
-                self._stop, host=self.host, port=self.port, listening=self._ready.set
-            )
-        except BaseException as error:
-            if not self._ready.is_set():
-                self._error = error
-            else:
-                log.exception("the runtime stopped")
-        finally:
-            self._ready.set()
+    async def serve(self, stop: asyncio.Event, listening: Callable[[], None]) -> None:
+        await self.runtime.serve(stop, host=self.host, port=self.port, listening=listening)
 
 
 def freeze_startup() -> None:

@@ -4,8 +4,10 @@ a health check share it, in `run` with channel tokens (`bot.runtime`) and in loc
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Self
 
 from aiohttp import web
 
@@ -13,6 +15,8 @@ from bot.app import App
 from bot.web import workspace
 from bot.web.keys import APP
 from bot.web.security import open_route
+
+log = logging.getLogger(__name__)
 
 FORM_OVERHEAD = 64 * 1024
 """What a form carries besides its file: the other fields and the multipart framing."""
@@ -45,26 +49,29 @@ async def start_server(web_app: web.Application, host: str, port: int) -> web.Ap
     return runner
 
 
-class ServerThread:
-    """The web server alone on an event loop of its own, in a thread: the browser tests' of
-    pages that need no channel (`run` serves the workspace with the runtime instead,
-    `bot.runtime.RuntimeThread` in local mode).
+class ServingThread:
+    """Something that serves on an event loop of its own, in a thread (`serve` says what).
 
     `start()` returns once it listens (or raises what stopped it, e.g. the port is taken);
-    `stop()` closes it and waits for the thread.
+    `stop()` ends it in order and waits for the thread.
     """
 
-    def __init__(self, web_app: web.Application, host: str, port: int) -> None:
-        self.web_app = web_app
+    name = "serving"
+
+    def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="web", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
-    def start(self) -> ServerThread:
+    async def serve(self, stop: asyncio.Event, listening: Callable[[], None]) -> None:
+        """Serve until `stop` is set, calling `listening` once the port is open."""
+        raise NotImplementedError
+
+    def start(self) -> Self:
         self._thread.start()
         self._ready.wait()
         if self._error is not None:
@@ -85,13 +92,30 @@ class ServerThread:
 
     async def _serve(self) -> None:
         try:
-            runner = await start_server(self.web_app, self.host, self.port)
+            await self.serve(self._stop, self._ready.set)
         except BaseException as error:
-            self._error = error
+            if not self._ready.is_set():
+                self._error = error
+            else:
+                log.exception("the %s thread stopped", self.name)
+        finally:
             self._ready.set()
-            return
-        self._ready.set()
+
+
+class ServerThread(ServingThread):
+    """The web server alone: the browser tests' of pages that need no channel (`run` serves
+    the workspace with the runtime instead, `bot.runtime.RuntimeThread` in local mode)."""
+
+    name = "web"
+
+    def __init__(self, web_app: web.Application, host: str, port: int) -> None:
+        super().__init__(host, port)
+        self.web_app = web_app
+
+    async def serve(self, stop: asyncio.Event, listening: Callable[[], None]) -> None:
+        runner = await start_server(self.web_app, self.host, self.port)
+        listening()
         try:
-            await self._stop.wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
