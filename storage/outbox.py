@@ -77,14 +77,13 @@ _CONVERSATION: sa.Table = table_of(Conversation)
 _INSERT = sa.insert(_TABLE)
 
 
-def _claim(*, by_address: bool) -> sa.Update:
-    due = sa.select(_TABLE.c.id).where(
-        _TABLE.c.channel == sa.bindparam("due_channel"),
-        _TABLE.c.status == OutboxStatus.QUEUED.value,
-        _TABLE.c.not_before <= sa.bindparam("due_now"),
+def _claimable() -> sa.ColumnElement[bool]:
+    """Which outbox rows may be sent now (of the channel `due_channel`)."""
+    due = (
+        (_TABLE.c.channel == sa.bindparam("due_channel"))
+        & (_TABLE.c.status == OutboxStatus.QUEUED.value)
+        & (_TABLE.c.not_before <= sa.bindparam("due_now"))
     )
-    if by_address:
-        due = due.where(_TABLE.c.address == sa.bindparam("due_address"))
     # A chat's messages go in order: not past one of its earlier rows still being sent (here
     # or by another process) or waiting to be tried again. Rows scheduled for later
     # (attempts 0, not due) do not hold up what comes after them.
@@ -96,7 +95,6 @@ def _claim(*, by_address: bool) -> sa.Update:
         (earlier.c.status == OutboxStatus.SENDING.value)
         | ((earlier.c.status == OutboxStatus.QUEUED.value) & (earlier.c.attempts > 0)),
     )
-    due = due.where(~behind)
     # An address the channel refused (bot blocked, number invalid) waits until its person
     # writes again, which marks it reachable; nothing for it is lost meanwhile.
     refused = sa.exists().where(
@@ -104,13 +102,18 @@ def _claim(*, by_address: bool) -> sa.Update:
         _IDENTITY.c.address == _TABLE.c.address,
         _IDENTITY.c.reachable.is_(False),
     )
-    due = due.where(~refused)
     answering = sa.exists().where(
         _CONVERSATION.c.person_id == _TABLE.c.person_id,
         _CONVERSATION.c.status == ConversationStatus.ACTIVE.value,
         _CONVERSATION.c.updated_at > sa.bindparam("due_busy_since"),
     )
-    due = due.where(~(_TABLE.c.kind.in_(CAN_WAIT) & answering))
+    return due & ~behind & ~refused & ~(_TABLE.c.kind.in_(CAN_WAIT) & answering)
+
+
+def _claim(*, of_chats: bool) -> sa.Update:
+    due = sa.select(_TABLE.c.id).where(_claimable())
+    if of_chats:
+        due = due.where(_TABLE.c.address.in_(sa.bindparam("due_addresses", expanding=True)))
     due = (
         due.order_by(_TABLE.c.id).limit(sa.bindparam("due_limit")).with_for_update(skip_locked=True)
     )
@@ -135,7 +138,26 @@ def _claim(*, by_address: bool) -> sa.Update:
     )
 
 
-_CLAIM = {by_address: _claim(by_address=by_address) for by_address in (False, True)}
+_CLAIM = {of_chats: _claim(of_chats=of_chats) for of_chats in (False, True)}
+
+
+def _chat_lock_key(address: sa.ColumnElement[str]) -> sa.ColumnElement[int]:
+    return sa.func.hashtextextended(sa.bindparam("due_channel") + sa.literal(":") + address, 0)
+
+
+# Chats with something due, each kept only if this transaction could take its lock.
+_TRY_LOCK_CHATS = (
+    sa.select(sa.column("address"))
+    .select_from(
+        sa.select(_TABLE.c.address)
+        .where(_claimable())
+        .distinct()
+        .limit(sa.bindparam("due_limit"))
+        .subquery("due")
+    )
+    .where(sa.func.pg_try_advisory_xact_lock(_chat_lock_key(sa.column("address"))))
+)
+_LOCK_CHAT = sa.select(sa.func.pg_advisory_xact_lock(_chat_lock_key(sa.bindparam("due_address"))))
 # A provider's status callback (delivered, failed...) may be recorded before the sender
 # writes down that the message went: the row then keeps what the callback said.
 _STILL_SENDING = _TABLE.c.status == OutboxStatus.SENDING.value
@@ -208,8 +230,9 @@ def claim(
 ) -> list[Claimed]:
     """Take due messages of a channel for sending, oldest first, marking them `sending`.
 
-    One statement: on PostgreSQL the rows are picked with SKIP LOCKED, so several senders
-    never take the same row; SQLite serializes writers, which gives the same guarantee.
+    SQLite serializes writers, so one claim never overlaps another. PostgreSQL does not: a
+    claim first takes each chat's lock (for the rest of the transaction), so that two claims
+    never send one chat's rows side by side, out of order.
     """
     params = {
         "due_channel": channel,
@@ -219,9 +242,30 @@ def claim(
         "due_by": by,
         "due_busy_since": now - FLOW_IDLE,
     }
-    rows = connection.execute(_CLAIM[address is not None], params).all()
+    chats = _lock_chats(connection, params)
+    if chats == []:
+        return []
+    params["due_addresses"] = chats
+    rows = connection.execute(_CLAIM[chats is not None], params).all()
     claimed = sorted((Claimed(*row) for row in rows), key=sending_order)
     return _fold_briefs(connection, claimed)
+
+
+def _lock_chats(connection: sa.Connection, params: dict[str, Any]) -> list[str] | None:
+    """The chats this claim may take rows of, locked; None for all (on SQLite).
+
+    A person's turn waits for its chat's lock, so its claim, a new statement, sees what a
+    claim that held the lock took; the dispatcher skips chats another claim holds: that claim
+    takes their rows. Row locks alone are not enough: a row skipped as locked by another
+    claim still looks queued to the rule that keeps a chat's rows in order.
+    """
+    address = params["due_address"]
+    if connection.dialect.name != "postgresql":
+        return None if address is None else [address]
+    if address is not None:
+        connection.execute(_LOCK_CHAT, params)
+        return [address]
+    return list(connection.execute(_TRY_LOCK_CHATS, params).scalars())
 
 
 def sending_order(row: Claimed) -> tuple[bool, int]:
@@ -350,17 +394,32 @@ def mark_unreachable(connection: sa.Connection, *, channel: str, address: str, r
 
 INTERRUPTED = "interrupted: delivery unknown"
 """Why a message that was being sent when its sender died is not sent again."""
-_STUCK = sa.select(_TABLE.c.id, _TABLE.c.channel, _TABLE.c.address).where(
+_STUCK = sa.select(
+    _TABLE.c.id, _TABLE.c.channel, _TABLE.c.address, _TABLE.c.claimed_by, _TABLE.c.not_before
+).where(
     _TABLE.c.status == OutboxStatus.SENDING.value,
     (_TABLE.c.not_before <= sa.bindparam("stuck_since"))
     | _TABLE.c.claimed_by.in_(sa.bindparam("dead", expanding=True)),
 )
+# Settled only if still in the claim found stuck: between the look and the update, another
+# process may have settled the row and claimed it anew, and that claim is alive.
+_SAME_CLAIM = (
+    _TABLE.c.id == sa.bindparam("row_id"),
+    _STILL_SENDING,
+    _TABLE.c.claimed_by.is_not_distinct_from(sa.bindparam("found_by")),
+    _TABLE.c.not_before == sa.bindparam("found_at", type_=_TABLE.c.not_before.type),
+)
 _UNKNOWN = (
     sa.update(_TABLE)
-    .where(_TABLE.c.id == sa.bindparam("row_id"), _STILL_SENDING)
+    .where(*_SAME_CLAIM)
     .values(status=OutboxStatus.FAILED.value, last_error=INTERRUPTED)
 )
 _NOT_TRIED = (
+    sa.update(_TABLE)
+    .where(*_SAME_CLAIM)
+    .values(status=OutboxStatus.QUEUED.value, attempts=_TABLE.c.attempts - 1)
+)
+_PUT_BACK = (
     sa.update(_TABLE)
     .where(_TABLE.c.id == sa.bindparam("row_id"), _STILL_SENDING)
     .values(status=OutboxStatus.QUEUED.value, attempts=_TABLE.c.attempts - 1)
@@ -385,14 +444,15 @@ def rescue_stuck(
     """
     params = {"stuck_since": stuck_since, "dead": sorted(dead) or [""]}
     found = connection.execute(_STUCK, params).all()
-    rows = [row for row in found if row[0] not in keep]  # `keep`: still being sent here
+    rows = sorted(row for row in found if row.id not in keep)  # `keep`: still sent here
     oldest: dict[tuple[str, str], int] = {}
-    for row_id, channel, address in sorted(rows):
-        oldest.setdefault((channel, address), row_id)
+    for row in rows:
+        oldest.setdefault((row.channel, row.address), row.id)
     unknown = set(oldest.values())
+    claims = [{"row_id": r.id, "found_by": r.claimed_by, "found_at": r.not_before} for r in rows]
     if unknown:
-        connection.execute(_UNKNOWN, [{"row_id": i} for i in sorted(unknown)])
-    others = [{"row_id": i} for i, _, _ in rows if i not in unknown]
+        connection.execute(_UNKNOWN, [c for c in claims if c["row_id"] in unknown])
+    others = [c for c in claims if c["row_id"] not in unknown]
     if others:
         connection.execute(_NOT_TRIED, others)
     return len(rows)
@@ -401,7 +461,7 @@ def rescue_stuck(
 def release(connection: sa.Connection, row_ids: Sequence[int]) -> None:
     """Put back claimed rows that were not tried (an earlier row of their chat failed)."""
     if row_ids:
-        connection.execute(_NOT_TRIED, [{"row_id": i} for i in row_ids])
+        connection.execute(_PUT_BACK, [{"row_id": i} for i in row_ids])
 
 
 RETRYABLE = (OutboxStatus.FAILED.value, OutboxStatus.HELD.value)
