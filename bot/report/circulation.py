@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from bot.report import render as report_render
 from bot.report import view as report
-from bot.web.pages.campaign import title_of
+from bot.report.states import title_of
 from flows.model import Flow
 from handlers import broadcasts
 from locales.catalog import translator
