@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import asyncio
 import contextlib
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -40,19 +39,16 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+from bench.common import databases, seeding, twilio_settings
 from bench.engine import seed
 from bot.app import build_app
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
-from bot.config import Settings, normalize_database_url
+from bot.config import Settings
 from bot.runtime import Runtime, freeze_startup
 from handlers import broadcasts
-from storage.db import scratch_schema
 from tests.channels.telegram.botapi import TOKEN, BotApi
 from tests.channels.whatsapp.fake_twilio import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    SENDER,
     FakeTwilio,
     serve_fake_twilio,
 )
@@ -170,17 +166,15 @@ class Channel:
 
 def _seed(url: str, recipients: int, folder: Path) -> None:
     """`recipients` people on each channel: half the seeded people moved to WhatsApp."""
-    settings = Settings(_env_file=None, data_dir=folder, database_url=url, log_level="WARNING")
-    app = build_app(settings)
-    seed(app, 2 * recipients, "telegram", str)
-    with app.engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "UPDATE channelidentity SET channel = 'whatsapp',"
-                " address = 'whatsapp:+9627' || person_id WHERE person_id % 2 = 0"
+    with seeding(url, folder) as app:
+        seed(app, 2 * recipients, "telegram", str)
+        with app.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "UPDATE channelidentity SET channel = 'whatsapp',"
+                    " address = 'whatsapp:+9627' || person_id WHERE person_id % 2 = 0"
+                )
             )
-        )
-    app.engine.dispose()
 
 
 async def _send(
@@ -198,11 +192,7 @@ async def _send(
             telegram_bot_token=TOKEN,
             telegram_api_url=telegram_api.url,
             telegram_per_second=rates[0],
-            public_url="https://nuqta.example",
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_whatsapp_from=SENDER,
-            twilio_api_url=twilio.url,
+            **twilio_settings(twilio.url),
             twilio_templates=TEMPLATES,
             whatsapp_per_second=rates[1],
         )
@@ -278,16 +268,8 @@ def main() -> int:
             complete = complete and channel.complete
 
     rates = (args.telegram_rate, args.whatsapp_rate)
-    if args.database in ("sqlite", "all"):
-        with tempfile.TemporaryDirectory() as folder:
-            show(run("sqlite", f"sqlite:///{folder}/bench.db", args.recipients, *rates))
-    if args.database in ("postgresql", "all"):
-        pg = os.environ.get("TEST_DATABASE_URL")
-        if not pg:
-            print("postgresql  skipped: TEST_DATABASE_URL is not set")
-        else:
-            with scratch_schema(normalize_database_url(pg)) as url:
-                show(run("postgresql", url, args.recipients, *rates))
+    for database, url in databases(args.database):
+        show(run(database, url, args.recipients, *rates))
     return 0 if complete else 1
 
 

@@ -32,11 +32,10 @@ import os
 import statistics
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.config import normalize_database_url
-from storage.db import scratch_schema
+from bench.common import Unavailable, database_url
 
 BENCHES = ("engine", "telegram", "whatsapp", "broadcast", "export")
 
@@ -73,23 +72,6 @@ def table(rows: list[Row]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([show(lines[0]), rule, *(show(line) for line in lines[1:])])
-
-
-@contextlib.contextmanager
-def database_url(database: str, pg: str | None) -> Iterator[str]:
-    """A fresh database: a SQLite file in a temporary folder, or a PostgreSQL scratch schema."""
-    if database == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="nuqta-run-") as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    if not pg:
-        raise Unavailable("TEST_DATABASE_URL is not set")
-    with scratch_schema(normalize_database_url(pg)) as url:
-        yield url
-
-
-class Unavailable(Exception):
-    """A bench that cannot run here, and why."""
 
 
 # -- each bench's rows -----------------------------------------------------------------------

@@ -39,7 +39,6 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import os
 import statistics
 import tempfile
 import time
@@ -51,12 +50,10 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
 
+from bench.common import PUBLIC_URL, databases, seeding, twilio_settings
 from bench.engine import seed
 from bench.telegram_process import ROOT, BotProcess, clean_env, copy_flows, free_port
-from bot.app import build_app
 from bot.channels.whatsapp.webhook import INBOUND_PATH
-from bot.config import Settings, normalize_database_url
-from storage.db import scratch_schema
 from tests.channels.whatsapp.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -65,7 +62,6 @@ from tests.channels.whatsapp.fake_twilio import (
     serve_fake_twilio,
 )
 
-PUBLIC_URL = "https://nuqta.example"
 TEXT = "/start"
 REPLY_SECONDS = 30.0
 """How long a message's replies may take before they count as lost."""
@@ -312,12 +308,10 @@ def _answering(port: int) -> Callable[[], Awaitable[bool]]:
 
 def nuqta(folder: Path, database_url: str, api_url: str, port: int) -> BotProcess:
     """`python bot.py run` on `database_url`, WhatsApp only, its REST calls to `api_url`."""
-    env = clean_env() | {
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_WHATSAPP_FROM": SENDER,
-        "TWILIO_API_URL": api_url,
-        "PUBLIC_URL": PUBLIC_URL,
+    twilio = {name.upper(): value for name, value in twilio_settings(api_url).items()}
+    env = {
+        **clean_env(),
+        **twilio,
         "WHATSAPP_PER_SECOND": "100000",
         "DATABASE_URL": database_url,
         "DATA_DIR": str(folder / "data"),
@@ -388,12 +382,8 @@ def run(database: str, url: str, requests: int, concurrency: int, people: int = 
     people = people or 4 * concurrency
     with tempfile.TemporaryDirectory(prefix="nuqta-bench-wa-") as scratch:
         folder = Path(scratch)
-        settings = Settings(
-            _env_file=None, data_dir=folder / "seed", database_url=url, log_level="WARNING"
-        )
-        app = build_app(settings)
-        addresses = seed(app, people, "whatsapp", "whatsapp:+9627{:08d}".format)
-        app.engine.dispose()
+        with seeding(url, folder / "seed") as app:
+            addresses = seed(app, people, "whatsapp", "whatsapp:+9627{:08d}".format)
         return asyncio.run(compare(database, url, addresses, requests, concurrency, folder))
 
 
@@ -411,17 +401,8 @@ def main() -> int:
         print(result.report(), flush=True)
         lost = lost or bool(result.nuqta.lost)
 
-    if args.database in ("sqlite", "all"):
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{folder}/bench.db"
-            show(run("sqlite", url, args.requests, args.concurrency, args.people))
-    if args.database in ("postgresql", "all"):
-        pg = os.environ.get("TEST_DATABASE_URL")
-        if not pg:
-            print("postgresql  skipped: TEST_DATABASE_URL is not set")
-        else:
-            with scratch_schema(normalize_database_url(pg)) as url:
-                show(run("postgresql", url, args.requests, args.concurrency, args.people))
+    for database, url in databases(args.database):
+        show(run(database, url, args.requests, args.concurrency, args.people))
     return 1 if lost else 0
 
 

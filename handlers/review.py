@@ -102,6 +102,7 @@ def send_back(
     if campaign.closed_at is not None:
         raise ReviewRefused("closed", "the request is closed: the state can no longer answer it")
     current = _current(session, campaign_id, country_code)
+    _check_not_returned(current)
     texts = {lang: text.strip() for lang, text in comment.items() if lang in LANGUAGES}
     _check_texts(session, country_code, texts)
     row = store.record(
@@ -137,6 +138,23 @@ def _current(session: Session, campaign_id: int, country_code: str) -> store.Sta
             "no_submission", f"{country_code} has not answered request {campaign_id}"
         )
     return current
+
+
+def _check_not_returned(current: store.StateReview) -> None:
+    """A version already returned, and not yet answered, is not returned again.
+
+    Why refuse rather than replace the question: the first question is already in the focal
+    points' chats and has reopened the request for them; they may be answering it. A second
+    question on the same version would reach them as another message, and nothing could
+    tell them which one to answer (chat messages cannot be taken back). The reviewer asks
+    again on the state's reply (version n+1), which it can return in turn."""
+    if current.state == ReviewAction.RETURNED:
+        when = current.at.date().isoformat() if current.at else ""
+        raise ReviewRefused(
+            "already_returned",
+            f"{current.country_code}'s answer (version {current.version}) was already returned "
+            f"with a question on {when}: wait for the state's reply, then return that if needed",
+        )
 
 
 def _check_texts(session: Session, country_code: str, texts: dict[str, str]) -> None:

@@ -36,7 +36,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, TextIO, get_args
+from typing import Any, Literal, TextIO, TypedDict, Unpack, get_args
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -102,30 +102,44 @@ Row = tuple[Any, ...]
 Chunk = list[Row]
 
 
-def export_csv(
-    session: Session,
-    out: TextIO,
-    *,
-    flow: Flow,
-    campaign_id: int | None = None,
-    country: str | None = None,
-    layout: Layout = "wide",
-    labels: Labels = "en",
-    all_versions: bool = False,
-    pledge_titles: Mapping[str, str] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Write a flow's submissions to `out` as CSV and return how many data rows were written.
+class Options(TypedDict, total=False):
+    """What narrows an export and how it reads: the keyword arguments `export_csv`,
+    `export_rows` and `storage.export_xlsx.export_xlsx` all take, none required.
 
-    `out` must be opened with encoding="utf-8" and newline=""; the BOM is written here.
     Only current versions are exported unless `all_versions`; `campaign_id` and `country`
     (an ISO code) narrow the export. `labels` picks the language of choice labels and
     country names in the wide layout ("codes": stable codes and English names), and of
     country names in the long one, which always gives codes and all three languages.
     `pledge_titles` (reference -> title) adds titles to pledge references in labels.
-    `progress`, when given, is called with the rows written so far after each chunk.
     """
-    plan = _plan(session, flow, campaign_id, country, layout, labels, all_versions, pledge_titles)
+
+    campaign_id: int | None
+    country: str | None
+    layout: Layout
+    labels: Labels
+    all_versions: bool
+    pledge_titles: Mapping[str, str] | None
+
+
+DEFAULT_LAYOUT: Layout = "wide"
+DEFAULT_LABELS: Labels = "en"
+
+
+def export_csv(
+    session: Session,
+    out: TextIO,
+    *,
+    flow: Flow,
+    progress: Callable[[int], None] | None = None,
+    **options: Unpack[Options],
+) -> int:
+    """Write a flow's submissions to `out` as CSV and return how many data rows were written.
+
+    `out` must be opened with encoding="utf-8" and newline=""; the BOM is written here.
+    `options` narrow the export and choose its layout and labels (`Options`). `progress`,
+    when given, is called with the rows written so far after each chunk.
+    """
+    plan = _plan(session, flow, **options)
     out.write(BOM + ",".join(map(csv_field, plan.header)) + "\r\n")
     text = _long_text(plan) if plan.long else _wide_text(plan)
     count = 0
@@ -138,19 +152,11 @@ def export_csv(
 
 
 def export_rows(
-    session: Session,
-    *,
-    flow: Flow,
-    campaign_id: int | None = None,
-    country: str | None = None,
-    layout: Layout = "wide",
-    labels: Labels = "en",
-    all_versions: bool = False,
-    pledge_titles: Mapping[str, str] | None = None,
+    session: Session, *, flow: Flow, **options: Unpack[Options]
 ) -> tuple[list[str], Iterator[Chunk]]:
     """The header and the rows of an export as values, in chunks, every cell already safe
-    (see `export_csv` for the options): what a spreadsheet writer takes."""
-    plan = _plan(session, flow, campaign_id, country, layout, labels, all_versions, pledge_titles)
+    (`Options` for the options): what a spreadsheet writer takes."""
+    plan = _plan(session, flow, **options)
     return plan.header, _long_chunks(plan) if plan.long else _wide_chunks(plan)
 
 
@@ -189,12 +195,13 @@ class _Plan:
 def _plan(
     session: Session,
     flow: Flow,
-    campaign_id: int | None,
-    country: str | None,
-    layout: str,
-    labels: str,
-    all_versions: bool,
-    pledge_titles: Mapping[str, str] | None,
+    *,
+    campaign_id: int | None = None,
+    country: str | None = None,
+    layout: str = DEFAULT_LAYOUT,
+    labels: str = DEFAULT_LABELS,
+    all_versions: bool = False,
+    pledge_titles: Mapping[str, str] | None = None,
 ) -> _Plan:
     _check_option("layout", layout, Layout)
     _check_option("labels", labels, Labels)

@@ -15,17 +15,24 @@ columns, so they can be matched with the first sheet's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Unpack
 
 import xlsxwriter
 from sqlmodel import Session
 from xlsxwriter.worksheet import Worksheet
 
 from flows.model import Flow, QType
-from storage.export import WIDE_COLUMNS, Cell, Labels, Layout, export_rows
+from storage.export import (
+    DEFAULT_LABELS,
+    DEFAULT_LAYOUT,
+    WIDE_COLUMNS,
+    Cell,
+    Options,
+    export_rows,
+)
 
 MAX_ROWS = 1_048_576
 """Excel's rows per sheet, header included; a longer export goes on in a second sheet."""
@@ -44,26 +51,14 @@ def export_xlsx(
     target: str | Path | IO[bytes],
     *,
     flow: Flow,
-    campaign_id: int | None = None,
-    country: str | None = None,
-    layout: Layout = "wide",
-    labels: Labels = "en",
-    all_versions: bool = False,
-    pledge_titles: Mapping[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
+    **options: Unpack[Options],
 ) -> int:
     """Write a flow's submissions to `target` as .xlsx; the number of submissions (wide)
-    or answers (long) written. Options as for `storage.export.export_csv`."""
-    header, chunks = export_rows(
-        session,
-        flow=flow,
-        campaign_id=campaign_id,
-        country=country,
-        layout=layout,
-        labels=labels,
-        all_versions=all_versions,
-        pledge_titles=pledge_titles,
-    )
+    or answers (long) written. Options as for the CSV (`storage.export.Options`)."""
+    header, chunks = export_rows(session, flow=flow, **options)
+    layout = options.get("layout", DEFAULT_LAYOUT)
+    labels = options.get("labels", DEFAULT_LABELS)
     workbook = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
     try:
         book = _Book(workbook, right_to_left=labels == "ar")

@@ -8,7 +8,8 @@ never to persons). The PDFs are printed once, when the circulation is sent, and 
 `DATA_DIR/circulations/<token>/`: what each person receives is what the secretariat sent,
 even if answers change later. The token is secret; WhatsApp, which cannot carry a file
 without a public address, gets a link `/circulated/<token>/<name>` when the server has a
-public address (PUBLIC_URL or WEB_BASE_URL), and only the text otherwise.
+public address (PUBLIC_URL or WEB_BASE_URL), and only the text otherwise; outside the
+24-hour window the link ends the broadcast template's text (`bot.channels.whatsapp.window`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlmodel import Session
 
 from bot.report import render as report_render
 from bot.report import view as report
-from bot.web.pages.campaign import title_of
+from bot.report.states import title_of
 from flows.model import Flow
 from handlers import broadcasts
 from locales.catalog import translator

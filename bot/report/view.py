@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.web.pages.campaign import StateCell, Status, state_cells, title_of
+from bot.report.states import CANNOT_ANSWER, StateCell, Status, state_cells, title_of
 from flows.answers import choices_for
 from flows.model import Choice, Flow, QType, Question
 from locales.catalog import translator
@@ -219,7 +219,7 @@ def report_view(
         deadline=campaign.deadline,
         closed_at=campaign.closed_at,
         made_at=now,
-        asked=sum(1 for c in cells if c.status not in (Status.NOT_ASKED, Status.NO_FOCAL_POINT)),
+        asked=sum(1 for c in cells if c.status not in CANNOT_ANSWER),
         answered=len(included),
         summary=summary,
         blocks=list(_blocks(flow, included, reader, consented_only)),

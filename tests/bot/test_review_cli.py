@@ -78,6 +78,13 @@ def test_review_list_return_and_accept(
     assert "«هل هذا مؤكد؟»" in texts[0] and "“Is this confirmed?”" in texts[1]
     assert (event.staff_id, event.target) == (amal.id, "submission:1")
 
+    again = _bot(settings, "review", "return", "--campaign", "1", "--state", "JO",
+                 "--message-ar", "سؤال آخر", "--message-en", "Another question")  # fmt: skip
+    assert again == (2, "")
+    assert capsys.readouterr().err.startswith(
+        "error: JO's answer (version 1) was already returned with a question on "
+    )
+
     assert _bot(settings, "review", "accept", "--campaign", "1", "--state", "JO") == (
         0,
         "Accepted JO's answer to request #1.\n",

@@ -101,3 +101,16 @@ def test_a_returned_answer_is_corrected_in_chat_and_received_again(
         QUESTION_AR,
     )
     assert row["statement_text"] == FINAL_TEXT
+
+    # The reply is a new version, received: it may be returned in turn (a second question
+    # on version 1 would have been refused, see tests/handlers/test_review.py).
+    with Session(app.engine) as session, session.begin():
+        again = reviewing.send_back(
+            session,
+            campaign_id=campaign.id,
+            country_code="JO",
+            comment={"ar": "هل هذا النص معتمد؟", "en": "Is this text approved?"},
+            staff_id=None,
+            now=app.clock(),
+        )
+    assert len(again.reached) == 2

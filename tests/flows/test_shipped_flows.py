@@ -132,7 +132,7 @@ GCM_OBJECTIVE_1 = {
     "ar": "جمع بيانات دقيقة ومصنفة واستخدامها كأساس للسياسات القائمة على الأدلة",
     "en": "Collect and utilize accurate and disaggregated data as a basis for evidence-based"
     " policies",
-    "fr": "Collecter et utiliser des données exactes et ventilées qui serviront à l’élaboration"
+    "fr": "Collecter et utiliser des données précises et ventilées qui serviront à l’élaboration"
     " de politiques fondées sur la connaissance des faits",
 }
 GCM_OBJECTIVE_23_EN = (

@@ -61,6 +61,29 @@ def test_nothing_can_be_returned_before_the_state_answers_nor_once_the_request_c
     assert closed.value.key == "closed"
 
 
+def test_an_answer_already_returned_is_not_returned_again_before_the_state_replies(
+    app: App, campaign: Campaign, focal_points: dict[str, ChatDriver]
+) -> None:
+    focal_points["jo"].submit_wrd("لا", "نعم", "تخطي")
+    _return(app, campaign, "JO", ar="هل هذا مؤكد؟", en="Is this confirmed?")
+    with pytest.raises(reviewing.ReviewRefused) as again:
+        _return(app, campaign, "JO", ar="سؤال آخر", en="Another question")
+    assert again.value.key == "already_returned"
+    assert str(again.value) == (
+        "JO's answer (version 1) was already returned with a question on 2026-05-10: "
+        "wait for the state's reply, then return that if needed"
+    )
+    with Session(app.engine) as session:
+        queued = session.exec(select(Outbox).where(Outbox.kind == "review")).all()
+        audited = session.exec(select(AuditEvent)).all()
+        history = review.history(session, campaign_id=campaign.id or 0, country_code="JO")
+    assert len(queued) == 2  # the first question only, to Jordan's two focal points
+    assert [event.action for event in audited] == ["review.returned"]
+    assert [(event.version, event.comment["en"]) for event in history] == [
+        (1, "Is this confirmed?")
+    ]
+
+
 def test_accepting_is_recorded_and_audited_on_the_submission(
     app: App, campaign: Campaign, focal_points: dict[str, ChatDriver]
 ) -> None:

@@ -13,8 +13,9 @@ import pytest
 from sqlmodel import Session
 
 from bot.app import App
+from bot.report.states import Status
 from bot.web.pages import campaign as campaign_page
-from bot.web.pages.campaign import Status, campaign_view
+from bot.web.pages.campaign import campaign_view
 from bot.web.pages.home import home_view
 from bot.web.pages.submission import AnswerLine, ChangeKind, diff_versions, submission_view
 from flows.messages import Inbound

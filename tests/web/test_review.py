@@ -3,13 +3,14 @@ forms (view model, then HTTP), and the overview's cell for a returned state."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.web.pages.campaign import Status, state_cells
+from bot.report.states import Status, state_cells
 from bot.web.pages.submission import SubmissionView, submission_view
 from storage.models import AuditEvent, Campaign, Outbox, Person, ReviewAction
 from tests.conftest import ChatDriver, Clock
@@ -136,3 +137,49 @@ async def test_a_returned_state_reads_as_needing_its_reply_on_the_overview(
     await client.post("/language", {"lang": "fr", "next": "/"})
     status, body, _ = await client.get("/")
     assert "Renvoyé : réponse de l’État attendue" in body
+
+
+async def test_an_answer_awaiting_the_states_reply_cannot_be_returned_twice(
+    app: App, client: Client, staff: Account, wrd: int
+) -> None:
+    await client.sign_in(staff)
+    page = f"/campaigns/{wrd}/states/JO"
+    await client.get(page)
+    await client.post(f"{page}/return", QUESTION)
+    status, body, _ = await client.get(page)
+    assert f'action="{page}/return"' not in body  # no form to ask a second question
+    assert "أُعيد هذا الرد بسؤال: بانتظار ردّ الدولة." in body
+    second = {**QUESTION, "message_ar": "سؤال آخر", "message_en": "Another question"}
+    status, body, _ = await client.post(f"{page}/return", second)
+    assert status == 400
+    assert "سبق أن أُعيد هذا الرد بسؤال ولم تُجب الدولة بعد" in body
+    with Session(app.engine) as session:
+        queued = session.exec(select(Outbox).where(Outbox.kind == "review")).all()
+    assert len(queued) == 2  # the first question only
+
+
+async def test_the_campaign_page_shows_each_states_review_with_its_date(
+    client: Client, staff: Account, wrd: int
+) -> None:
+    await client.sign_in(staff)
+    await client.get("/")
+    await client.post("/language", {"lang": "en", "next": "/"})
+    status, body, _ = await client.get(f"/campaigns/{wrd}")
+    assert status == 200
+    assert '<th scope="col">Review</th>' in body
+    assert _review_cell(body, "Jordan") == "Received"
+    assert _review_cell(body, "Morocco") == "—"  # nothing submitted, nothing to review
+    await client.get(f"/campaigns/{wrd}/states/JO")
+    await client.post(f"/campaigns/{wrd}/states/JO/return", QUESTION)
+    status, body, _ = await client.get(f"/campaigns/{wrd}")
+    assert _review_cell(body, "Jordan").startswith("Returned with a question on ")
+    await client.post(f"/campaigns/{wrd}/states/JO/accept", {})
+    status, body, _ = await client.get(f"/campaigns/{wrd}")
+    assert _review_cell(body, "Jordan").startswith("Accepted on ")
+
+
+def _review_cell(body: str, state: str) -> str:
+    """The text of a state's review cell on the campaign page, tags removed."""
+    row = body.split(f">{state}</a></th>", 1)[1].split("</tr>", 1)[0]
+    cell = row.split('<td class="review-cell">', 1)[1].split("</td>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", cell).split())

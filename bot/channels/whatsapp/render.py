@@ -30,22 +30,30 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def render_body(reply: Reply, t: Translator) -> str:
-    """The reply as one text: message, numbered choices, the words to type.
+    """The reply as one text: message, numbered choices, the words to type, and the line
+    that points to its document (`document_line`)."""
+    body = render_text(reply, t)
+    line = document_line(reply, t)
+    return body + "\n\n" + line if line else body
+
+
+def document_line(reply: Reply, t: Translator) -> str:
+    """Where to get the reply's document, as WhatsApp can say it; "" without a document.
 
     A document needs a public media address WhatsApp can fetch. A circulated report has a
-    public link when the server has a public address (`url`): the text gives it. Without
-    one, only the text goes. An export is never published: the text says where to get it.
+    public link when the server has a public address (`url`): the line gives it. Without
+    one, nothing is said. An export is never published: the line says where to get it.
+    Free text and a template outside the 24-hour window both carry this line.
     """
-    body = render_text(reply, t)
     document = reply.document
     if document is None:
-        return body
+        return ""
     name = str(document.get("name") or "")
     if document.get("url"):
-        return body + "\n\n" + t("document.link", name=name, url=document["url"])
+        return t("document.link", name=name, url=document["url"])
     if "content" in document:
-        return body + "\n\n" + t("document.elsewhere", name=name)
-    return body
+        return t("document.elsewhere", name=name)
+    return ""
 
 
 def split_body(text: str, limit: int = BODY_LIMIT) -> list[str]:
@@ -90,12 +98,20 @@ def quick_reply(
     return sid, variables
 
 
-def template_variables(name: str, text: str) -> dict[str, str]:
+def template_variables(name: str, text: str, tail: str = "") -> dict[str, str]:
     """A template's variables: {{1}} the person's name, {{2}} the message on one line.
 
-    WhatsApp refuses variables with line breaks, tabs or long runs of spaces.
+    WhatsApp refuses variables with line breaks, tabs or long runs of spaces. A long
+    message is cut short, but never its `tail` (a document's link), which always ends it
+    whole: a cut link would lead nowhere.
     """
-    line = _WHITESPACE.sub(" ", text).strip()
-    if len(line) > TEMPLATE_TEXT_LIMIT:
-        line = line[: TEMPLATE_TEXT_LIMIT - 1].rstrip() + "…"
-    return {"1": name, "2": line}
+    end = _one_line(tail)
+    room = TEMPLATE_TEXT_LIMIT - (len(end) + 1 if end else 0)
+    line = _one_line(text)
+    if len(line) > room:
+        line = line[: room - 1].rstrip() + "…"
+    return {"1": name, "2": f"{line} {end}" if end else line}
+
+
+def _one_line(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.channels.whatsapp.errors import NEEDS_TEMPLATE
 from bot.channels.whatsapp.render import (
+    document_line,
     quick_reply,
     render_body,
     split_body,
@@ -55,7 +56,9 @@ def messages_for(
         sid = templates.get(kind, {}).get(language)
         if not sid:
             raise Held(NEEDS_TEMPLATE)
-        variables = template_variables(recipient.name, reply.text)
+        # The template's text carries the document's link too (a circulated report): the
+        # buttons and attachments a session message could add do not exist in a template.
+        variables = template_variables(recipient.name, reply.text, document_line(reply, t))
         return [Outgoing(content_sid=sid, content_variables=variables)]
     buttons = quick_reply(reply, t, quick_replies)
     if buttons is not None:

@@ -1,8 +1,7 @@
 """`/campaigns/{id}`: a request state by state (status, who answered and when, reminders
 sent and the next one), and its answers as CSV (`/campaigns/{id}/export.csv`, streamed).
 
-`state_cells` is where each state's status in a campaign is decided; the overview's matrix
-(`home.py`) and the submission page read it too.
+Each state's status comes from `bot.report.states`, as on the overview and in the report.
 """
 
 from __future__ import annotations
@@ -11,128 +10,25 @@ import asyncio
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
 from sqlmodel import Session
 
+from bot.report.states import CANNOT_ANSWER, StateCell, Status, state_cells, title_of
 from bot.web import db
 from bot.web.keys import APP
 from bot.web.render import language_of, render
 from flows.model import Flow
-from handlers.reminders import is_overdue, next_reminder
+from handlers.reminders import next_reminder
 from storage import campaigns as campaign_store
-from storage import overview, queries
-from storage.countries import BY_CODE, COUNTRIES
+from storage import overview, queries, review
+from storage.countries import BY_CODE
 from storage.export import Labels, Layout, export_csv
-from storage.models import Campaign
+from storage.models import ReviewAction
+from storage.review import StateReview
 
 routes = web.RouteTableDef()
-
-
-class Status(StrEnum):
-    """Where a state stands in a campaign, as the overview's matrix colours it."""
-
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
-    """Submitted, then returned by the secretariat with a question: needs the state's reply."""
-    IN_PROGRESS = "in_progress"
-    NOT_STARTED = "not_started"
-    OVERDUE = "overdue"
-    """Not submitted, and the deadline's day has passed in the state's own time zone."""
-    NOT_ANSWERED = "not_answered"
-    """The request closed without the state's answer: no longer late, over."""
-    NO_FOCAL_POINT = "no_focal_point"
-    """Asked, but nobody of the state is in the audience: nobody can answer."""
-    NOT_ASKED = "not_asked"
-    """Outside the campaign's audience."""
-
-
-STATUS_LABELS: dict[Status, str] = {
-    Status.SUBMITTED: "web.status_submitted",
-    Status.RETURNED: "web.status_returned",
-    Status.IN_PROGRESS: "web.status_in_progress",
-    Status.NOT_STARTED: "web.status_not_started",
-    Status.OVERDUE: "web.status_overdue",
-    Status.NOT_ANSWERED: "web.status_not_answered",
-    Status.NO_FOCAL_POINT: "web.status_no_focal_point",
-    Status.NOT_ASKED: "web.status_not_asked",
-}
-"""The catalog key of each status's label: cells are labelled, not only coloured."""
-
-
-@dataclass(frozen=True)
-class StateCell:
-    """One state in one campaign."""
-
-    code: str
-    name: str
-    status: Status
-    versions: int | None
-    """Of a state that has submitted: how many versions (the current one's number)."""
-    last_activity: datetime | None
-    reminders_sent: int
-
-    @property
-    def label(self) -> str:
-        """The catalog key of the status's label."""
-        return STATUS_LABELS[self.status]
-
-
-def state_cells(
-    session: Session, campaign: Campaign, *, language: str, now: datetime
-) -> list[StateCell]:
-    """All 22 states in the League's order, each with its status in the campaign."""
-    statuses = {s.country_code: s for s in campaign_store.state_statuses(session, campaign)}
-    asked = set(campaign.audience.get("countries") or BY_CODE)
-    cells = []
-    for info in COUNTRIES:
-        found = statuses.get(info.code)
-        status = _status(campaign, info.code, info.timezone, asked, found, now)
-        cells.append(
-            StateCell(
-                code=info.code,
-                name=info.name(language),
-                status=status,
-                versions=found.version if found and status in _SENT else None,
-                last_activity=found.last_activity if found else None,
-                reminders_sent=found.reminders_sent if found else 0,
-            )
-        )
-    return cells
-
-
-def _status(
-    campaign: Campaign,
-    code: str,
-    timezone: str,
-    asked: set[str],
-    found: campaign_store.StateStatus | None,
-    now: datetime,
-) -> Status:
-    if code not in asked:
-        return Status.NOT_ASKED
-    if found is None:
-        return Status.NO_FOCAL_POINT
-    if found.status == "submitted":
-        return Status.SUBMITTED
-    if found.status == "returned":
-        return Status.RETURNED
-    if campaign.closed_at is not None:
-        return Status.NOT_ANSWERED
-    if is_overdue(campaign.deadline, timezone, now):
-        return Status.OVERDUE
-    return Status.IN_PROGRESS if found.status == "in progress" else Status.NOT_STARTED
-
-
-_SENT = (Status.SUBMITTED, Status.RETURNED)
-"""The statuses of a state that has a current submission (and so versions)."""
-
-
-def title_of(campaign: Campaign, language: str) -> str:
-    """The campaign's title in a language (the Arabic one when missing)."""
-    return campaign.title.get(language) or campaign.title.get("ar") or campaign.flow_id
 
 
 # -- the campaign page -------------------------------------------------------------------
@@ -150,8 +46,27 @@ class StateLine:
     next_step_days: int | None
     """Days from the deadline of the next reminder's step (negative: before it)."""
     next_reminder_at: datetime | None
+    review: StateReview | None = None
+    """Where the state's current submission stands in review; None before it submits."""
+
+    @property
+    def review_label(self) -> str | None:
+        """The catalog key of the review state; None before the state submits."""
+        return REVIEW_LABELS[self.review.state] if self.review else None
 
 
+REVIEW_LABELS: dict[ReviewAction, str] = {
+    ReviewAction.RECEIVED: "web.review_received",
+    ReviewAction.ACCEPTED: "web.review_accepted",
+    ReviewAction.RETURNED: "web.review_returned",
+}
+"""The catalog key of each review state (and action)."""
+REVIEW_CLASSES: dict[str, str] = {
+    ReviewAction.RECEIVED: "s-in_progress",
+    ReviewAction.ACCEPTED: "s-submitted",
+    ReviewAction.RETURNED: "s-returned",
+}
+"""The colours of the matrix the review states take: waiting, done, needs the state."""
 REMINDER_STATUS_LABELS: dict[str, str] = {
     "queued": "web.reminder_waiting",
     "sending": "web.reminder_waiting",
@@ -214,6 +129,7 @@ def campaign_view(
     cells = state_cells(session, campaign, language=language, now=now)
     answerers = overview.answerers(session, campaign_id=campaign_id)
     sent = overview.reminders_sent(session, campaign_id=campaign_id)
+    reviews = {r.country_code: r for r in review.states(session, campaign_id=campaign_id)}
     people = campaign_store.recipients(session, campaign)
     step_days = {str(step["step"]): int(step["days"]) for step in campaign.reminder_plan}
     lines = []
@@ -242,6 +158,7 @@ def campaign_view(
                 last_reminder=max(last) if last else None,
                 next_step_days=step_days.get(upcoming[0]) if upcoming else None,
                 next_reminder_at=upcoming[1] if upcoming else None,
+                review=reviews.get(cell.code),
             )
         )
     return CampaignView(
@@ -253,7 +170,7 @@ def campaign_view(
         closed_at=campaign.closed_at,
         days_left=(campaign.deadline.date() - now.date()).days,
         answered=sum(1 for cell in cells if cell.status is Status.SUBMITTED),
-        states=sum(1 for cell in cells if cell.status not in _CANNOT_ANSWER),
+        states=sum(1 for cell in cells if cell.status not in CANNOT_ANSWER),
         states_lines=lines,
         reminders=[
             ReminderLine(
@@ -267,9 +184,6 @@ def campaign_view(
             for r in reversed(sent)
         ],
     )
-
-
-_CANNOT_ANSWER = (Status.NOT_ASKED, Status.NO_FOCAL_POINT)
 
 
 @routes.get(r"/campaigns/{id:\d+}", name="campaign")
@@ -288,6 +202,7 @@ async def campaign_page(request: web.Request) -> web.StreamResponse:
         "layouts": LAYOUTS,
         "labels": LABELS,
         "option_labels": OPTION_LABELS,
+        "review_classes": REVIEW_CLASSES,
     }
     return await render(request, "campaign.html", context)
 

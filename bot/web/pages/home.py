@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from sqlmodel import Session
 
+from bot.report.states import CANNOT_ANSWER, STATUS_LABELS, StateCell, Status, state_cells, title_of
 from bot.web import db
 from bot.web.keys import APP
-from bot.web.pages.campaign import STATUS_LABELS, StateCell, Status, state_cells, title_of
 from bot.web.render import language_of, render
 from storage import campaigns as campaign_store
 from storage import overview
@@ -109,9 +109,7 @@ def _row(campaign: Campaign, states: list[StateCell], language: str, now: dateti
         deadline=campaign.deadline,
         days_left=(campaign.deadline.date() - now.date()).days,
         answered=sum(1 for cell in states if cell.status is Status.SUBMITTED),
-        states=sum(
-            1 for cell in states if cell.status not in (Status.NOT_ASKED, Status.NO_FOCAL_POINT)
-        ),
+        states=sum(1 for cell in states if cell.status not in CANNOT_ANSWER),
         closed_at=campaign.closed_at,
     )
 

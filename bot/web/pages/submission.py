@@ -17,14 +17,10 @@ from aiohttp import web
 from aiohttp_session import get_session
 from sqlmodel import Session
 
+from bot.report.states import StateCell, state_cells, title_of
 from bot.web import db
 from bot.web.keys import APP, STAFF
-from bot.web.pages.campaign import (
-    StateCell,
-    flow_id_of,
-    state_cells,
-    title_of,
-)
+from bot.web.pages.campaign import REVIEW_CLASSES, REVIEW_LABELS, flow_id_of
 from bot.web.render import language_of, render
 from bot.web.security import flash, remote_address
 from flows.model import Flow
@@ -121,18 +117,6 @@ class VersionLine:
     """Who confirmed it unchanged since, and when ("nothing changed since"), oldest first."""
 
 
-REVIEW_LABELS: dict[ReviewAction, str] = {
-    ReviewAction.RECEIVED: "web.review_received",
-    ReviewAction.ACCEPTED: "web.review_accepted",
-    ReviewAction.RETURNED: "web.review_returned",
-}
-"""The catalog key of each review state (and action)."""
-REVIEW_CLASSES: dict[str, str] = {
-    ReviewAction.RECEIVED: "s-in_progress",
-    ReviewAction.ACCEPTED: "s-submitted",
-    ReviewAction.RETURNED: "s-returned",
-}
-"""The colours of the matrix the review states take: waiting, done, needs the state."""
 LANGUAGE_NAMES = {"ar": "web.bc_lang_ar", "en": "web.bc_lang_en", "fr": "web.bc_lang_fr"}
 
 
