@@ -43,7 +43,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -129,6 +129,8 @@ class Load:
     lost: int = 0
     refused: int = 0
     """Webhook requests not answered 200 with TwiML."""
+    rate: float = 0.0
+    """The rate requests were sent at; 0 for the closed loop (as fast as answered)."""
 
     @property
     def per_second(self) -> float:
@@ -139,9 +141,24 @@ class Load:
             return self.latencies_ms[0] if self.latencies_ms else float("nan")
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
 
-    def describe(self) -> str:
+    @property
+    def met(self) -> bool:
         return (
-            f"{self.per_second:,.0f} req/s p50={self.percentile(50):.1f} ms "
+            self.per_second >= TARGET_RPS
+            and self.percentile(99) <= TARGET_P99_MS
+            and self.lost == 0
+            and self.refused == 0
+        )
+
+    @property
+    def kept_up(self) -> bool:
+        """At a fixed rate: p99 within the target and nothing lost or refused."""
+        return self.percentile(99) <= TARGET_P99_MS and not self.lost and not self.refused
+
+    def describe(self) -> str:
+        offered = f"offered {self.rate:,.0f}/s: " if self.rate else ""
+        return (
+            f"{offered}{self.per_second:,.0f} req/s p50={self.percentile(50):.1f} ms "
             f"p99={self.percentile(99):.1f} ms"
         )
 
@@ -155,6 +172,14 @@ class Result:
     replies_per_message: int
     nuqta: Load
     ceiling: Load
+    paced: list[Load] = field(default_factory=list)
+    """Nuqta at each fixed rate asked for, lowest first."""
+
+    @property
+    def sustained(self) -> Load | None:
+        """The highest fixed rate Nuqta kept up with (p99 ≤ target, nothing lost)."""
+        kept = [load for load in self.paced if load.kept_up]
+        return max(kept, key=lambda load: load.rate) if kept else None
 
     @property
     def ratio(self) -> float:
@@ -162,13 +187,7 @@ class Result:
 
     @property
     def met(self) -> bool:
-        nuqta = self.nuqta
-        return (
-            nuqta.per_second >= TARGET_RPS
-            and nuqta.percentile(99) <= TARGET_P99_MS
-            and nuqta.lost == 0
-            and nuqta.refused == 0
-        )
+        return self.nuqta.met or any(load.met for load in self.paced)
 
     def report(self) -> str:
         return (
@@ -176,11 +195,24 @@ class Result:
             f"requests={self.nuqta.requests} replies/message={self.replies_per_message}\n"
             f"  nuqta    {self.nuqta.describe()} (request to REST call) "
             f"lost={self.nuqta.lost} refused={self.nuqta.refused}\n"
-            f"  ceiling  {self.ceiling.describe()} (request to TwiML) "
+            + "".join(
+                f"  nuqta    {load.describe()} lost={load.lost} refused={load.refused}"
+                f"{'' if load.kept_up else ' (p99 over target)'}\n"
+                for load in self.paced
+            )
+            + self._sustained_line()
+            + f"  ceiling  {self.ceiling.describe()} (request to TwiML) "
             f"refused={self.ceiling.refused}\n"
             f"  nuqta req/s ÷ ceiling req/s = {self.ratio:.2f}; target ≥ {TARGET_RPS:.0f} req/s, "
             f"p99 ≤ {TARGET_P99_MS:.0f} ms, nothing lost: {'met' if self.met else 'NOT met'}"
         )
+
+    def _sustained_line(self) -> str:
+        if not self.paced:
+            return ""
+        best = self.sustained
+        rate = f"{best.rate:,.0f} req/s" if best else "none of the rates tried"
+        return f"  nuqta    highest fixed rate with p99 ≤ {TARGET_P99_MS:.0f} ms: {rate}\n"
 
 
 # -- the load --------------------------------------------------------------------------------
@@ -231,10 +263,8 @@ async def _workers(
     return time.perf_counter() - began
 
 
-async def load_nuqta(
-    poster: Poster, fake: TimedTwilio, people: list[str], requests: int, concurrency: int
-) -> tuple[Load, int]:
-    """Warm up (one message each), learn the replies per message, then time `requests`."""
+async def warm_up(poster: Poster, fake: TimedTwilio, people: list[str]) -> int:
+    """One message from each person, untimed; then how many REST calls one message makes."""
     for address in people:
         await poster.post(address)
     await fake.quiet()
@@ -244,9 +274,23 @@ async def load_nuqta(
     per_message = len(fake.sent) - before
     if per_message < 1:
         raise RuntimeError(f"no reply to {TEXT!r} reached the fake Twilio")
+    return per_message
+
+
+async def load_nuqta(
+    poster: Poster,
+    fake: TimedTwilio,
+    people: list[str],
+    requests: int,
+    per_message: int,
+    *,
+    concurrency: int,
+    rate: float = 0.0,
+) -> Load:
+    """Time `requests` messages: closed-loop by `concurrency` workers, or, with `rate`,
+    sent at that many a second whatever the answers (each timed from when it was due)."""
     fake.latencies_ms.clear()
     lost = refused = 0
-
     replies: dict[str, asyncio.Task[None]] = {}
 
     async def replied(address: str, message: _Waiting) -> None:
@@ -257,21 +301,41 @@ async def load_nuqta(
             lost += 1
             fake.waiting.pop(address, None)
 
-    async def one(address: str) -> None:
+    async def one(address: str, due: float | None = None) -> None:
         nonlocal refused
         if (previous := replies.get(address)) is not None:
             await previous  # one message in flight per person: each reply is its message's
-        message = _Waiting(time.perf_counter(), per_message)
+        message = _Waiting(due or time.perf_counter(), per_message)
         fake.waiting[address] = message
         replies[address] = asyncio.create_task(replied(address, message))
         if not await poster.post(address):
             refused += 1
 
     began = time.perf_counter()
-    await _workers(people, requests, concurrency, one)
+    if rate:
+        await _paced(people, requests, rate, one)
+    else:
+        await _workers(people, requests, concurrency, one)
     await asyncio.gather(*replies.values())
     seconds = max(fake.last_reply - began, 1e-9)
-    return Load(requests, seconds, list(fake.latencies_ms), lost, refused), per_message
+    await fake.quiet()
+    return Load(requests, seconds, list(fake.latencies_ms), lost, refused, rate)
+
+
+async def _paced(
+    people: list[str], requests: int, rate: float, one: Callable[[str, float], Awaitable[None]]
+) -> None:
+    """Open loop: the i-th request is due at `i / rate` seconds, to the next person in turn,
+    whether or not the server has answered the ones before (so a slow server shows as
+    latency, not as a lower offered rate)."""
+    began = time.perf_counter()
+    sent: list[asyncio.Task[None]] = []
+    for i in range(requests):
+        due = began + i / rate
+        if (delay := due - time.perf_counter()) > 0:
+            await asyncio.sleep(delay)
+        sent.append(asyncio.create_task(one(people[i % len(people)], due)))
+    await asyncio.gather(*sent)
 
 
 async def load_ceiling(poster: Poster, people: list[str], requests: int, concurrency: int) -> Load:
@@ -352,27 +416,38 @@ async def _measure_nuqta(
     session: aiohttp.ClientSession,
     url: str,
     people: list[str],
-    requests: int,
-    concurrency: int,
+    load: tuple[int, int, Sequence[float]],
     folder: Path,
-) -> tuple[Load, int]:
-    """Nuqta's process against a fresh timed fake Twilio: the load, and replies per message."""
+) -> tuple[Load, list[Load], int]:
+    """Nuqta's process against a fresh timed fake Twilio: the closed-loop load, the load
+    at each fixed rate, and replies per message."""
+    requests, concurrency, rates = load
     async with contextlib.asynccontextmanager(serve_fake_twilio)(TimedTwilio()) as fake:
         assert isinstance(fake, TimedTwilio)
         port = free_port()
         poster = Poster(session, port)
-        loaded = functools.partial(load_nuqta, poster, fake, people, requests, concurrency)
-        return await _served(nuqta(folder / "nuqta", url, fake.url, port), port, loaded)
+
+        async def loads() -> tuple[Load, list[Load], int]:
+            per_message = await warm_up(poster, fake, people)
+            timed = functools.partial(load_nuqta, poster, fake, people, requests, per_message)
+            closed = await timed(concurrency=concurrency)
+            paced = [await timed(concurrency=concurrency, rate=rate) for rate in sorted(rates)]
+            return closed, paced, per_message
+
+        return await _served(nuqta(folder / "nuqta", url, fake.url, port), port, loads)
 
 
 async def compare(
-    database: str, url: str, people: list[str], requests: int, concurrency: int, folder: Path
+    database: str,
+    url: str,
+    people: list[str],
+    load: tuple[int, int, Sequence[float]],
+    folder: Path,
 ) -> Result:
+    requests, concurrency, _ = load
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        load, per_message = await _measure_nuqta(
-            session, url, people, requests, concurrency, folder
-        )
+        closed, paced, per_message = await _measure_nuqta(session, url, people, load, folder)
         port = free_port()
         poster = Poster(session, port)
         top = await _served(
@@ -380,11 +455,19 @@ async def compare(
             port,
             lambda: load_ceiling(poster, people, requests, concurrency),
         )
-    return Result(database, concurrency, per_message, load, top)
+    return Result(database, concurrency, per_message, closed, top, paced)
 
 
-def run(database: str, url: str, requests: int, concurrency: int, people: int = 0) -> Result:
-    """Seed `people` (4 per worker by default) on `url`, then load Nuqta and the ceiling."""
+def run(
+    database: str,
+    url: str,
+    requests: int,
+    concurrency: int,
+    people: int = 0,
+    rates: Sequence[float] = (),
+) -> Result:
+    """Seed `people` (4 per worker by default) on `url`, then load Nuqta (closed loop, then
+    at each of `rates`) and the ceiling."""
     people = people or 4 * concurrency
     with tempfile.TemporaryDirectory(prefix="nuqta-bench-wa-") as scratch:
         folder = Path(scratch)
@@ -394,7 +477,13 @@ def run(database: str, url: str, requests: int, concurrency: int, people: int = 
         app = build_app(settings)
         addresses = seed(app, people, "whatsapp", "whatsapp:+9627{:08d}".format)
         app.engine.dispose()
-        return asyncio.run(compare(database, url, addresses, requests, concurrency, folder))
+        load = (requests, concurrency, rates)
+        return asyncio.run(compare(database, url, addresses, load, folder))
+
+
+def rate_list(text: str) -> list[float]:
+    """`--rates 100,200,300`: requests a second, comma-separated."""
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def main() -> int:
@@ -402,6 +491,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--people", type=int, default=0, help="default: 4 per worker")
+    parser.add_argument(
+        "--rates",
+        type=rate_list,
+        default=[],
+        help="also send at these fixed rates (req/s, comma-separated), e.g. 100,200,300",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
     args = parser.parse_args()
     lost = False
@@ -409,19 +504,21 @@ def main() -> int:
     def show(result: Result) -> None:
         nonlocal lost
         print(result.report(), flush=True)
-        lost = lost or bool(result.nuqta.lost)
+        lost = lost or bool(result.nuqta.lost) or any(load.lost for load in result.paced)
 
     if args.database in ("sqlite", "all"):
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
-            show(run("sqlite", url, args.requests, args.concurrency, args.people))
+            show(run("sqlite", url, args.requests, args.concurrency, args.people, args.rates))
     if args.database in ("postgresql", "all"):
         pg = os.environ.get("TEST_DATABASE_URL")
         if not pg:
             print("postgresql  skipped: TEST_DATABASE_URL is not set")
         else:
             with scratch_schema(normalize_database_url(pg)) as url:
-                show(run("postgresql", url, args.requests, args.concurrency, args.people))
+                show(
+                    run("postgresql", url, args.requests, args.concurrency, args.people, args.rates)
+                )
     return 1 if lost else 0
 
 

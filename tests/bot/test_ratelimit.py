@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.config import Settings
-from bot.ratelimit import RateLimit, RateLimiter, channel_limits
+from bot.ratelimit import MIN_IN_FLIGHT, RateLimit, RateLimiter, channel_limits
 from tests.conftest import FakeTime
 
 
@@ -61,3 +63,24 @@ def test_a_provider_counting_its_limit_never_refuses_the_paced_sender() -> None:
     assert rate >= 0.95 * 30
     at_the_limit = RateLimit(per_second=30, burst=30, per_address_per_second=1, address_burst=3)
     assert _refused_by_provider(at_the_limit)[0] > 0  # what pacing under the limit avoids
+
+
+def test_a_slot_is_taken_only_when_the_request_can_go_at_once() -> None:
+    """At most `MIN_IN_FLIGHT` (or the burst) sends are under way: a request that would
+    wait for a connection does not take its slot early and leave in a bunch later."""
+    limiter = RateLimiter(RateLimit(per_second=10_000, burst=2))
+    under_way, most = 0, 0
+
+    async def send(n: int) -> None:
+        nonlocal under_way, most
+        async with limiter.sending(f"chat-{n}"):
+            under_way += 1
+            most = max(most, under_way)
+            await asyncio.sleep(0.01)
+            under_way -= 1
+
+    async def everyone() -> None:
+        await asyncio.gather(*(send(n) for n in range(40)))
+
+    asyncio.run(everyone())
+    assert most == MIN_IN_FLIGHT
