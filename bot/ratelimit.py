@@ -68,7 +68,7 @@ class RateLimiter:
         self._channel = _Bucket(limit.per_second, limit.burst)
         self._addresses: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
-        self._in_flight = asyncio.Semaphore(max(limit.burst, MIN_IN_FLIGHT))
+        self._in_flight = asyncio.Semaphore(limit.burst)
 
     def wait(self, address: str) -> float:
         """Block until `address` may get a message; return how long it waited."""
@@ -88,11 +88,13 @@ class RateLimiter:
 
     @asynccontextmanager
     async def sending(self, address: str) -> AsyncIterator[float]:
-        """`pace`, holding one of the channel's in-flight places until the send is done.
+        """`pace`, holding one of the channel's places in flight until the send is done.
 
         A slot is taken only when a request can go at once: were slots taken while every
         connection is busy, the requests would queue behind them and then leave together,
-        faster than the provider's limit, however evenly the slots were taken.
+        faster than the provider's limit, however evenly the slots were taken. As many may
+        be under way as the burst: a burst and the requests in flight, arriving together,
+        are then one second's worth at most, what the provider's bucket holds.
         """
         async with self._in_flight:
             yield await self.pace(address)
@@ -119,9 +121,6 @@ class RateLimiter:
         return [self._addresses[address]]
 
 
-MIN_IN_FLIGHT = 8
-"""Requests a channel may have under way at once, at least (else its burst): enough for
-the limit at a provider's usual latency (30 a second at 0.25 s is 8)."""
 PACE = 0.97
 """The share of a channel's configured limit its messages go at. The provider counts them
 when they arrive, and arrivals jitter by a few milliseconds; at exactly the limit, one
