@@ -17,7 +17,14 @@ server that only checks the signature and answers TwiML (`bench/whatsapp_plain.p
 latency timed from request to answer.
 
     python bench/whatsapp.py [--requests 2000] [--concurrency 50] [--people 200]
-                             [--database sqlite|postgresql|all]
+                             [--rates 25,50,100] [--database sqlite|postgresql|all]
+
+`--rates` adds, after the closed loop and in the same process, a fixed-rate load at each
+rate: the i-th of `--requests` is due at i / rate seconds whatever the answers, to the next
+person in turn, and is timed from when it was due to its last REST call (a server that
+falls behind shows it as latency). A message with no reply within `REPLY_SECONDS` counts as
+lost; above what Nuqta keeps up with, that is a queue over 30 s long, not a dropped message.
+The report names the highest rate kept with p99 ≤ 50 ms and nothing lost.
 
 Prints, per database: Nuqta's webhooks per second (first request to last reply), p50/p99
 from request to REST call, replies lost (a message with no reply within `REPLY_SECONDS`),
