@@ -51,7 +51,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import aiohttp
@@ -138,6 +138,8 @@ class Load:
     """Webhook requests not answered 200 with TwiML."""
     rate: float = 0.0
     """The rate requests were sent at; 0 for the closed loop (as fast as answered)."""
+    cpu_ms: float = float("nan")
+    """The server process's CPU time (all threads) per request."""
 
     @property
     def per_second(self) -> float:
@@ -166,7 +168,7 @@ class Load:
         offered = f"offered {self.rate:,.0f}/s: " if self.rate else ""
         return (
             f"{offered}{self.per_second:,.0f} req/s p50={self.percentile(50):.1f} ms "
-            f"p99={self.percentile(99):.1f} ms"
+            f"p99={self.percentile(99):.1f} ms cpu={self.cpu_ms:.2f} ms/req"
         )
 
 
@@ -433,15 +435,26 @@ async def _measure_nuqta(
         assert isinstance(fake, TimedTwilio)
         port = free_port()
         poster = Poster(session, port)
+        process = nuqta(folder / "nuqta", url, fake.url, port)
 
         async def loads() -> tuple[Load, list[Load], int]:
             per_message = await warm_up(poster, fake, people)
             timed = functools.partial(load_nuqta, poster, fake, people, requests, per_message)
-            closed = await timed(concurrency=concurrency)
-            paced = [await timed(concurrency=concurrency, rate=rate) for rate in sorted(rates)]
+            closed = await _costed(process, timed(concurrency=concurrency))
+            paced = [
+                await _costed(process, timed(concurrency=concurrency, rate=rate))
+                for rate in sorted(rates)
+            ]
             return closed, paced, per_message
 
-        return await _served(nuqta(folder / "nuqta", url, fake.url, port), port, loads)
+        return await _served(process, port, loads)
+
+
+async def _costed(process: BotProcess, load: Awaitable[Load]) -> Load:
+    """The load, with the CPU its server process spent on it per request."""
+    before = process.cpu_seconds()
+    done = await load
+    return replace(done, cpu_ms=(process.cpu_seconds() - before) * 1000 / done.requests)
 
 
 async def compare(
@@ -457,10 +470,9 @@ async def compare(
         closed, paced, per_message = await _measure_nuqta(session, url, people, load, folder)
         port = free_port()
         poster = Poster(session, port)
+        plain = ceiling(folder / "ceiling", port)
         top = await _served(
-            ceiling(folder / "ceiling", port),
-            port,
-            lambda: load_ceiling(poster, people, requests, concurrency),
+            plain, port, lambda: _costed(plain, load_ceiling(poster, people, requests, concurrency))
         )
     return Result(database, concurrency, per_message, closed, top, paced)
 
