@@ -8,7 +8,8 @@ to stderr; the table goes to stdout. A bench that cannot run gets a row that say
 
     python bench/run.py [--engine-people 200] [--engine-rate 300] [--telegram-people 20]
                         [--export-answers 20000] [--whatsapp-requests 2000]
-                        [--whatsapp-concurrency 50] [--broadcast-recipients 300]
+                        [--whatsapp-concurrency 50] [--whatsapp-rates 100,200]
+                        [--broadcast-recipients 300]
                         [--broadcast-telegram-rate 30] [--broadcast-whatsapp-rate 30]
                         [--database sqlite|postgresql|all] [--pg URL] [--only engine,...]
 
@@ -159,8 +160,17 @@ def whatsapp_rows(database: str, args: argparse.Namespace) -> list[Row]:
     from bench import whatsapp
 
     with database_url(database, args.pg) as url:
-        result = whatsapp.run(database, url, args.whatsapp_requests, args.whatsapp_concurrency)
-    nuqta, ceiling = result.nuqta, result.ceiling
+        result = whatsapp.run(
+            database,
+            url,
+            args.whatsapp_requests,
+            args.whatsapp_concurrency,
+            rates=args.whatsapp_rates,
+        )
+    ceiling = result.ceiling
+    # At fixed rates, the highest one kept up with (else the highest tried); else the loop.
+    nuqta = result.sustained or max(result.paced, key=lambda load: load.rate, default=None)
+    nuqta = nuqta or result.nuqta
     lost = f", {nuqta.lost} lost" if nuqta.lost else ""
     return [
         Row(
@@ -232,10 +242,16 @@ def parser() -> argparse.ArgumentParser:
     add("--export-flows", default="", help="flows to export, comma-separated (default all)")
     add("--whatsapp-requests", type=int, default=2_000)
     add("--whatsapp-concurrency", type=int, default=50)
+    add("--whatsapp-rates", type=rate_list, default=[], help="fixed rates, e.g. 100,200")
     add("--broadcast-recipients", type=int, default=300, help="on each channel")
     add("--broadcast-telegram-rate", type=float, default=30.0)
     add("--broadcast-whatsapp-rate", type=float, default=30.0)
     return parse
+
+
+def rate_list(text: str) -> list[float]:
+    """Requests a second, comma-separated."""
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def collect(args: argparse.Namespace) -> list[Row]:

@@ -17,7 +17,14 @@ server that only checks the signature and answers TwiML (`bench/whatsapp_plain.p
 latency timed from request to answer.
 
     python bench/whatsapp.py [--requests 2000] [--concurrency 50] [--people 200]
-                             [--database sqlite|postgresql|all]
+                             [--rates 25,50,100] [--database sqlite|postgresql|all]
+
+`--rates` adds, after the closed loop and in the same process, a fixed-rate load at each
+rate: the i-th of `--requests` is due at i / rate seconds whatever the answers, to the next
+person in turn, and is timed from when it was due to its last REST call (a server that
+falls behind shows it as latency). A message with no reply within `REPLY_SECONDS` counts as
+lost; above what Nuqta keeps up with, that is a queue over 30 s long, not a dropped message.
+The report names the highest rate kept with p99 ≤ 50 ms and nothing lost.
 
 Prints, per database: Nuqta's webhooks per second (first request to last reply), p50/p99
 from request to REST call, replies lost (a message with no reply within `REPLY_SECONDS`),
@@ -42,8 +49,8 @@ import functools
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import aiohttp
@@ -125,6 +132,10 @@ class Load:
     lost: int = 0
     refused: int = 0
     """Webhook requests not answered 200 with TwiML."""
+    rate: float = 0.0
+    """The rate requests were sent at; 0 for the closed loop (as fast as answered)."""
+    cpu_ms: float = float("nan")
+    """The server process's CPU time (all threads) per request."""
 
     @property
     def per_second(self) -> float:
@@ -135,10 +146,25 @@ class Load:
             return self.latencies_ms[0] if self.latencies_ms else float("nan")
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
 
-    def describe(self) -> str:
+    @property
+    def met(self) -> bool:
         return (
-            f"{self.per_second:,.0f} req/s p50={self.percentile(50):.1f} ms "
-            f"p99={self.percentile(99):.1f} ms"
+            self.per_second >= TARGET_RPS
+            and self.percentile(99) <= TARGET_P99_MS
+            and self.lost == 0
+            and self.refused == 0
+        )
+
+    @property
+    def kept_up(self) -> bool:
+        """At a fixed rate: p99 within the target and nothing lost or refused."""
+        return self.percentile(99) <= TARGET_P99_MS and not self.lost and not self.refused
+
+    def describe(self) -> str:
+        offered = f"offered {self.rate:,.0f}/s: " if self.rate else ""
+        return (
+            f"{offered}{self.per_second:,.0f} req/s p50={self.percentile(50):.1f} ms "
+            f"p99={self.percentile(99):.1f} ms cpu={self.cpu_ms:.2f} ms/req"
         )
 
 
@@ -151,6 +177,14 @@ class Result:
     replies_per_message: int
     nuqta: Load
     ceiling: Load
+    paced: list[Load] = field(default_factory=list)
+    """Nuqta at each fixed rate asked for, lowest first."""
+
+    @property
+    def sustained(self) -> Load | None:
+        """The highest fixed rate Nuqta kept up with (p99 ≤ target, nothing lost)."""
+        kept = [load for load in self.paced if load.kept_up]
+        return max(kept, key=lambda load: load.rate) if kept else None
 
     @property
     def ratio(self) -> float:
@@ -158,13 +192,7 @@ class Result:
 
     @property
     def met(self) -> bool:
-        nuqta = self.nuqta
-        return (
-            nuqta.per_second >= TARGET_RPS
-            and nuqta.percentile(99) <= TARGET_P99_MS
-            and nuqta.lost == 0
-            and nuqta.refused == 0
-        )
+        return self.nuqta.met or any(load.met for load in self.paced)
 
     def report(self) -> str:
         return (
@@ -172,11 +200,24 @@ class Result:
             f"requests={self.nuqta.requests} replies/message={self.replies_per_message}\n"
             f"  nuqta    {self.nuqta.describe()} (request to REST call) "
             f"lost={self.nuqta.lost} refused={self.nuqta.refused}\n"
-            f"  ceiling  {self.ceiling.describe()} (request to TwiML) "
+            + "".join(
+                f"  nuqta    {load.describe()} lost={load.lost} refused={load.refused}"
+                f"{'' if load.kept_up else ' (p99 over target)'}\n"
+                for load in self.paced
+            )
+            + self._sustained_line()
+            + f"  ceiling  {self.ceiling.describe()} (request to TwiML) "
             f"refused={self.ceiling.refused}\n"
             f"  nuqta req/s ÷ ceiling req/s = {self.ratio:.2f}; target ≥ {TARGET_RPS:.0f} req/s, "
             f"p99 ≤ {TARGET_P99_MS:.0f} ms, nothing lost: {'met' if self.met else 'NOT met'}"
         )
+
+    def _sustained_line(self) -> str:
+        if not self.paced:
+            return ""
+        best = self.sustained
+        rate = f"{best.rate:,.0f} req/s" if best else "none of the rates tried"
+        return f"  nuqta    highest fixed rate with p99 ≤ {TARGET_P99_MS:.0f} ms: {rate}\n"
 
 
 # -- the load --------------------------------------------------------------------------------
@@ -227,10 +268,8 @@ async def _workers(
     return time.perf_counter() - began
 
 
-async def load_nuqta(
-    poster: Poster, fake: TimedTwilio, people: list[str], requests: int, concurrency: int
-) -> tuple[Load, int]:
-    """Warm up (one message each), learn the replies per message, then time `requests`."""
+async def warm_up(poster: Poster, fake: TimedTwilio, people: list[str]) -> int:
+    """One message from each person, untimed; then how many REST calls one message makes."""
     for address in people:
         await poster.post(address)
     await fake.quiet()
@@ -240,9 +279,23 @@ async def load_nuqta(
     per_message = len(fake.sent) - before
     if per_message < 1:
         raise RuntimeError(f"no reply to {TEXT!r} reached the fake Twilio")
+    return per_message
+
+
+async def load_nuqta(
+    poster: Poster,
+    fake: TimedTwilio,
+    people: list[str],
+    requests: int,
+    per_message: int,
+    *,
+    concurrency: int,
+    rate: float = 0.0,
+) -> Load:
+    """Time `requests` messages: closed-loop by `concurrency` workers, or, with `rate`,
+    sent at that many a second whatever the answers (each timed from when it was due)."""
     fake.latencies_ms.clear()
     lost = refused = 0
-
     replies: dict[str, asyncio.Task[None]] = {}
 
     async def replied(address: str, message: _Waiting) -> None:
@@ -253,21 +306,41 @@ async def load_nuqta(
             lost += 1
             fake.waiting.pop(address, None)
 
-    async def one(address: str) -> None:
+    async def one(address: str, due: float | None = None) -> None:
         nonlocal refused
         if (previous := replies.get(address)) is not None:
             await previous  # one message in flight per person: each reply is its message's
-        message = _Waiting(time.perf_counter(), per_message)
+        message = _Waiting(due or time.perf_counter(), per_message)
         fake.waiting[address] = message
         replies[address] = asyncio.create_task(replied(address, message))
         if not await poster.post(address):
             refused += 1
 
     began = time.perf_counter()
-    await _workers(people, requests, concurrency, one)
+    if rate:
+        await _paced(people, requests, rate, one)
+    else:
+        await _workers(people, requests, concurrency, one)
     await asyncio.gather(*replies.values())
     seconds = max(fake.last_reply - began, 1e-9)
-    return Load(requests, seconds, list(fake.latencies_ms), lost, refused), per_message
+    await fake.quiet()
+    return Load(requests, seconds, list(fake.latencies_ms), lost, refused, rate)
+
+
+async def _paced(
+    people: list[str], requests: int, rate: float, one: Callable[[str, float], Awaitable[None]]
+) -> None:
+    """Open loop: the i-th request is due at `i / rate` seconds, to the next person in turn,
+    whether or not the server has answered the ones before (so a slow server shows as
+    latency, not as a lower offered rate)."""
+    began = time.perf_counter()
+    sent: list[asyncio.Task[None]] = []
+    for i in range(requests):
+        due = began + i / rate
+        if (delay := due - time.perf_counter()) > 0:
+            await asyncio.sleep(delay)
+        sent.append(asyncio.create_task(one(people[i % len(people)], due)))
+    await asyncio.gather(*sent)
 
 
 async def load_ceiling(poster: Poster, people: list[str], requests: int, concurrency: int) -> Load:
@@ -346,45 +419,80 @@ async def _measure_nuqta(
     session: aiohttp.ClientSession,
     url: str,
     people: list[str],
-    requests: int,
-    concurrency: int,
+    load: tuple[int, int, Sequence[float]],
     folder: Path,
-) -> tuple[Load, int]:
-    """Nuqta's process against a fresh timed fake Twilio: the load, and replies per message."""
+) -> tuple[Load, list[Load], int]:
+    """Nuqta's process against a fresh timed fake Twilio: the closed-loop load, the load
+    at each fixed rate, and replies per message."""
+    requests, concurrency, rates = load
     async with contextlib.asynccontextmanager(serve_fake_twilio)(TimedTwilio()) as fake:
         assert isinstance(fake, TimedTwilio)
         port = free_port()
         poster = Poster(session, port)
-        loaded = functools.partial(load_nuqta, poster, fake, people, requests, concurrency)
-        return await _served(nuqta(folder / "nuqta", url, fake.url, port), port, loaded)
+        process = nuqta(folder / "nuqta", url, fake.url, port)
+
+        async def loads() -> tuple[Load, list[Load], int]:
+            per_message = await warm_up(poster, fake, people)
+            timed = functools.partial(load_nuqta, poster, fake, people, requests, per_message)
+            closed = await _costed(process, timed(concurrency=concurrency))
+            paced = [
+                await _costed(process, timed(concurrency=concurrency, rate=rate))
+                for rate in sorted(rates)
+            ]
+            return closed, paced, per_message
+
+        return await _served(process, port, loads)
+
+
+async def _costed(process: BotProcess, load: Awaitable[Load]) -> Load:
+    """The load, with the CPU its server process spent on it per request."""
+    before = process.cpu_seconds()
+    done = await load
+    return replace(done, cpu_ms=(process.cpu_seconds() - before) * 1000 / done.requests)
 
 
 async def compare(
-    database: str, url: str, people: list[str], requests: int, concurrency: int, folder: Path
+    database: str,
+    url: str,
+    people: list[str],
+    load: tuple[int, int, Sequence[float]],
+    folder: Path,
 ) -> Result:
+    requests, concurrency, _ = load
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        load, per_message = await _measure_nuqta(
-            session, url, people, requests, concurrency, folder
-        )
+        closed, paced, per_message = await _measure_nuqta(session, url, people, load, folder)
         port = free_port()
         poster = Poster(session, port)
+        plain = ceiling(folder / "ceiling", port)
         top = await _served(
-            ceiling(folder / "ceiling", port),
-            port,
-            lambda: load_ceiling(poster, people, requests, concurrency),
+            plain, port, lambda: _costed(plain, load_ceiling(poster, people, requests, concurrency))
         )
-    return Result(database, concurrency, per_message, load, top)
+    return Result(database, concurrency, per_message, closed, top, paced)
 
 
-def run(database: str, url: str, requests: int, concurrency: int, people: int = 0) -> Result:
-    """Seed `people` (4 per worker by default) on `url`, then load Nuqta and the ceiling."""
+def run(
+    database: str,
+    url: str,
+    requests: int,
+    concurrency: int,
+    people: int = 0,
+    rates: Sequence[float] = (),
+) -> Result:
+    """Seed `people` (4 per worker by default) on `url`, then load Nuqta (closed loop, then
+    at each of `rates`) and the ceiling."""
     people = people or 4 * concurrency
     with tempfile.TemporaryDirectory(prefix="nuqta-bench-wa-") as scratch:
         folder = Path(scratch)
         with seeding(url, folder / "seed") as app:
             addresses = seed(app, people, "whatsapp", "whatsapp:+9627{:08d}".format)
-        return asyncio.run(compare(database, url, addresses, requests, concurrency, folder))
+        load = (requests, concurrency, rates)
+        return asyncio.run(compare(database, url, addresses, load, folder))
+
+
+def rate_list(text: str) -> list[float]:
+    """`--rates 100,200,300`: requests a second, comma-separated."""
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def main() -> int:
@@ -392,6 +500,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--people", type=int, default=0, help="default: 4 per worker")
+    parser.add_argument(
+        "--rates",
+        type=rate_list,
+        default=[],
+        help="also send at these fixed rates (req/s, comma-separated), e.g. 100,200,300",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql", "all"), default="all")
     args = parser.parse_args()
     lost = False
@@ -399,10 +513,10 @@ def main() -> int:
     def show(result: Result) -> None:
         nonlocal lost
         print(result.report(), flush=True)
-        lost = lost or bool(result.nuqta.lost)
+        lost = lost or bool(result.nuqta.lost) or any(load.lost for load in result.paced)
 
     for database, url in databases(args.database):
-        show(run(database, url, args.requests, args.concurrency, args.people))
+        show(run(database, url, args.requests, args.concurrency, args.people, args.rates))
     return 1 if lost else 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -13,9 +15,11 @@ from bot.logs import configure_logging
 from flows.calendar import Event, load_calendar
 from flows.loader import load_flows
 from flows.model import Flow
-from handlers.chat import Chat
 from storage.db import make_engine, upgrade
 from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from handlers.chat import Chat
 
 
 @dataclass
@@ -27,10 +31,14 @@ class App:
     flows: dict[str, Flow]
     clock: Callable[[], datetime] = utcnow
     calendar: tuple[Event, ...] = ()
-    chat: Chat = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.chat = Chat(engine=self.engine, flows=self.flows, clock=self.clock)
+    @cached_property
+    def chat(self) -> Chat:
+        """The conversation engine, made on first use: commands that chat with no one (an
+        export, a report) do not import it and all it needs."""
+        from handlers.chat import Chat
+
+        return Chat(engine=self.engine, flows=self.flows, clock=self.clock)
 
     def __enter__(self) -> App:
         return self

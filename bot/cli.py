@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -10,18 +11,6 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from bot.app import build_app
-from bot.commands import (
-    broadcasts,
-    campaigns,
-    chat,
-    circulate,
-    data,
-    directory,
-    people,
-    report,
-    review,
-    staff,
-)
 from bot.commands.common import CliError
 from bot.config import Settings
 from bot.logs import log_to_file
@@ -36,7 +25,8 @@ def main(
     stdout: TextIO = sys.stdout,
 ) -> int:
     """Parse the command line and run one command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv[0] if argv else None).parse_args(argv)
     try:
         settings = settings or Settings()
     except ValidationError as error:
@@ -46,8 +36,8 @@ def main(
             print(f"error: {where}: {message}", file=sys.stderr)
         return 2
     try:
-        if args.run is data.check_flows:
-            return data.check_flows(settings, stdout)
+        if args.command == "flows":
+            return int(args.run(settings, stdout))
         if _chats_in_terminal(args.command, settings, stdin):
             log_to_file(settings)
         with build_app(settings, migrate=args.command != "db") as app:
@@ -68,20 +58,36 @@ def _chats_in_terminal(command: str, settings: Settings, stdin: TextIO) -> bool:
     return command == "run" and local and stdin.isatty()
 
 
-def _parser() -> argparse.ArgumentParser:
+COMMANDS = {
+    "chat": "chat",
+    "run": "chat",
+    "db": "data",
+    "flows": "data",
+    "export": "data",
+    "invite": "people",
+    "people": "directory",
+    "campaigns": "campaigns",
+    "reminders": "campaigns",
+    "broadcast": "broadcasts",
+    "outbox": "broadcasts",
+    "review": "review",
+    "report": "report",
+    "circulate": "circulate",
+    "staff": "staff",
+}
+"""Each command and the module of `bot.commands` that registers and runs it."""
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of `command`'s module alone when it is one.
+
+    Importing a command's module imports what it runs (an export needs neither the
+    channels nor the web workspace), so a command imports only its own: start-up is most
+    of a short command's time.
+    """
     parser = argparse.ArgumentParser(prog="nuqta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (
-        chat,
-        data,
-        people,
-        directory,
-        campaigns,
-        broadcasts,
-        review,
-        report,
-        circulate,
-        staff,
-    ):
-        module.register(commands)
+    names = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in names:
+        importlib.import_module(f"bot.commands.{name}").register(commands)
     return parser

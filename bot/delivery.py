@@ -21,6 +21,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -169,12 +170,12 @@ async def send_claimed(
 
     async def send_in_order(rows: list[outbox.Claimed]) -> int:
         for index, row in enumerate(rows):
-            if limiter is not None:
-                await limiter.pace(row.address)
-            try:
-                outcome = outbox.Outcome(row.id, await send(row, _reply(row)))
-            except Exception as error:
-                outcome = failure(row, error, now, policy)
+            paced = nullcontext(0.0) if limiter is None else limiter.sending(row.address)
+            async with paced:
+                try:
+                    outcome = outbox.Outcome(row.id, await send(row, _reply(row)))
+                except Exception as error:
+                    outcome = failure(row, error, now, policy)
             await record([row, *rows[index + 1 :]], [outcome, *untried(rows[index + 1 :], outcome)])
             if not outcome.sent:
                 return index

@@ -21,7 +21,6 @@ from storage import queries
 from storage.countries import BY_CODE
 from storage.db import read_only, upgrade
 from storage.export import export_csv
-from storage.export_xlsx import export_xlsx
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,6 +110,8 @@ def _xlsx(
     options: dict[str, Any],
 ) -> int:
     """An .xlsx file; to stdout through a temporary file (the zip is written at the end)."""
+    from storage.export_xlsx import export_xlsx  # XlsxWriter: not imported for a CSV
+
     if isinstance(target, Path):
         return export_xlsx(session, target, progress=meter, **options)
     with tempfile.TemporaryFile() as spool:

@@ -11,7 +11,7 @@ TINY = [
     "--engine-people", "10", "--engine-rate", "500",
     "--telegram-people", "2", "--telegram-timeout", "30",
     "--export-answers", "300", "--export-flows", "pledge_update",
-    "--whatsapp-requests", "20", "--whatsapp-concurrency", "2",
+    "--whatsapp-requests", "20", "--whatsapp-concurrency", "2", "--whatsapp-rates", "10",
     "--broadcast-recipients", "20", "--broadcast-telegram-rate", "100",
     "--broadcast-whatsapp-rate", "100",
 ]  # fmt: skip

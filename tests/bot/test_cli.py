@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.cli import main
+from bot.cli import COMMANDS, _parser, main
 from bot.config import Settings
 from flows.loader import FLOWS_DIR
 from tests.processes import ROOT, free_port, read_until, serving
@@ -350,3 +351,36 @@ def test_export_writes_xlsx_to_stdout_and_takes_the_old_format_spelling(
     )
     assert both.returncode == 2
     assert both.stderr == "error: --format long is a layout: it contradicts --layout\n"
+
+
+def test_every_command_is_found_by_its_name_alone() -> None:
+    """`bot.cli` imports only the module of the command given (`COMMANDS`): every command
+    the full parser knows must be there, or it would not be found when named."""
+    (commands,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == set(COMMANDS)
+    for name, module in COMMANDS.items():
+        (alone,) = [a for a in _parser(name)._actions if isinstance(a, argparse._SubParsersAction)]
+        assert name in alone.choices, module
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_export_imports_neither_the_channels_nor_alembic_when_the_database_is_current(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Start-up is most of an export's time: it loads what writing a CSV needs, no more."""
+    assert _bot(settings, "db", "upgrade").returncode == 0
+    out = tmp_path / "answers.csv"
+    export = ["export", "--flow", "wrd_statement", "--quiet", "--out", str(out)]
+    timed = subprocess.run(
+        [sys.executable, "-X", "importtime", "bot.py", *export],
+        cwd=ROOT,
+        env=_env(settings),
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    imported = {line.split("|")[-1].strip() for line in timed.stderr.splitlines()}
+    assert {"storage.export", "sqlalchemy"} <= imported
+    assert not imported & {"telegram", "aiohttp", "alembic", "xlsxwriter", "handlers.chat"}
+    assert out.read_text(encoding="utf-8").startswith("\ufeffcountry_code,")

@@ -11,8 +11,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from flows.loader import FlowError, load_flow, load_flows
+from flows.loader import (
+    FLOWS_DIR,
+    FlowError,
+    _FastUniqueKeyLoader,
+    _UniqueKeyLoader,
+    load_flow,
+    load_flows,
+)
 
 BROKEN = Path(__file__).parent / "broken"
 SHIPPED = Path(__file__).resolve().parents[2] / "flows"
@@ -131,3 +139,12 @@ def test_load_flows_reports_the_problems_of_every_file(tmp_path: Path) -> None:
         "unknown_type.yaml: question 'status': unknown question type 'radio'" + KNOWN_TYPES,
     ]
     assert str(caught.value) == "\n".join(caught.value.problems)
+
+
+def test_the_fast_yaml_parser_reads_every_shipped_flow_as_pyyamls_own_does() -> None:
+    """Flows are parsed with libyaml (start-up time); PyYAML's parser, kept for its error
+    messages, must read the same data from every file."""
+    for path in sorted(FLOWS_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        fast = yaml.load(text, Loader=_FastUniqueKeyLoader)
+        assert fast == yaml.load(text, Loader=_UniqueKeyLoader), path.name

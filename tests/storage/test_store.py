@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
@@ -17,7 +18,14 @@ from bot.config import Settings
 from flows.loader import FLOWS_DIR, load_flow
 from flows.messages import Reply
 from storage import outbox, queries
-from storage.db import alembic_config, make_engine, read_only, upgrade
+from storage.db import (
+    alembic_config,
+    head_revision,
+    make_engine,
+    read_only,
+    stored_revision,
+    upgrade,
+)
 from storage.models import (
     DEFAULT_REMINDER_PLAN,
     Answer,
@@ -273,3 +281,22 @@ def test_campaigns_created_before_reminders_get_the_default_plan(settings: Setti
         (campaign,) = session.exec(select(Campaign)).all()
     engine.dispose()
     assert (campaign.reminder_plan, campaign.local_hour) == (DEFAULT_REMINDER_PLAN, 10)
+
+
+def test_the_head_revision_read_from_the_file_names_is_alembics() -> None:
+    """`upgrade` skips Alembic when the database is at `head_revision()`; that must be the
+    revision Alembic would upgrade to."""
+    script = ScriptDirectory.from_config(alembic_config(sa.create_engine("sqlite://")))
+    assert head_revision() == script.get_current_head()
+
+
+def test_a_database_at_the_head_is_left_as_it_is_and_its_countries_refreshed(
+    db: Engine,
+) -> None:
+    assert stored_revision(db) == head_revision()
+    with db.begin() as connection:
+        connection.execute(sa.text("UPDATE country SET name_en = 'Jordan?' WHERE code = 'JO'"))
+    upgrade(db)
+    with Session(db) as session:
+        assert session.get(Country, "JO").name_en == "Jordan"  # type: ignore[union-attr]
+    assert stored_revision(db) == head_revision()
