@@ -1,0 +1,136 @@
+"""The web form's rows: single-use links (stored hashed) and half-filled drafts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models import FormDraft, FormLink
+
+LINK_TTL = timedelta(hours=24)
+
+
+class LinkRefused(StrEnum):
+    """Why a link did not open the form."""
+
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Whose form may be opened, for which request, and where its confirmation goes."""
+
+    person_id: int
+    channel: str
+    address: str
+    flow_id: str
+    campaign_id: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The form kept in the page's session."""
+        return {
+            "person": self.person_id,
+            "channel": self.channel,
+            "address": self.address,
+            "flow": self.flow_id,
+            "campaign": self.campaign_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Grant | None:
+        """Read back what `as_json` wrote (None for anything else)."""
+        try:
+            campaign = data["campaign"]
+            return cls(
+                int(data["person"]),
+                str(data["channel"]),
+                str(data["address"]),
+                str(data["flow"]),
+                None if campaign is None else int(campaign),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def request(self) -> str:
+        """The draft's key: `<flow>` or `<flow>:<campaign id>`."""
+        return self.flow_id if self.campaign_id is None else f"{self.flow_id}:{self.campaign_id}"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def issue_link(session: Session, grant: Grant, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
+    """A new link's token (only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        FormLink(
+            token_hash=_hash(token),
+            person_id=grant.person_id,
+            channel=grant.channel,
+            address=grant.address,
+            flow_id=grant.flow_id,
+            campaign_id=grant.campaign_id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    session.flush()
+    return token
+
+
+def redeem_link(session: Session, token: str, *, now: datetime) -> Grant | LinkRefused:
+    """Use a link once: its grant, or why not (the row is locked while it is used)."""
+    statement = select(FormLink).where(FormLink.token_hash == _hash(token)).with_for_update()
+    link = session.exec(statement).first()
+    if link is None:
+        return LinkRefused.UNKNOWN
+    if link.used_at is not None:
+        return LinkRefused.USED
+    if link.expires_at <= now:
+        return LinkRefused.EXPIRED
+    link.used_at = now
+    session.add(link)
+    return Grant(link.person_id, link.channel, link.address, link.flow_id, link.campaign_id)
+
+
+def draft(session: Session, *, person_id: int, request: str) -> dict[str, Any] | None:
+    """The fields last saved for this request, if any."""
+    statement = select(FormDraft).where(
+        FormDraft.person_id == person_id, FormDraft.request == request
+    )
+    found = session.exec(statement).first()
+    return dict(found.fields) if found else None
+
+
+def save_draft(
+    session: Session, *, person_id: int, request: str, fields: dict[str, Any], now: datetime
+) -> None:
+    """Keep the fields as they are now (one draft per person and request)."""
+    statement = select(FormDraft).where(
+        FormDraft.person_id == person_id, FormDraft.request == request
+    )
+    found = session.exec(statement.with_for_update()).first()
+    if found is None:
+        found = FormDraft(person_id=person_id, request=request)
+    found.fields = fields
+    found.saved_at = now
+    session.add(found)
+
+
+def drop_draft(session: Session, *, person_id: int, request: str) -> None:
+    """Forget the draft once the form is submitted."""
+    statement = select(FormDraft).where(
+        FormDraft.person_id == person_id, FormDraft.request == request
+    )
+    for found in session.exec(statement):
+        session.delete(found)
