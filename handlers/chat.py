@@ -171,6 +171,12 @@ class Chat:
         """Open a flow directly, as if picked from the menu (its open campaign if any)."""
         return self._locked(channel, address, lambda turn: self._start(turn, flow_id), None)
 
+    def submit_form(self, *, channel: str, address: str, action: Callable[[Turn], None]) -> Handled:
+        """A web form's answers, walked by `action` (`handlers.form`) in one turn of the
+        person at the chat address, recorded as come through the `form` channel; the
+        confirmation goes to that chat."""
+        return self._locked(channel, address, action, None, via="form")
+
     def _first_time(self, connection: sa.Connection, channel: str, key: str) -> bool:
         return inbound_log.first_time(connection, channel=channel, key=key, now=self.clock())
 
@@ -181,10 +187,11 @@ class Chat:
         action: Callable[[Turn], None],
         key: str | None,
         claim_by: str | None = None,
+        via: str = "",
     ) -> Handled:
         for attempt in range(1, SUBMIT_RETRIES + 1):
             try:
-                return self._turn(channel, address, action, key, claim_by)
+                return self._turn(channel, address, action, key, claim_by, via)
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
@@ -203,6 +210,7 @@ class Chat:
         action: Callable[[Turn], None],
         key: str | None,
         claim_by: str | None,
+        via: str = "",
     ) -> Handled:
         with transaction(self.engine) as connection:
             loaded = turns.load_for_update(connection, channel=channel, address=address)
@@ -221,6 +229,7 @@ class Chat:
                 active,
                 unfinished=loaded.unfinished,
                 identity_address=address,
+                via=via,
             )
             action(turn)
             turn.finish()
