@@ -28,7 +28,8 @@ MAX_STEPS = 2_000
 
 @dataclass
 class Result:
-    """How a form's submission went: `errors` by field name (empty when it was stored)."""
+    """How a form's submission went: `errors` by field name, in the person's words (empty
+    when it was stored); under "" a catalog key for the form as a whole."""
 
     errors: dict[str, str] = field(default_factory=dict)
     submitted: bool = False
@@ -61,7 +62,7 @@ def submit(
     """Walk the form's `values` through the engine and store them as the chat would."""
     found = request_of(turn, flows, flow_id, campaign_id)
     if found is None:
-        result.errors[""] = turn.t("form.closed")
+        result.errors[""] = "form.closed"
         return
     flow, campaign = found
     ctx = conversation.context(turn)
@@ -92,7 +93,7 @@ def _walk(
         if mode == "summary":
             return engine.step(flow, state, Inbound(choice="submit"), ctx)
         if mode != "ask" or "at" not in state:
-            result.errors[""] = _first_paragraph(step)
+            result.errors[""] = "form.failed"
             return None
         slot = Slot.from_json(state["at"])
         moved = _answer(flow, step, slot, ctx, values, prefilled)

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from storage.models import FormDraft, FormLink
+from storage.models import ChannelIdentity, FormDraft, FormLink, Person
 
 LINK_TTL = timedelta(hours=24)
 
@@ -88,18 +88,30 @@ def issue_link(session: Session, grant: Grant, *, now: datetime, ttl: timedelta 
     return token
 
 
-def redeem_link(session: Session, token: str, *, now: datetime) -> Grant | LinkRefused:
-    """Use a link once: its grant, or why not (the row is locked while it is used)."""
-    statement = select(FormLink).where(FormLink.token_hash == _hash(token)).with_for_update()
-    link = session.exec(statement).first()
+@dataclass(frozen=True)
+class Refusal:
+    """A link that does not open the form, and whose it was (for the page's language)."""
+
+    reason: LinkRefused
+    person_id: int | None = None
+
+
+def check_link(
+    session: Session, token: str, *, now: datetime, use: bool = False
+) -> Grant | Refusal:
+    """A link's grant, or why it opens nothing; with `use`, the link is used up (its row
+    locked meanwhile, so two clicks at once open it once)."""
+    statement = select(FormLink).where(FormLink.token_hash == _hash(token))
+    link = session.exec(statement.with_for_update() if use else statement).first()
     if link is None:
-        return LinkRefused.UNKNOWN
+        return Refusal(LinkRefused.UNKNOWN)
     if link.used_at is not None:
-        return LinkRefused.USED
+        return Refusal(LinkRefused.USED, link.person_id)
     if link.expires_at <= now:
-        return LinkRefused.EXPIRED
-    link.used_at = now
-    session.add(link)
+        return Refusal(LinkRefused.EXPIRED, link.person_id)
+    if use:
+        link.used_at = now
+        session.add(link)
     return Grant(link.person_id, link.channel, link.address, link.flow_id, link.campaign_id)
 
 
@@ -134,3 +146,13 @@ def drop_draft(session: Session, *, person_id: int, request: str) -> None:
     )
     for found in session.exec(statement):
         session.delete(found)
+
+
+def person_at(session: Session, *, channel: str, address: str) -> Person | None:
+    """Who is reached at a chat address, if anyone."""
+    statement = (
+        select(Person)
+        .join(ChannelIdentity, col(ChannelIdentity.person_id) == col(Person.id))
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    )
+    return session.exec(statement).first()

@@ -82,3 +82,14 @@ def _user(raw: str) -> TelegramUser | Refused:
 def sign(fields: dict[str, str], *, bot_token: str) -> str:
     """`initData` for these fields as Telegram would send it (for tests and local demos)."""
     return urlencode({**fields, "hash": signature(fields, bot_token)})
+
+
+def claimed_language(init_data: str) -> str:
+    """The language the Telegram client says its user reads, believed for nothing but the
+    words of a refusal page (the signature may be wrong)."""
+    try:
+        user = json.loads(dict(parse_qsl(init_data)).get("user", "{}"))
+    except ValueError:
+        return ""
+    code = user.get("language_code") if isinstance(user, dict) else None
+    return code[:2] if isinstance(code, str) else ""
