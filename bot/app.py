@@ -30,7 +30,12 @@ class App:
     chat: Chat = field(init=False)
 
     def __post_init__(self) -> None:
-        self.chat = Chat(engine=self.engine, flows=self.flows, clock=self.clock)
+        self.chat = Chat(
+            engine=self.engine,
+            flows=self.flows,
+            clock=self.clock,
+            web_base=self.settings.web_base_url.rstrip("/"),
+        )
 
     def __enter__(self) -> App:
         return self

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Reply, tapped
 from flows.model import Flow
-from handlers import conversation, menu, secretariat
+from handlers import conversation, form_link, menu, secretariat
 from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
 from locales.catalog import LANGUAGES, translator
@@ -87,10 +87,13 @@ class Chat:
         engine: Engine,
         flows: Mapping[str, Flow],
         clock: Callable[[], datetime] = utcnow,
+        web_base: str = "",
     ) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
+        self.web_base = web_base
+        """WEB_BASE_URL: where the web form's links lead (none without it)."""
 
     def handle(
         self,
@@ -277,6 +280,8 @@ class Chat:
             turn.say(menu.menu_reply(turn, self.flows, greet=command != "menu"))
         elif command == "language":
             turn.say(menu.language_reply(turn))
+        elif command == "form":
+            turn.say(form_link.link_reply(turn, self.flows, self.web_base, self._active(turn)))
         elif target == "language":
             self._pick_language(turn, inbound)
         elif target == INVITE_QUESTION:

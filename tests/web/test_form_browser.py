@@ -56,7 +56,7 @@ def test_jordan_fills_the_form_in_the_mini_app_in_arabic_right_to_left(
     page = page_at(width=PHONE, height=740)
     fragment = f"tgWebAppData={quote(init_data(app))}&tgWebAppVersion=7.10&tgWebAppPlatform=ios"
 
-    page.goto(f"{workspace}/form/app?flow=wrd_statement&campaign={campaign.id}#{fragment}")
+    page.goto(f"{workspace}/form/app?campaign={campaign.id}#{fragment}")
     page.wait_for_url(f"{workspace}/form")
 
     assert page.evaluate("document.documentElement.dir") == "rtl"

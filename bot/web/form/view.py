@@ -75,4 +75,7 @@ def telegram_grant(
     found = forms.person_at(session, channel="telegram", address=str(user_id))
     if found is None or found.id is None:
         return None
+    if not flow_id and campaign_id is not None:  # the invitation's button names the campaign
+        campaign = session.get(Campaign, campaign_id)
+        flow_id = campaign.flow_id if campaign else ""
     return Grant(found.id, "telegram", str(user_id), flow_id, campaign_id)
