@@ -15,10 +15,13 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.config import Settings
+from storage import forms
+from storage.forms import Grant
 from storage.models import Campaign, Outbox, Submission
 from tests.conftest import ChatDriver
 from tests.web.conftest import PHONE, shoot, submit
 from tests.web.test_form_pages import TELEGRAM_USER, TOKEN, init_data, link_for, on_telegram
+from tests.web.test_form_repeats import walk_in_chat
 
 
 @pytest.fixture
@@ -133,3 +136,36 @@ def test_a_draft_is_saved_as_the_fields_change_and_restored_when_opened_again(
 
     assert again.input_value("#i-q\\:activities_description") == "Atelier à Tanger"
     assert again.is_checked("input[name='q:will_hold_activities'][value='yes']")
+
+
+def test_a_pledge_update_opens_prefilled_with_its_repeats_and_adds_one(
+    app: App,
+    workspace: str,
+    page_at: Callable[..., Page],
+    focal_points: dict[str, ChatDriver],
+    shots: Path,
+) -> None:
+    jordan, omar = focal_points["jo"], focal_points["jo_alt"]
+    walk_in_chat(jordan)
+    assert omar.person.id is not None
+    grant = Grant(omar.person.id, omar.channel, omar.address, "pledge_update", None)
+    with Session(app.engine) as session, session.begin():
+        token = forms.issue_link(session, grant, now=app.clock())
+    page = page_at(width=PHONE)
+    page.goto(f"{workspace}/form/l/{token}")
+    submit(page, "button.primary")
+
+    assert page.is_checked("input[name='q:status.0'][value='in_progress']")
+    assert page.locator("#f-q\\:actions\\.1").is_hidden(), "not asked of a pledge not started"
+    page.check("input[name='q:status.1'][value='planning']")
+    assert page.locator("#f-q\\:actions\\.1").is_visible()
+    page.fill("#i-q\\:actions\\.1", "إعداد خطة مع وزارة التربية")
+    shoot(page, shots, "form-pledges-en")
+    submit(page, "button[value='add:pledges']")
+    assert page.locator("#f-q\\:pledge\\.2").is_visible()
+    submit(page, "button[value='remove:pledges']")
+    submit(page, "button[value=submit]")
+
+    assert "Thank you" in page.locator("h1").inner_text()
+    [*_, latest] = sorted(stored(app), key=lambda s: s.version)
+    assert (latest.version, latest.channel) == (2, "form")

@@ -105,7 +105,7 @@ def blocks(
                 )
                 for item in range(count)
             )
-            add = (question.add_another or question.text)[language]
+            add = label
             made.append(Block(question.text[language], (), question.id, add, children=children))
     return made
 
