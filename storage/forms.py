@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from storage.models import ChannelIdentity, FormDraft, FormLink, Person
+from storage.models import Campaign, ChannelIdentity, FormDraft, FormLink, Person
 
 LINK_TTL = timedelta(hours=24)
 
@@ -156,3 +156,16 @@ def person_at(session: Session, *, channel: str, address: str) -> Person | None:
         .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
     )
     return session.exec(statement).first()
+
+
+def link_for_request(
+    session: Session, form: dict[str, Any], *, channel: str, address: str, now: datetime
+) -> tuple[str, str] | None:
+    """A new link to the form of the request a message names (`Reply.form`), for the
+    person at that chat address: (token, their language); None when either is gone."""
+    campaign = session.get(Campaign, form.get("campaign")) if form.get("campaign") else None
+    person = person_at(session, channel=channel, address=address)
+    if campaign is None or person is None or person.id is None:
+        return None
+    grant = Grant(person.id, channel, address, campaign.flow_id, campaign.id)
+    return issue_link(session, grant, now=now), person.language
