@@ -341,7 +341,7 @@ class Chat:
 
     def _open_invitation(self, turn: Turn, inbound: Inbound) -> None:
         """A tap on "open the request" under an invitation or a reminder."""
-        campaign = _answerable_campaign(turn, inbound.choice or "")
+        campaign = answerable_campaign(turn, inbound.choice or "")
         if campaign is None:
             turn.say(menu.menu_reply(turn, self.flows))
             return
@@ -401,11 +401,11 @@ def _menu_request(turn: Turn, shown: Reply, code: str) -> tuple[str, Campaign | 
     """
     if code.startswith("f:"):
         return (code[2:], None) if _offers(shown, code) else None
-    campaign = _answerable_campaign(turn, code)
+    campaign = answerable_campaign(turn, code)
     return None if campaign is None else (campaign.flow_id, campaign)
 
 
-def _answerable_campaign(turn: Turn, code: str) -> Campaign | None:
+def answerable_campaign(turn: Turn, code: str) -> Campaign | None:
     """The campaign a `c:<id>` option names, if the person may answer it now; else None.
 
     A payload is checked when it arrives, whatever was shown before: the campaign may have

@@ -18,7 +18,7 @@ from flows.messages import Context, Inbound, Step
 from flows.model import CHOICE_TYPES, Flow, QType
 from flows.walk import Slot
 from handlers import conversation
-from handlers.chat import Chat, _answerable_campaign
+from handlers.chat import Chat, answerable_campaign
 from handlers.turn import Turn
 from storage.models import Campaign
 
@@ -45,7 +45,7 @@ def request_of(
         return None
     if campaign_id is None:
         return (flow, None) if flow.open_anytime else None
-    campaign = _answerable_campaign(turn, f"c:{campaign_id}")
+    campaign = answerable_campaign(turn, f"c:{campaign_id}")
     if campaign is None or campaign.flow_id != flow_id:
         return None
     return flow, campaign
