@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flows import engine
-from flows.formvalues import count_of, from_record, name_of
+from flows.answers import Rejected, choices_for, interpret
+from flows.formvalues import as_state, count_of, from_record, name_of
 from flows.messages import Context, Inbound, Step
-from flows.model import CHOICE_TYPES, Flow, QType
-from flows.walk import Slot
+from flows.model import CHOICE_TYPES, Flow, QType, Question
+from flows.walk import Slot, is_visible
 from handlers import conversation
 from handlers.chat import Chat, answerable_campaign
 from handlers.turn import Turn
+from locales.catalog import translator
 from storage.models import Campaign
 
 MAX_STEPS = 2_000
@@ -73,6 +75,7 @@ def submit(
         step = engine.step(flow, step.state, Inbound(choice="amend"), ctx)
     final = _walk(flow, step, ctx, values, prefilled, result)
     if final is None:
+        _check_the_rest(flow, ctx, values, result)
         return
     turn.replies.clear()  # the questions asked on the way are not sent; the receipt is
     conversation.record_walk(turn, flow, campaign.id if campaign else None, final)
@@ -98,7 +101,10 @@ def _walk(
         slot = Slot.from_json(state["at"])
         moved = _answer(flow, step, slot, ctx, values, prefilled)
         if isinstance(moved, str):
-            result.errors[_field_name(slot)] = moved
+            name = _field_name(slot)
+            empty = not any(value.strip() for value in values.get(name, []))
+            required = translator(ctx.language)("form.required")
+            result.errors[name] = required if empty and slot.kind == "q" else moved
             return None
         step = moved
     raise RuntimeError(f"a form of {flow.id} took more than {MAX_STEPS} steps")
@@ -148,6 +154,48 @@ def _ways(
         said = (Inbound(text=given[0]),)
     kept = given and given == [v for v in prefilled.get(name, []) if v.strip()]
     return [(Inbound(command="keep"),), said] if kept else [said]
+
+
+def _check_the_rest(
+    flow: Flow, ctx: Context, values: Mapping[str, list[str]], result: Result
+) -> None:
+    """Once the walk stopped at a refused answer, the other answers are checked on their
+    own (the same parsing), so every field that needs it is marked at once."""
+    state = as_state(flow, values)
+    t = translator(ctx.language)
+    for name in values:
+        ref = _ref(flow, name)
+        if ref is None or name in result.errors:
+            continue
+        question, item = ref
+        if question.type is QType.FILE or not is_visible(flow, state, question, item):
+            continue
+        given = [value for value in values[name] if value.strip()]
+        if not given:
+            if question.required:
+                result.errors[name] = t("form.required")
+            continue
+        choices = choices_for(question, ctx.sources)
+        for value in given if question.type is QType.MULTI_CHOICE else given[:1]:
+            said = Inbound(choice=value) if question.type in _TAPPED else Inbound(text=value)
+            checked = interpret(question, said, choices)
+            if isinstance(checked, Rejected):
+                message = engine.error_text(question, checked.key, checked.values, ctx)
+                result.errors[name] = message.removeprefix("⚠️ ").strip()
+                break
+
+
+_TAPPED = CHOICE_TYPES | {QType.RATING}
+
+
+def _ref(flow: Flow, name: str) -> tuple[Question, int | None] | None:
+    """The question and repeat a field's name is for (None for anything else)."""
+    if not name.startswith("q:"):
+        return None
+    question_id, _, item = name[2:].partition(".")
+    if question_id not in flow.index or (item and not item.isdigit()):
+        return None
+    return flow.question(question_id), int(item) if item else None
 
 
 def _field_name(slot: Slot) -> str:

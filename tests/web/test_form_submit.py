@@ -105,8 +105,9 @@ def test_a_wrong_answer_is_named_beside_its_field_and_nothing_is_stored(
     )
 
     assert not result.submitted
-    assert list(result.errors) == ["q:statement_link"]
+    assert sorted(result.errors) == ["q:may_circulate", "q:statement_link"]
     assert "lien" in result.errors["q:statement_link"].lower()
+    assert "réponse" in result.errors["q:may_circulate"].lower()
     with Session(app.engine) as session:
         assert session.exec(select(Submission)).all() == []
         assert session.exec(select(Conversation)).all() == []
