@@ -169,3 +169,25 @@ def test_a_pledge_update_opens_prefilled_with_its_repeats_and_adds_one(
     assert "Thank you" in page.locator("h1").inner_text()
     [*_, latest] = sorted(stored(app), key=lambda s: s.version)
     assert (latest.version, latest.channel) == (2, "form")
+
+
+def test_tampered_init_data_in_the_mini_app_is_a_refusal_page_never_the_form(
+    app: App,
+    workspace: str,
+    page_at: Callable[..., Page],
+    focal_points: dict[str, ChatDriver],
+    campaign: Campaign,
+    shots: Path,
+) -> None:
+    on_telegram(app, focal_points["jo"])
+    signed = init_data(app)
+    tampered = signed.replace("Nadia", "Nadim")
+    page = page_at(width=PHONE)
+
+    with page.expect_navigation():
+        page.goto(f"{workspace}/form/app?campaign={campaign.id}#tgWebAppData={quote(tampered)}")
+
+    assert "Le formulaire ne peut pas être ouvert" in page.locator("h1").inner_text()
+    assert page.evaluate("document.documentElement.dir") == "ltr"
+    shoot(page, shots, "form-refused-fr", PHONE)
+    assert stored(app) == []
