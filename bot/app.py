@@ -38,7 +38,12 @@ class App:
         export, a report) do not import it and all it needs."""
         from handlers.chat import Chat
 
-        return Chat(engine=self.engine, flows=self.flows, clock=self.clock)
+        return Chat(
+            engine=self.engine,
+            flows=self.flows,
+            clock=self.clock,
+            web_base=self.settings.web_base_url.rstrip("/"),
+        )
 
     def __enter__(self) -> App:
         return self

@@ -203,12 +203,13 @@ def _on_ask(flow: Flow, state: State, inbound: Inbound, command: str | None, ctx
         return _toggle(flow, state, slot, inbound.choice, ctx)
     result = interpret(question, inbound, choices)
     if not isinstance(result, Accepted):
-        return _reask(flow, state, slot, ctx, _error_text(question, result.key, result.values, ctx))
+        return _reask(flow, state, slot, ctx, error_text(question, result.key, result.values, ctx))
     _record(flow, state, slot, result.value, result.raw, ctx, typed=inbound.choice is None)
     return _advance(flow, state, slot, ctx)
 
 
-def _error_text(question: Question, key: str, values: dict[str, Any], ctx: Context) -> str:
+def error_text(question: Question, key: str, values: dict[str, Any], ctx: Context) -> str:
+    """What is wrong with an answer (`Rejected`), as the chat says it above the question."""
     t = translator(ctx.language)
     if question.error is not None and key != "error.too_long":
         return "⚠️ " + question.error[t.language]
@@ -230,7 +231,7 @@ def _reask(flow: Flow, state: State, slot: Slot, ctx: Context, note: str) -> Ste
 def _toggle(flow: Flow, state: State, slot: Slot, code: str, ctx: Context) -> Step:
     question = flow.question(slot.id)
     if question.choice(code) is None:
-        return _reask(flow, state, slot, ctx, _error_text(question, "error.multi_choice", {}, ctx))
+        return _reask(flow, state, slot, ctx, error_text(question, "error.multi_choice", {}, ctx))
     picked = list(state.get("picked") or [])
     picked = [c for c in picked if c != code] if code in picked else [*picked, code]
     state["picked"] = _compatible([c for c in question.choices if c.code in picked], code)
@@ -277,7 +278,7 @@ def _navigate(flow: Flow, state: State, slot: Slot, command: str, ctx: Context) 
 def _finish_multi(flow: Flow, state: State, slot: Slot, question: Question, ctx: Context) -> Step:
     picked = list(state.pop("picked", None) or [])
     if not picked:
-        return _reask(flow, state, slot, ctx, _error_text(question, "error.multi_choice", {}, ctx))
+        return _reask(flow, state, slot, ctx, error_text(question, "error.multi_choice", {}, ctx))
     _record(flow, state, slot, picked, "", ctx, typed=False)
     return _advance(flow, state, slot, ctx)
 

@@ -102,6 +102,10 @@ class Reply:
     """How the message reads folded into a digest with others of its kind (a request's
     invitation or reminder): `head` (the digest's first line), `line`, and `label` (its
     button), all in the person's language."""
+    form: dict[str, Any] | None = None
+    """The request this message asks for, where the whole form on one screen may open
+    instead of the chat: `campaign` (its id) and `label` (the button's words, in the
+    person's language). A channel shows it only where the form is reachable."""
 
     def as_json(self) -> dict[str, Any]:
         """The form kept in the outbox."""
@@ -110,7 +114,7 @@ class Reply:
             data["options"] = [_option_json(o) for o in self.options]
         if self.actions:
             data["actions"] = [_option_json(o) for o in self.actions]
-        for key in ("question", "document", "brief"):
+        for key in ("question", "document", "brief", "form"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         for flag in ("multi", "update", "compact", "wants_file"):
@@ -132,6 +136,7 @@ class Reply:
             wants_file=data.get("wants_file", False),
             document=data.get("document"),
             brief=data.get("brief"),
+            form=data.get("form"),
         )
 
 

@@ -258,7 +258,10 @@ def _compose(
         "label": title if len(title) <= BUTTON_CHARS else title[: BUTTON_CHARS - 1] + "…",
     }
     # compact: a button where there are buttons; text channels read "type menu" instead.
-    return Reply(text, options=(option,), question=INVITE_QUESTION, compact=True, brief=brief)
+    form = {"campaign": campaign.id, "label": t("form.button")}
+    return Reply(
+        text, options=(option,), question=INVITE_QUESTION, compact=True, brief=brief, form=form
+    )
 
 
 def recipient_summary(person: Recipient) -> str:

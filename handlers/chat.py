@@ -22,7 +22,7 @@ from sqlmodel import Session
 from flows.inputs.commands import parse_command
 from flows.messages import Inbound, Reply, tapped
 from flows.model import Flow
-from handlers import conversation, menu, secretariat
+from handlers import conversation, form_link, menu, secretariat
 from handlers.campaigns import INVITE_QUESTION
 from handlers.turn import Turn
 from locales.catalog import LANGUAGES, translator
@@ -87,10 +87,13 @@ class Chat:
         engine: Engine,
         flows: Mapping[str, Flow],
         clock: Callable[[], datetime] = utcnow,
+        web_base: str = "",
     ) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
+        self.web_base = web_base
+        """WEB_BASE_URL: where the web form's links lead (none without it)."""
 
     def handle(
         self,
@@ -171,6 +174,12 @@ class Chat:
         """Open a flow directly, as if picked from the menu (its open campaign if any)."""
         return self._locked(channel, address, lambda turn: self._start(turn, flow_id), None)
 
+    def submit_form(self, *, channel: str, address: str, action: Callable[[Turn], None]) -> Handled:
+        """A web form's answers, walked by `action` (`handlers.form`) in one turn of the
+        person at the chat address, recorded as come through the `form` channel; the
+        confirmation goes to that chat."""
+        return self._locked(channel, address, action, None, via="form")
+
     def _first_time(self, connection: sa.Connection, channel: str, key: str) -> bool:
         return inbound_log.first_time(connection, channel=channel, key=key, now=self.clock())
 
@@ -181,10 +190,11 @@ class Chat:
         action: Callable[[Turn], None],
         key: str | None,
         claim_by: str | None = None,
+        via: str = "",
     ) -> Handled:
         for attempt in range(1, SUBMIT_RETRIES + 1):
             try:
-                return self._turn(channel, address, action, key, claim_by)
+                return self._turn(channel, address, action, key, claim_by, via)
             except IntegrityError:
                 if attempt == SUBMIT_RETRIES:
                     log.exception("giving up on a message after %d conflicts", attempt)
@@ -203,6 +213,7 @@ class Chat:
         action: Callable[[Turn], None],
         key: str | None,
         claim_by: str | None,
+        via: str = "",
     ) -> Handled:
         with transaction(self.engine) as connection:
             loaded = turns.load_for_update(connection, channel=channel, address=address)
@@ -221,6 +232,7 @@ class Chat:
                 active,
                 unfinished=loaded.unfinished,
                 identity_address=address,
+                via=via,
             )
             action(turn)
             turn.finish()
@@ -268,6 +280,8 @@ class Chat:
             turn.say(menu.menu_reply(turn, self.flows, greet=command != "menu"))
         elif command == "language":
             turn.say(menu.language_reply(turn))
+        elif command == "form":
+            turn.say(form_link.link_reply(turn, self.flows, self.web_base, self._active(turn)))
         elif target == "language":
             self._pick_language(turn, inbound)
         elif target == INVITE_QUESTION:
@@ -327,7 +341,7 @@ class Chat:
 
     def _open_invitation(self, turn: Turn, inbound: Inbound) -> None:
         """A tap on "open the request" under an invitation or a reminder."""
-        campaign = _answerable_campaign(turn, inbound.choice or "")
+        campaign = answerable_campaign(turn, inbound.choice or "")
         if campaign is None:
             turn.say(menu.menu_reply(turn, self.flows))
             return
@@ -387,11 +401,11 @@ def _menu_request(turn: Turn, shown: Reply, code: str) -> tuple[str, Campaign | 
     """
     if code.startswith("f:"):
         return (code[2:], None) if _offers(shown, code) else None
-    campaign = _answerable_campaign(turn, code)
+    campaign = answerable_campaign(turn, code)
     return None if campaign is None else (campaign.flow_id, campaign)
 
 
-def _answerable_campaign(turn: Turn, code: str) -> Campaign | None:
+def answerable_campaign(turn: Turn, code: str) -> Campaign | None:
     """The campaign a `c:<id>` option names, if the person may answer it now; else None.
 
     A payload is checked when it arrives, whatever was shown before: the campaign may have

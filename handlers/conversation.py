@@ -70,7 +70,7 @@ def open_request(
         turn.active = existing
         _apply(turn, flow, existing, engine.resume(flow, existing.state, context(turn)))
         return
-    step = engine.start(flow, context(turn), _previous(turn, flow, campaign_id))
+    step = engine.start(flow, context(turn), previous(turn, flow, campaign_id))
     assert turn.person.id is not None
     conversation = turns.ConversationRow(
         id=None,
@@ -122,7 +122,7 @@ def _active(turn: Turn, flow_id: str, campaign_id: int | None) -> turns.Conversa
     )
 
 
-def _previous(turn: Turn, flow: Flow, campaign_id: int | None) -> engine.Previous | None:
+def previous(turn: Turn, flow: Flow, campaign_id: int | None) -> engine.Previous | None:
     """The state's submission to offer: this very request's, else the latest of the flow."""
     country = turn.person.country_code
     assert country is not None
@@ -154,6 +154,33 @@ def _returned_question(turn: Turn, campaign_id: int | None, country: str) -> str
     if found is None or found.state != ReviewAction.RETURNED:
         return ""
     return review.comment_in(found.comment, turn.t.language)
+
+
+def record_walk(turn: Turn, flow: Flow, campaign_id: int | None, step: Step) -> None:
+    """Store a walk made elsewhere (the web form) as a conversation of its own, and act on
+    how it ended (a submission, with its receipt), as a chat's would be; a chat left open
+    on the same request is closed, since the form answered it."""
+    assert turn.person.id is not None
+    open_chat = _active(turn, flow.id, campaign_id)
+    if open_chat is not None:
+        open_chat.status = ConversationStatus.CANCELLED
+        turns.update_conversation(turn.connection, open_chat)
+        if turn.chat.active_conversation_id == open_chat.id:
+            turn.chat.active_conversation_id = None
+    conversation = turns.ConversationRow(
+        id=None,
+        person_id=turn.person.id,
+        flow_id=flow.id,
+        campaign_id=campaign_id,
+        channel=turn.channel,
+        state=step.state,
+        status=ConversationStatus.ACTIVE,
+        started_at=turn.now,
+        updated_at=turn.now,
+    )
+    active_before = turn.chat.active_conversation_id
+    _apply(turn, flow, conversation, step)
+    turn.chat.active_conversation_id = active_before
 
 
 def _apply(turn: Turn, flow: Flow, conversation: turns.ConversationRow, step: Step) -> None:

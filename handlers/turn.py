@@ -41,6 +41,9 @@ class Turn:
     """For a tap on one of our messages: that message's reply and what the button meant."""
     identity_address: str = ""
     """The address the message came from."""
+    via: str = ""
+    """The channel the answers came through when it is not the chat's own (`form`: the
+    web form, whose confirmation still goes to the chat)."""
     _session: Session | None = field(default=None, repr=False)
 
     @property
@@ -59,7 +62,7 @@ class Turn:
     @property
     def channel(self) -> str:
         """The channel the message came through."""
-        return self.identity.channel
+        return self.via or self.identity.channel
 
     @property
     def t(self) -> Translator:

@@ -411,3 +411,36 @@ class WebMessage(SQLModel, table=True):
     """Outgoing: the reply as the outbox holds it (`Reply.as_json`). Incoming: `text`, or
     the label of the tapped button, or the file's `name`."""
     at: datetime = _when(default_factory=utcnow)
+
+
+class FormLink(SQLModel, table=True):
+    """A single-use link to a request's form on the web (`bot/web/form/`), sent in chat to
+    someone without a Telegram Mini App (WhatsApp): only its hash is stored. It names the
+    person, the chat identity that gets the form's confirmation, and the request."""
+
+    __tablename__ = "form_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=128)
+    flow_id: str = Field(max_length=64)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    created_at: datetime = _when(default_factory=utcnow)
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(default=None)
+
+
+class FormDraft(SQLModel, table=True):
+    """A half-filled web form: the fields as last saved, restored when it is opened again;
+    one per person and request (`request` is `<flow>` or `<flow>:<campaign id>`)."""
+
+    __tablename__ = "form_draft"
+    __table_args__ = (sa.UniqueConstraint("person_id", "request"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    request: str = Field(max_length=96)
+    fields: dict[str, Any] = _json(default_factory=dict)
+    saved_at: datetime = _when(default_factory=utcnow)

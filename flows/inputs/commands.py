@@ -12,7 +12,9 @@ import re
 from flows.inputs.text import clean, normalize
 from locales.catalog import LANGUAGES, translator
 
-COMMANDS: frozenset[str] = frozenset({"back", "skip", "cancel", "help", "menu", "language", "keep"})
+COMMANDS: frozenset[str] = frozenset(
+    {"back", "skip", "cancel", "help", "menu", "language", "keep", "form"}
+)
 """The commands the engine understands; `parse_command` returns one of these."""
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -30,6 +32,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "accueil",
     ),
     "language": ("اللغة", "لغة", "language", "lang", "langue"),
+    "form": ("نموذج", "النموذج", "form", "formulaire"),
     "keep": (
         "ابقاء",
         "إبقاء",

@@ -322,7 +322,7 @@ class TelegramAdapter:
                 return str(await self._send_document(chat_id, reply))
         except TelegramError as error:
             raise to_delivery(error) from None
-        rendered = render(reply, row.id)
+        rendered = render(reply, row.id, self.app.settings.web_base_url)
         last = len(rendered.chunks) - 1
 
         async def send_chunk(numbered: tuple[int, str]) -> str:
@@ -337,7 +337,7 @@ class TelegramAdapter:
         return await send_parts(row, list(enumerate(rendered.chunks)), send_chunk)
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply, row_id: int) -> int:
-        rendered = render(reply, row_id)
+        rendered = render(reply, row_id, self.app.settings.web_base_url)
         try:
             await self.bot.edit_message_text(
                 rendered.chunks[-1], chat_id, message_id, reply_markup=rendered.keyboard

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.channels.text import split_text as text_split
 from flows.messages import Option, Reply
@@ -39,9 +39,10 @@ class Rendered:
     keyboard: InlineKeyboardMarkup | None
 
 
-def render(reply: Reply, row_id: int = 0) -> Rendered:
+def render(reply: Reply, row_id: int = 0, form_base: str = "") -> Rendered:
     """How a reply is sent: the text (with numbered options when labels are long) split
-    for Telegram, and its buttons."""
+    for Telegram, and its buttons; with `form_base` (an https WEB_BASE_URL), a request's
+    message also gets the button that opens its whole form as a Mini App."""
     text = reply.text
     if _numbered(reply):
         lines = [
@@ -49,10 +50,10 @@ def render(reply: Reply, row_id: int = 0) -> Rendered:
             for n, o in enumerate(reply.options, 1)
         ]
         text = f"{text}\n\n" + "\n".join(lines)
-    return Rendered(tuple(split_text(text)), keyboard(reply, row_id))
+    return Rendered(tuple(split_text(text)), keyboard(reply, row_id, form_base))
 
 
-def keyboard(reply: Reply, row_id: int) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply, row_id: int, form_base: str = "") -> InlineKeyboardMarkup | None:
     """The inline keyboard of a reply sent as outbox row `row_id`; None with nothing to tap."""
     ref = str(row_id)
     numbered = _numbered(reply)
@@ -69,7 +70,20 @@ def keyboard(reply: Reply, row_id: int) -> InlineKeyboardMarkup | None:
         for action in reply.actions
     ]
     rows += [actions[i : i + ACTIONS_PER_ROW] for i in range(0, len(actions), ACTIONS_PER_ROW)]
+    mini_app = form_button(reply, form_base)
+    if mini_app is not None:
+        rows.append([mini_app])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def form_button(reply: Reply, form_base: str) -> InlineKeyboardButton | None:
+    """The Mini App button of a request's message: only over https (Telegram opens no
+    other Mini App), and only for a message that names its request."""
+    form = reply.form
+    if not form_base.startswith("https://") or not form or form.get("campaign") is None:
+        return None
+    url = f"{form_base.rstrip('/')}/form/app?campaign={int(form['campaign'])}"
+    return InlineKeyboardButton(str(form.get("label", "📝")), web_app=WebAppInfo(url))
 
 
 def _numbered(reply: Reply) -> bool:

@@ -46,8 +46,9 @@ from bot.runtime import RUNTIME, Runtime
 from bot.spool import Envelope
 from flows.messages import FileRef, Reply
 from handlers.chat import Handled
-from storage import delivery_status, recipients
-from storage.db import Unavailable
+from locales.catalog import translator
+from storage import delivery_status, forms, recipients
+from storage.db import Unavailable, session_transaction
 from storage.outbox import Claimed
 from storage.recipients import Recipient
 
@@ -105,6 +106,8 @@ class WhatsAppAdapter:
     async def send(self, row: Claimed, reply: Reply) -> str | None:
         """Send one outbox row: text (split at 1,600), buttons or a template; the last SID."""
         who = await asyncio.to_thread(self._recipient, row.address)
+        if reply.form and self.settings.web_base_url:
+            reply = await asyncio.to_thread(self._with_form_link, row, reply)
         messages = messages_for(
             reply,
             kind=row.kind,
@@ -137,6 +140,25 @@ class WhatsAppAdapter:
         except Exception as error:
             raise send_error(error) from None
         return created.sid
+
+    def _with_form_link(self, row: Claimed, reply: Reply) -> Reply:
+        """A request's message with a new single-use link to its whole form (WhatsApp has
+        no Mini App): made when the message is sent, so it expires 24 hours after the
+        person got it."""
+        base = self.settings.web_base_url.rstrip("/")
+        with session_transaction(self.app.engine) as session:
+            made = forms.link_for_request(
+                session,
+                reply.form or {},
+                channel=CHANNEL,
+                address=row.address,
+                now=self.app.clock(),
+            )
+        if made is None:
+            return reply
+        token, language = made
+        line = translator(language)("form.link_line", url=f"{base}/form/l/{token}")
+        return replace(reply, text=f"{reply.text}\n\n{line}", form=None)
 
     def status_url(self, row_id: int) -> str:
         """Where Twilio reports on the message of one outbox row."""

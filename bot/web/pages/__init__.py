@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.web.form import page as form
 from bot.web.pages import (
     auth,
     broadcasts,
@@ -30,6 +31,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     broadcasts.routes,
     outbox.routes,
     chat.routes,
+    form.routes,
 )
 """Every page's routes; a new page module adds its table here."""
 

@@ -1,0 +1,276 @@
+"""The form's routes: opened from a Telegram Mini App (`/form/app`) or a single-use link
+(`/form/l/<token>`), both of which leave a grant in the page's session (whose form, which
+request, which chat gets the confirmation); then `/form` shows, saves and submits it.
+
+Every page is in the focal point's language (Arabic right to left). Nothing here needs a
+staff account (`Access.GUEST`: a session for the CSRF token and the grant).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from aiohttp_session import Session, get_session
+from multidict import MultiDictProxy
+
+from bot.web import db
+from bot.web.form import initdata
+from bot.web.form.fields import blocks
+from bot.web.form.view import FormView, form_view, language_of, telegram_grant
+from bot.web.keys import APP, DB_THREADS, LANGUAGE
+from bot.web.render import render
+from bot.web.security import Access, access
+from flows.formvalues import Values, count_of
+from handlers.form import Result, submit_form
+from locales.catalog import LANGUAGES, translator
+from storage import forms
+from storage.forms import Grant, Refusal
+
+routes = web.RouteTableDef()
+GRANT = "form"
+"""The session's key for the grant."""
+
+
+def _grant(session: Session) -> Grant | None:
+    return Grant.from_json(session.get(GRANT)) if GRANT in session else None
+
+
+def _speak(request: web.Request, language: str) -> None:
+    """Show the page in the focal point's language, whatever the session chose."""
+    request[LANGUAGE] = language if language in LANGUAGES else "ar"
+
+
+async def _message(
+    request: web.Request, title: str, *lines: str, status: int = 200, **extra: Any
+) -> web.Response:
+    context = {"title": title, "lines": lines, "receipt": "", "open_button": False, **extra}
+    return await render(request, "form_message.html", context, status=status)
+
+
+# -- opening: the Mini App ------------------------------------------------------------------
+
+
+@routes.get("/form/app", name="form_app")
+@access(Access.GUEST)
+async def app_shell(request: web.Request) -> web.Response:
+    """The Mini App's first page: its script posts Telegram's initData back (below)."""
+    context = {
+        "flow": request.query.get("flow", ""),
+        "campaign": request.query.get("campaign", ""),
+    }
+    return await render(request, "form_app.html", context)
+
+
+@routes.post("/form/app")
+@access(Access.GUEST)
+async def app_open(request: web.Request) -> web.StreamResponse:
+    """Believe initData only once its signature and age are checked, and only for a focal
+    point Nuqta knows at that Telegram chat; anything else is refused."""
+    data = await request.post()
+    settings = request.app[APP].settings
+    checked = initdata.validate(
+        str(data.get("init_data", "")),
+        bot_token=settings.telegram_bot_token.get_secret_value(),
+        now=request.app[APP].clock(),
+    )
+    flow_id, campaign_id = str(data.get("flow", "")), _campaign_id(data.get("campaign"))
+    grant = None
+    if isinstance(checked, initdata.TelegramUser):
+        grant = await db.read(
+            request,
+            telegram_grant,
+            user_id=checked.id,
+            flow_id=flow_id,
+            campaign_id=campaign_id,
+        )
+    if grant is None:
+        claimed = initdata.claimed_language(str(data.get("init_data", "")))
+        _speak(request, claimed)
+        return await _message(request, "form.refused_title", "form.refused_app", status=403)
+    return await _granted(request, grant)
+
+
+def _campaign_id(raw: object) -> int | None:
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+async def _granted(request: web.Request, grant: Grant) -> web.StreamResponse:
+    session = await get_session(request)
+    session[GRANT] = grant.as_json()
+    raise web.HTTPSeeOther(str(request.app.router["form"].url_for()))
+
+
+# -- opening: a single-use link ---------------------------------------------------------------
+
+
+@routes.get("/form/l/{token}", name="form_link")
+@access(Access.GUEST)
+async def link_page(request: web.Request) -> web.Response:
+    """A button that opens the form (a link preview fetching the address uses nothing up)."""
+    checked = await _check(request, use=False)
+    if isinstance(checked, Refusal):
+        return await _refused(request, checked)
+    _speak(request, await db.read(request, language_of, person_id=checked.person_id))
+    return await _message(request, "form.link_title", "form.link_intro", open_button=True)
+
+
+@routes.post("/form/l/{token}")
+@access(Access.GUEST)
+async def link_open(request: web.Request) -> web.StreamResponse:
+    """Use the link up, and open the form."""
+    checked = await _check(request, use=True)
+    if isinstance(checked, Refusal):
+        return await _refused(request, checked)
+    return await _granted(request, checked)
+
+
+async def _check(request: web.Request, *, use: bool) -> Grant | Refusal:
+    token = request.match_info["token"]
+    now = request.app[APP].clock()
+    if use:
+        return await db.write(request, forms.check_link, token=token, now=now, use=True)
+    return await db.read(request, forms.check_link, token=token, now=now)
+
+
+async def _refused(request: web.Request, refusal: Refusal) -> web.Response:
+    _speak(request, await db.read(request, language_of, person_id=refusal.person_id))
+    reason = refusal.reason.value
+    return await _message(
+        request, f"form.link_{reason}_title", f"form.link_{reason}", "form.link_new", status=410
+    )
+
+
+# -- the form ----------------------------------------------------------------------------------
+
+
+@routes.get("/form", name="form")
+@access(Access.GUEST)
+async def form_page(request: web.Request) -> web.Response:
+    """The form, with the draft or the state's current answers."""
+    opened = await _opened(request)
+    if isinstance(opened, web.Response):
+        return opened
+    return await _form(request, opened[1], opened[1].values, notice="")
+
+
+async def _opened(request: web.Request) -> tuple[Grant, FormView] | web.Response:
+    """The session's grant and its form; else the "open it again" page."""
+    grant = _grant(await get_session(request))
+    view = None
+    if grant is not None:
+        view = await db.read(request, form_view, grant=grant, flows=request.app[APP].flows)
+    if grant is None or view is None:
+        return await _message(
+            request, "form.no_grant_title", "form.no_grant", "form.link_new", status=403
+        )
+    _speak(request, view.person.language)
+    return grant, view
+
+
+async def _form(
+    request: web.Request,
+    view: FormView,
+    values: Mapping[str, list[str]],
+    *,
+    notice: str,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    language = view.person.language
+    general = (errors or {}).get("", "")
+    context = {
+        "flow": view.flow,
+        "campaign": view.campaign,
+        "person": view.person,
+        "blocks": blocks(view.flow, values, language=language, sources=view.sources, errors=errors),
+        "errors": {k: v for k, v in (errors or {}).items() if k},
+        "general_error": translator(language)(general) if general else "",
+        "notice": notice,
+        "draft_saved": view.draft_saved,
+    }
+    return await render(request, "form.html", context, status=status)
+
+
+def _values(data: MultiDictProxy[Any]) -> Values:
+    """The form's fields as posted (questions and repeat counts only)."""
+    names = {name for name in data if name.startswith(("q:", "n:"))}
+    return {name: [str(v) for v in data.getall(name)] for name in sorted(names)}
+
+
+@routes.post("/form")
+@access(Access.GUEST)
+async def form_post(request: web.Request) -> web.StreamResponse:
+    """Submit, save the draft, or add or take away a repeat of a section."""
+    opened = await _opened(request)
+    if isinstance(opened, web.Response):
+        return opened
+    grant, view = opened
+    data = await request.post()
+    values = _values(data)
+    action = str(data.get("action", "submit"))
+    if action.startswith(("add:", "remove:")):
+        values = _resized(values, action)
+        await _save(request, grant, values)
+        return await _form(request, view, values, notice="form.draft_saved")
+    if action == "draft":
+        await _save(request, grant, values)
+        return await _form(request, view, values, notice="form.draft_saved")
+    result = await _submit(request, grant, values)
+    if not result.submitted:
+        await _save(request, grant, values)
+        return await _form(request, view, values, notice="", errors=result.errors, status=422)
+    await db.write(request, forms.drop_draft, person_id=grant.person_id, request=grant.request)
+    (await get_session(request)).pop(GRANT, None)
+    return await _message(request, "form.done_title", "form.done", "form.done_chat")
+
+
+def _resized(values: Values, action: str) -> Values:
+    verb, section = action.split(":", 1)
+    count = count_of(values, section)
+    if verb == "add":
+        return {**values, f"n:{section}": [str(count + 1)]}
+    if count <= 1:
+        return values
+    last = f".{count - 1}"
+    kept = {k: v for k, v in values.items() if not (k.startswith("q:") and k.endswith(last))}
+    return {**kept, f"n:{section}": [str(count - 1)]}
+
+
+async def _save(request: web.Request, grant: Grant, values: Values) -> None:
+    await db.write(
+        request,
+        forms.save_draft,
+        person_id=grant.person_id,
+        request=grant.request,
+        fields=values,
+        now=request.app[APP].clock(),
+    )
+
+
+async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
+    app = request.app[APP]
+    call = functools.partial(
+        submit_form,
+        app.chat,
+        channel=grant.channel,
+        address=grant.address,
+        flow_id=grant.flow_id,
+        campaign_id=grant.campaign_id,
+        values=values,
+    )
+    return await asyncio.get_running_loop().run_in_executor(request.app[DB_THREADS], call)
+
+
+@routes.post("/form/draft", name="form_draft")
+@access(Access.GUEST)
+async def draft_post(request: web.Request) -> web.Response:
+    """The page's script saves the fields as they change."""
+    grant = _grant(await get_session(request))
+    if grant is None:
+        raise web.HTTPForbidden()
+    await _save(request, grant, _values(await request.post()))
+    return web.Response(status=204)

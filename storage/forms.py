@@ -1,0 +1,171 @@
+"""The web form's rows: single-use links (stored hashed) and half-filled drafts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from storage.models import Campaign, ChannelIdentity, FormDraft, FormLink, Person
+
+LINK_TTL = timedelta(hours=24)
+
+
+class LinkRefused(StrEnum):
+    """Why a link did not open the form."""
+
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Whose form may be opened, for which request, and where its confirmation goes."""
+
+    person_id: int
+    channel: str
+    address: str
+    flow_id: str
+    campaign_id: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The form kept in the page's session."""
+        return {
+            "person": self.person_id,
+            "channel": self.channel,
+            "address": self.address,
+            "flow": self.flow_id,
+            "campaign": self.campaign_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Grant | None:
+        """Read back what `as_json` wrote (None for anything else)."""
+        try:
+            campaign = data["campaign"]
+            return cls(
+                int(data["person"]),
+                str(data["channel"]),
+                str(data["address"]),
+                str(data["flow"]),
+                None if campaign is None else int(campaign),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def request(self) -> str:
+        """The draft's key: `<flow>` or `<flow>:<campaign id>`."""
+        return self.flow_id if self.campaign_id is None else f"{self.flow_id}:{self.campaign_id}"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def issue_link(session: Session, grant: Grant, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
+    """A new link's token (only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        FormLink(
+            token_hash=_hash(token),
+            person_id=grant.person_id,
+            channel=grant.channel,
+            address=grant.address,
+            flow_id=grant.flow_id,
+            campaign_id=grant.campaign_id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A link that does not open the form, and whose it was (for the page's language)."""
+
+    reason: LinkRefused
+    person_id: int | None = None
+
+
+def check_link(
+    session: Session, token: str, *, now: datetime, use: bool = False
+) -> Grant | Refusal:
+    """A link's grant, or why it opens nothing; with `use`, the link is used up (its row
+    locked meanwhile, so two clicks at once open it once)."""
+    statement = select(FormLink).where(FormLink.token_hash == _hash(token))
+    link = session.exec(statement.with_for_update() if use else statement).first()
+    if link is None:
+        return Refusal(LinkRefused.UNKNOWN)
+    if link.used_at is not None:
+        return Refusal(LinkRefused.USED, link.person_id)
+    if link.expires_at <= now:
+        return Refusal(LinkRefused.EXPIRED, link.person_id)
+    if use:
+        link.used_at = now
+        session.add(link)
+    return Grant(link.person_id, link.channel, link.address, link.flow_id, link.campaign_id)
+
+
+def draft(session: Session, *, person_id: int, request: str) -> dict[str, Any] | None:
+    """The fields last saved for this request, if any."""
+    statement = select(FormDraft).where(
+        FormDraft.person_id == person_id, FormDraft.request == request
+    )
+    found = session.exec(statement).first()
+    return dict(found.fields) if found else None
+
+
+def save_draft(
+    session: Session, *, person_id: int, request: str, fields: dict[str, Any], now: datetime
+) -> None:
+    """Keep the fields as they are now (one draft per person and request)."""
+    statement = select(FormDraft).where(
+        FormDraft.person_id == person_id, FormDraft.request == request
+    )
+    found = session.exec(statement.with_for_update()).first()
+    if found is None:
+        found = FormDraft(person_id=person_id, request=request)
+    found.fields = fields
+    found.saved_at = now
+    session.add(found)
+
+
+def drop_draft(session: Session, *, person_id: int, request: str) -> None:
+    """Forget the draft once the form is submitted."""
+    statement = select(FormDraft).where(
+        FormDraft.person_id == person_id, FormDraft.request == request
+    )
+    for found in session.exec(statement):
+        session.delete(found)
+
+
+def person_at(session: Session, *, channel: str, address: str) -> Person | None:
+    """Who is reached at a chat address, if anyone."""
+    statement = (
+        select(Person)
+        .join(ChannelIdentity, col(ChannelIdentity.person_id) == col(Person.id))
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    )
+    return session.exec(statement).first()
+
+
+def link_for_request(
+    session: Session, form: dict[str, Any], *, channel: str, address: str, now: datetime
+) -> tuple[str, str] | None:
+    """A new link to the form of the request a message names (`Reply.form`), for the
+    person at that chat address: (token, their language); None when either is gone."""
+    campaign = session.get(Campaign, form.get("campaign")) if form.get("campaign") else None
+    person = person_at(session, channel=channel, address=address)
+    if campaign is None or person is None or person.id is None:
+        return None
+    grant = Grant(person.id, channel, address, campaign.flow_id, campaign.id)
+    return issue_link(session, grant, now=now), person.language

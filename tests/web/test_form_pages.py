@@ -1,0 +1,202 @@
+"""The form's doors over HTTP (both databases): a single-use link opens the form once and
+expires; Telegram's initData opens it only when its signature, age and user are right; the
+form is in the focal point's language and submits one new version recorded as `form`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import App
+from bot.config import Settings
+from bot.web.form import initdata
+from storage import forms, queries
+from storage.forms import Grant
+from storage.models import Campaign, Submission
+from tests.conftest import ChatDriver, Clock
+from tests.web.conftest import Client
+
+TOKEN = "123456:TEST-token-for-the-mini-app"
+TELEGRAM_USER = 777001
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The test settings, with a Telegram bot token (it signs the Mini App's initData)."""
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        telegram_bot_token=TOKEN,
+    )
+
+
+def link_for(app: App, driver: ChatDriver, campaign: Campaign, **ttl: Any) -> str:
+    """A new single-use link to the campaign's form for the person of `driver`."""
+    assert driver.person.id is not None
+    grant = Grant(driver.person.id, driver.channel, driver.address, campaign.flow_id, campaign.id)
+    with Session(app.engine) as session, session.begin():
+        return "/form/l/" + forms.issue_link(session, grant, now=app.clock(), **ttl)
+
+
+def on_telegram(app: App, driver: ChatDriver) -> None:
+    """The person of `driver` is also reached on Telegram, as TELEGRAM_USER."""
+    with Session(app.engine) as session, session.begin():
+        queries.bind_identity(
+            session, person=driver.person, channel="telegram", address=str(TELEGRAM_USER)
+        )
+
+
+def init_data(app: App, *, user: int = TELEGRAM_USER, age_hours: float = 0) -> str:
+    """initData as Telegram signs it for the test bot."""
+    when = int(app.clock().timestamp() - age_hours * 3600)
+    fields = {
+        "auth_date": str(when),
+        "query_id": "AAE-test",
+        "user": json.dumps({"id": user, "first_name": "Nadia", "language_code": "fr"}),
+    }
+    return initdata.sign(fields, bot_token=TOKEN)
+
+
+async def open_app(client: Client, campaign: Campaign) -> None:
+    """Open the Mini App's first page, whose script posts initData with the page's token."""
+    _, body, _ = await client.get(f"/form/app?flow=wrd_statement&campaign={campaign.id}")
+    found = re.search(r'name="csrf-token" content="([^"]+)"', body)
+    assert found is not None
+    client.csrf = found.group(1)
+
+
+FORM = {
+    "q:will_issue_statement": "no",
+    "q:will_hold_activities": "yes",
+    "q:activities_description": "Table ronde à Rabat",
+    "q:activities_date": "20/6/2026",
+    "q:may_circulate": "yes",
+    "q:contact_email": "",
+}
+
+
+def submissions(app: App) -> list[Submission]:
+    with Session(app.engine) as session:
+        return list(session.exec(select(Submission)).all())
+
+
+async def test_a_link_opens_the_form_once_in_the_persons_language_and_submits_it(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    morocco = focal_points["ma"]
+    link = link_for(app, morocco, campaign)
+
+    status, body, _ = await client.get(link)
+    assert status == 200 and "Ouvrir le formulaire" in body
+    status, _, headers = await client.post(link, {})
+    assert (status, headers["Location"]) == (303, "/form")
+    status, body, _ = await client.get("/form")
+    assert status == 200 and 'lang="fr" dir="ltr"' in body
+    assert "Votre pays publiera-t-il une déclaration" in body or "déclaration" in body
+
+    status, body, _ = await client.post("/form", {**FORM, "action": "submit"})
+    assert status == 200 and "Merci, vos réponses ont été reçues" in body
+    [stored] = submissions(app)
+    assert (stored.country_code, stored.version, stored.channel) == ("MA", 1, "form")
+    assert "Merci" in morocco.deliver()[0].text
+
+    status, body, _ = await client.get(link)
+    assert status == 410 and "Ce lien a déjà été utilisé" in body
+    status, body, _ = await client.get("/form")
+    assert status == 403, "the form closes once submitted"
+
+
+async def test_an_expired_link_and_an_unknown_one_are_refused_with_how_to_get_a_new_one(
+    app: App,
+    client: Client,
+    focal_points: dict[str, ChatDriver],
+    campaign: Campaign,
+    clock: Clock,
+) -> None:
+    link = link_for(app, focal_points["jo"], campaign)
+    clock.advance(hours=24, seconds=1)
+
+    status, body, _ = await client.get(link)
+    assert status == 410 and "انتهت صلاحية هذا الرابط" in body and 'dir="rtl"' in body
+    assert "للحصول على رابط جديد" in body
+    await open_app(client, campaign)  # a session, with its CSRF token
+    status, body, _ = await client.post(link, {})
+    assert status == 410
+    status, body, _ = await client.get("/form/l/not-a-token")
+    assert status == 410 and "رابط غير صالح" in body
+    assert submissions(app) == []
+
+
+async def test_a_wrong_answer_is_shown_beside_its_field_and_kept_as_a_draft(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    link = link_for(app, focal_points["ma"], campaign)
+    await client.get(link)
+    await client.post(link, {})
+    await client.get("/form")
+
+    wrong = {**FORM, "q:activities_date": "le jour J", "action": "submit"}
+    status, body, _ = await client.post("/form", wrong)
+
+    assert status == 422 and 'id="e-q:activities_date"' in body
+    assert submissions(app) == []
+    status, body, _ = await client.get("/form")
+    assert "Votre brouillon enregistré a été rétabli." in body and "le jour J" in body
+
+
+async def test_signed_init_data_opens_the_form_of_that_telegram_user(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    on_telegram(app, focal_points["ma"])
+    await open_app(client, campaign)
+
+    fields = {"init_data": init_data(app), "flow": "wrd_statement", "campaign": str(campaign.id)}
+    status, _, headers = await client.post("/form/app", fields)
+
+    assert (status, headers["Location"]) == (303, "/form")
+    status, body, _ = await client.get("/form")
+    assert status == 200 and 'lang="fr"' in body
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["tampered", "stale", "stranger", "other bot", "empty"],
+)
+async def test_init_data_that_is_not_telegrams_for_a_known_user_is_refused(
+    app: App,
+    client: Client,
+    focal_points: dict[str, ChatDriver],
+    campaign: Campaign,
+    case: str,
+) -> None:
+    on_telegram(app, focal_points["ma"])
+    good = init_data(app)
+    data = {
+        "tampered": good.replace(str(TELEGRAM_USER), str(TELEGRAM_USER + 1)),
+        "stale": init_data(app, age_hours=25),
+        "stranger": init_data(app, user=424242),
+        "other bot": initdata.sign(dict(_fields(good)), bot_token="999:another-bot"),
+        "empty": "",
+    }[case]
+    await open_app(client, campaign)
+
+    status, body, _ = await client.post(
+        "/form/app", {"init_data": data, "flow": "wrd_statement", "campaign": str(campaign.id)}
+    )
+
+    assert status == 403 and "Traceback" not in body
+    assert "Le formulaire ne peut pas être ouvert" in body or "تعذّر فتح النموذج" in body
+    status, _, _ = await client.get("/form")
+    assert status == 403
+
+
+def _fields(signed: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return [(k, v) for k, v in parse_qsl(signed) if k != "hash"]
