@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from flows.model import Flow, QType
 from storage.export import WIDE_COLUMNS, Cell, Labels, Layout, export_rows
+from storage.pledges import Titles
 
 MAX_ROWS = 1_048_576
 """Excel's rows per sheet, header included; a longer export goes on in a second sheet."""
@@ -49,7 +50,7 @@ def export_xlsx(
     layout: Layout = "wide",
     labels: Labels = "en",
     all_versions: bool = False,
-    pledge_titles: Mapping[str, str] | None = None,
+    pledge_titles: Mapping[str, Titles] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write a flow's submissions to `target` as .xlsx; the number of submissions (wide)
