@@ -120,10 +120,14 @@ def _hint(question: Question, t: Translator) -> str:
 
 def can_finish(flow: Flow, state: dict[str, Any], slot: Slot) -> bool:
     """Whether "finish" is offered: at an optional question, on a first walk (not when
-    changing one answer), with more to come after it."""
+    changing one answer), when what comes next may be passed too ("skip" would do
+    otherwise)."""
     if slot.kind != "q" or flow.question(slot.id).required or state.get("editing"):
         return False
-    return next_slot(flow, state, slot) is not None
+    following = next_slot(flow, state, slot)
+    if following is None:
+        return False
+    return following.kind == "add" or not flow.question(following.id).required
 
 
 def _actions(
