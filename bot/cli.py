@@ -66,6 +66,7 @@ COMMANDS = {
     "export": "data",
     "invite": "people",
     "people": "directory",
+    "pledges": "pledges",
     "campaigns": "campaigns",
     "reminders": "campaigns",
     "broadcast": "broadcasts",

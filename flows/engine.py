@@ -268,6 +268,10 @@ def _navigate(flow: Flow, state: State, slot: Slot, command: str, ctx: Context) 
             return _reask(flow, state, slot, ctx, "⚠️ " + t("engine.required"))
         _record(flow, state, slot, None, "", ctx, typed=False)
         return _advance(flow, state, slot, ctx)
+    if command == "finish":
+        if question is not None and question.required:
+            return _reask(flow, state, slot, ctx, "⚠️ " + t("engine.required"))
+        return _finish(flow, state, slot, ctx)
     if command == "done" and question is not None and question.type is QType.MULTI_CHOICE:
         return _finish_multi(flow, state, slot, question, ctx)
     if command == "keep":
@@ -281,6 +285,45 @@ def _finish_multi(flow: Flow, state: State, slot: Slot, question: Question, ctx:
         return _reask(flow, state, slot, ctx, error_text(question, "error.multi_choice", {}, ctx))
     _record(flow, state, slot, picked, "", ctx, typed=False)
     return _advance(flow, state, slot, ctx)
+
+
+def _finish(flow: Flow, state: State, slot: Slot, ctx: Context) -> Step:
+    """Pass this and every following optional question, up to the next required one not
+    yet answered, else the summary: one message instead of a "skip" each.
+
+    An optional question keeps the answer it has or would offer to keep (last time's, for
+    the same item), else is skipped; "add another?" takes its default, else "no"."""
+    state.pop("picked", None)
+    current: Slot | None = slot
+    while current is not None:
+        if current.kind == "add":
+            current = _pass_add_another(flow, state, current)
+            continue
+        if answer_of(flow, state, current.id, current.item) is None:
+            if flow.question(current.id).required:
+                break
+            default = _default(flow, state, current)
+            if default is None:
+                _record(flow, state, current, None, "", ctx, typed=False)
+            else:
+                _store(flow, state, current, jsondata.copy(default))
+        _push_trail(state, current)
+        current = next_slot(flow, state, current)
+    return _go(flow, state, current, ctx)
+
+
+def _pass_add_another(flow: Flow, state: State, slot: Slot) -> Slot | None:
+    """ "Add another?" answered by its default (else "no") while finishing; the next slot."""
+    default = _add_another_default(state, slot)
+    items = state.setdefault("items", {}).setdefault(slot.id, [])
+    item = slot.item or 0
+    _push_trail(state, slot)
+    if default is not None and default["v"] == "yes":
+        while len(items) < item + 2:
+            items.append({})
+        return first_of_item(flow, state, slot.id, item + 1)
+    del items[item + 1 :]
+    return next_slot(flow, state, slot)
 
 
 def _keep(flow: Flow, state: State, slot: Slot, ctx: Context) -> Step:

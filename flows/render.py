@@ -9,7 +9,7 @@ from typing import Any
 from flows.answers import choices_for
 from flows.messages import Context, Option, Reply
 from flows.model import Choice, Flow, QType, Question
-from flows.walk import Slot, answer_of, progress, slots
+from flows.walk import Slot, answer_of, next_slot, progress, slots
 from locales.catalog import Translator, translator
 
 SUMMARY_ANSWER_CHARS = 120
@@ -61,7 +61,13 @@ def prompt(
     return Reply(
         text="\n".join(lines),
         options=options,
-        actions=_actions(question, t, can_go_back=can_go_back, has_default=default is not None),
+        actions=_actions(
+            question,
+            t,
+            can_go_back=can_go_back,
+            has_default=default is not None,
+            can_finish=can_finish(flow, state, slot),
+        ),
         question=slot.ref,
         multi=question.type is QType.MULTI_CHOICE,
         compact=question.type is QType.RATING,
@@ -112,14 +118,32 @@ def _hint(question: Question, t: Translator) -> str:
     return t(key, **shown)
 
 
+def can_finish(flow: Flow, state: dict[str, Any], slot: Slot) -> bool:
+    """Whether "finish" is offered: at an optional question, on a first walk (not when
+    changing one answer), when what comes next may be passed too ("skip" would do
+    otherwise)."""
+    if slot.kind != "q" or flow.question(slot.id).required or state.get("editing"):
+        return False
+    following = next_slot(flow, state, slot)
+    if following is None:
+        return False
+    return following.kind == "add" or not flow.question(following.id).required
+
+
 def _actions(
-    question: Question, t: Translator, *, can_go_back: bool, has_default: bool
+    question: Question,
+    t: Translator,
+    *,
+    can_go_back: bool,
+    has_default: bool,
+    can_finish: bool = False,
 ) -> tuple[Option, ...]:
     wanted = [
         ("done", question.type is QType.MULTI_CHOICE),
         ("keep", has_default),
         ("back", can_go_back),
         ("skip", not question.required),
+        ("finish", can_finish),
         ("help", True),
         ("cancel", True),
     ]

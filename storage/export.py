@@ -46,6 +46,7 @@ from flows.answers import choices_for
 from flows.model import CHOICE_TYPES, LANGUAGES, Choice, Flow, QType
 from storage import review
 from storage.models import IS_CURRENT, Answer, Country, Person, Submission
+from storage.pledges import Titles, title_in
 
 Layout = Literal["wide", "long"]
 Labels = Literal["ar", "en", "fr", "codes"]
@@ -110,7 +111,8 @@ class Options(TypedDict, total=False):
     (an ISO code) narrow the export. `labels` picks the language of choice labels and
     country names in the wide layout ("codes": stable codes and English names), and of
     country names in the long one, which always gives codes and all three languages.
-    `pledge_titles` (reference -> title) adds titles to pledge references in labels.
+    `pledge_titles` (reference -> titles by language) adds titles to pledge references in
+    labels, each in the label's language (another language's, marked, where it has none).
     """
 
     campaign_id: int | None
@@ -118,7 +120,7 @@ class Options(TypedDict, total=False):
     layout: Layout
     labels: Labels
     all_versions: bool
-    pledge_titles: Mapping[str, str] | None
+    pledge_titles: Mapping[str, Titles] | None
 
 
 DEFAULT_LAYOUT: Layout = "wide"
@@ -201,7 +203,7 @@ def _plan(
     layout: str = DEFAULT_LAYOUT,
     labels: str = DEFAULT_LABELS,
     all_versions: bool = False,
-    pledge_titles: Mapping[str, str] | None = None,
+    pledge_titles: Mapping[str, Titles] | None = None,
 ) -> _Plan:
     _check_option("layout", layout, Layout)
     _check_option("labels", labels, Labels)
@@ -220,7 +222,7 @@ def _plan(
     return _Plan(session, where, cells, names, False, header, columns, which, reviews)
 
 
-def answer_renderer(flow: Flow, pledge_titles: Mapping[str, str] | None = None) -> _Renderer:
+def answer_renderer(flow: Flow, pledge_titles: Mapping[str, Titles] | None = None) -> _Renderer:
     """How a flow's answers read for people, as the CSV writes them: `.cell(question_id,
     value, language)`. The workspace's submission page shows answers through it too."""
     return _Renderer.for_flow(flow, pledge_titles or {})
@@ -488,13 +490,13 @@ class _Renderer:
     """How a flow's answers read in cells: under which column, as codes or as labels."""
 
     flow: Flow
-    titles: Mapping[str, str]
+    titles: Mapping[str, Titles]
     choices: Mapping[str, Mapping[str, Choice]]
     repeated: Mapping[str, str]
     """Question id -> id of the repeated section holding it."""
 
     @classmethod
-    def for_flow(cls, flow: Flow, titles: Mapping[str, str]) -> _Renderer:
+    def for_flow(cls, flow: Flow, titles: Mapping[str, Titles]) -> _Renderer:
         """Index the flow once, instead of searching it for every answer."""
         choices = {
             question.id: {choice.code: choice for choice in choices_for(question, {})}
@@ -556,7 +558,7 @@ class _Renderer:
         choice = self.choices[question_id].get(code)
         if choice is not None:
             return choice.label.get(language, code)
-        title = self.titles.get(code)
+        title = title_in(self.titles.get(code, {}), language)
         return f"{code} — {title}" if title else code
 
 

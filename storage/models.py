@@ -114,14 +114,25 @@ class Invitation(SQLModel, table=True):
 
 
 class Pledge(SQLModel, table=True):
-    """A pledge a state made at the Global Refugee Forum or the IMRF."""
+    """A pledge a state made at the Global Refugee Forum or the IMRF.
+
+    `title` is the English title (the registry's first language, from before titles were
+    translated); `title_ar` and `title_fr` may be empty until someone translates them.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     country_code: str = Field(foreign_key="country.code", index=True)
     reference: str = Field(unique=True, max_length=64)
     title: str
+    title_ar: str = ""
+    title_fr: str = ""
     forum: str = Field(max_length=32)
     area: str = ""
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """The title by language (ar, en, fr), empty where there is none."""
+        return {"ar": self.title_ar, "en": self.title, "fr": self.title_fr}
 
 
 DEFAULT_REMINDER_PLAN: list[dict[str, Any]] = [

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from flows.model import Choice, Flow
 from flows.walk import visible_answers
+from locales.catalog import LANGUAGES
 from storage.countries import BY_CODE, CountryInfo
 from storage.models import (
     IS_CURRENT,
@@ -26,6 +27,7 @@ from storage.models import (
     Submission,
     table_of,
 )
+from storage.pledges import Titles, title_in, titles_by_reference
 
 OPEN_SCOPE = "open"
 """The scope of submissions made without a campaign (flows open at any time)."""
@@ -96,21 +98,28 @@ def country_info(code: str | None) -> CountryInfo | None:
 
 
 _PLEDGES = (
-    sa.select(Pledge.reference, Pledge.title)
+    sa.select(Pledge.reference, Pledge.title_ar, Pledge.title, Pledge.title_fr)
     .where(Pledge.country_code == sa.bindparam("country"))
     .order_by(Pledge.reference)
 )
 
 
 def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tuple[Choice, ...]:
-    """The state's registered pledges as choices, coded by their reference."""
+    """The state's registered pledges as choices, coded by their reference, each titled in
+    every language (another language's title, marked, where one is missing)."""
     if not country_code:
         return ()
     rows = connection.execute(_PLEDGES, {"country": country_code}).all()
-    return tuple(
-        Choice(reference, dict.fromkeys(("ar", "en", "fr"), f"{title} ({reference})"))
-        for reference, title in rows
-    )
+    choices = []
+    for reference, title_ar, title_en, title_fr in rows:
+        titles = {"ar": title_ar, "en": title_en, "fr": title_fr}
+        labels = {language: title_in(titles, language) for language in LANGUAGES}
+        choices.append(
+            Choice(
+                reference, {k: f"{v} ({reference})" if v else reference for k, v in labels.items()}
+            )
+        )
+    return tuple(choices)
 
 
 _CAMPAIGNS: sa.Table = table_of(Campaign)
@@ -317,6 +326,6 @@ def _answer_rows(flow: Flow, state: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def pledge_titles(session: Session) -> dict[str, str]:
-    """Every registered pledge's title by reference, for exports."""
-    return {p.reference: p.title for p in session.exec(select(Pledge)).all()}
+def pledge_titles(session: Session) -> dict[str, Titles]:
+    """Every registered pledge's titles (by language) by reference, for exports."""
+    return titles_by_reference(session)

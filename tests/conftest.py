@@ -178,12 +178,29 @@ class ChatDriver:
 def people(app: App) -> dict[str, Person]:
     """Jordan's primary and alternate focal points, Morocco's (French), and the secretariat."""
     with Session(app.engine, expire_on_commit=False) as session, session.begin():
-        for reference, title in (
-            ("GRF-2019-JO-01", "Work permits for refugees"),
-            ("GRF-2023-JO-02", "Refugee children in national schools"),
+        for reference, title_ar, title, title_fr in (
+            (
+                "GRF-2019-JO-01",
+                "تصاريح العمل للاجئين",
+                "Work permits for refugees",
+                "Permis de travail pour les réfugiés",
+            ),
+            (
+                "GRF-2023-JO-02",
+                "دمج الأطفال اللاجئين في المدارس الوطنية",
+                "Refugee children in national schools",
+                "",  # not translated into French yet
+            ),
         ):
             session.add(
-                Pledge(country_code="JO", reference=reference, title=title, forum="grf_2019")
+                Pledge(
+                    country_code="JO",
+                    reference=reference,
+                    title=title,
+                    title_ar=title_ar,
+                    title_fr=title_fr,
+                    forum="grf_2019",
+                )
             )
         return {
             "jo": queries.create_person(session, name="ليلى الحسن", country_code="JO"),

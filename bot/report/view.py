@@ -34,6 +34,7 @@ from storage.campaign_answers import CurrentSubmission, current_submissions
 from storage.export import answer_renderer
 from storage.models import ReviewAction
 from storage.overview import StoredAnswer
+from storage.pledges import Titles
 
 REVIEW_LABELS: dict[ReviewAction, str] = {
     ReviewAction.RECEIVED: "report.review_received",
@@ -444,7 +445,7 @@ class _Reader:
     """Labels and answers as people read them, in the report's language."""
 
     def __init__(
-        self, flow: Flow, titles: dict[str, str], language: str, names: dict[str, str]
+        self, flow: Flow, titles: Mapping[str, Titles], language: str, names: dict[str, str]
     ) -> None:
         self.flow = flow
         self.language = language

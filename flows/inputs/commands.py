@@ -13,13 +13,23 @@ from flows.inputs.text import clean, normalize
 from locales.catalog import LANGUAGES, translator
 
 COMMANDS: frozenset[str] = frozenset(
-    {"back", "skip", "cancel", "help", "menu", "language", "keep", "form"}
+    {"back", "skip", "finish", "cancel", "help", "menu", "language", "keep", "form"}
 )
 """The commands the engine understands; `parse_command` returns one of these."""
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "back": ("رجوع", "ارجع", "السابق", "عودة", "back", "previous", "prev", "retour", "précédent"),
     "skip": ("تخطي", "تخطى", "تجاوز", "skip", "passer", "sauter"),
+    # Skip every optional question left and go to the summary.
+    "finish": (
+        "إنهاء",
+        "انهاء",
+        "finish",
+        "done now",
+        "terminer",
+        "skip the rest",
+        "passer le reste",
+    ),
     "cancel": ("الغاء", "إلغاء", "الغ", "cancel", "stop", "annuler", "arrêter"),
     "help": ("مساعدة", "مساعده", "help", "aide"),
     "menu": (
@@ -48,7 +58,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_LABELLED = ("keep", "back", "skip", "help", "cancel")
+_LABELLED = ("keep", "back", "skip", "finish", "help", "cancel")
 """Commands the bot offers by name (buttons, "you can type: ..."): their labels are words too."""
 
 _BY_WORDS: dict[str, str] = {

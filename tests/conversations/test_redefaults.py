@@ -25,7 +25,7 @@ def test_a_different_pledge_is_not_offered_the_previous_pledges_answers(
     leila.start_flow("pledge_update")
     leila.send("تعديل الرد")
 
-    status = leila.send("2")  # the other pledge: "Refugee children in national schools"
+    status = leila.send("2")  # the other pledge: "دمج الأطفال اللاجئين في المدارس الوطنية"
 
     assert status.startswith("(4/10) [التعهد 1] ما حالة تنفيذ التعهد؟")
     assert "الإجابة الحالية" not in status

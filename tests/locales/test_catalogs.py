@@ -80,7 +80,9 @@ def test_keys_built_at_run_time_exist() -> None:
     needed = {f"error.{name}" for name in types if name != "rating"} | {"error.rating"}
     needed |= {f"error.{n}_{b}" for n in ("integer", "decimal") for b in ("range", "min", "max")}
     needed |= {f"hint.{t.value}" for t in HINTED_TYPES}
-    needed |= {f"action.{code}" for code in ("done", "keep", "back", "skip", "help", "cancel")}
+    needed |= {
+        f"action.{code}" for code in ("done", "keep", "back", "skip", "finish", "help", "cancel")
+    }
     needed |= {
         f"engine.{part}"
         for part in (

@@ -155,6 +155,8 @@ def seed_campaigns(app: App) -> Seeded:
                 country_code="JO",
                 reference="GRF-2019-JO-01",
                 title="Work permits for refugees",
+                # No French title: the French report gives the English one, marked.
+                title_ar="تصاريح العمل للاجئين",
                 forum="grf_2019",
             )
         )

@@ -140,6 +140,19 @@ def test_repeated_pledges_are_counted_over_items_and_tabled_per_state(
     assert [found.code for found in wider.states] == ["JO"]  # Morocco skipped it
 
 
+def test_a_pledge_is_titled_in_the_reports_language_or_marked_as_another(
+    app: App, seeded: Seeded
+) -> None:
+    def first_title(language: str) -> str:
+        section = next(
+            b for b in _view(app, seeded.pledges, language).blocks if isinstance(b, SectionBlock)
+        )
+        return section.tables[0].items[0].title
+
+    assert first_title("ar") == "GRF-2019-JO-01 — تصاريح العمل للاجئين"
+    assert first_title("fr") == "GRF-2019-JO-01 — Work permits for refugees (en anglais)"
+
+
 def test_ratings_count_every_mark_with_the_ends_named_and_their_average(
     app: App, seeded: Seeded
 ) -> None:

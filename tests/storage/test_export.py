@@ -42,7 +42,13 @@ from storage.models import Answer, Campaign, Person, Submission
 
 GOLDEN = Path(__file__).parent / "golden"
 CLOCK = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
-TITLES = {"GRF-2023-EG-01": "دمج الأطفال اللاجئين في المدارس الوطنية"}
+TITLES = {
+    "GRF-2023-EG-01": {
+        "ar": "دمج الأطفال اللاجئين في المدارس الوطنية",
+        "en": "Refugee children in national schools",
+        "fr": "",  # not translated yet: the French label gives the English title, marked
+    }
+}
 
 FLOW_YAML = """
 id: export_test
@@ -632,3 +638,18 @@ def test_xlsx_long_in_english_is_one_left_to_right_sheet(
 def _values_of_csv(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8-sig", newline="") as file:
         return list(csv.reader(file))
+
+
+def test_long_label_columns_give_the_pledge_title_in_each_language(
+    session: Session, flow: Flow
+) -> None:
+    _, text = _export(session, flow, layout="long", labels="ar", pledge_titles=TITLES)
+    pledge = _by(_parse(text), country_code="EG", question_id="pledge", item="1")
+
+    assert pledge["code"] == "GRF-2023-EG-01"
+    assert pledge["label_ar"] == "GRF-2023-EG-01 — دمج الأطفال اللاجئين في المدارس الوطنية"
+    assert pledge["label_en"] == "GRF-2023-EG-01 — Refugee children in national schools"
+    # No French title yet: the English one, said to be English, rather than nothing.
+    assert (
+        pledge["label_fr"] == "GRF-2023-EG-01 — Refugee children in national schools (en anglais)"
+    )

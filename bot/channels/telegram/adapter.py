@@ -59,7 +59,7 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
-ACCEPTED_ACTIONS = frozenset({"done", "skip", "keep"})
+ACCEPTED_ACTIONS = frozenset({"done", "skip", "finish", "keep"})
 """Actions that answer the question: the message then reads "✓ <action>"."""
 REMEMBERED_EDITS = 2000
 KEEP_RETRY_SECONDS = 1.0

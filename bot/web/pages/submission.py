@@ -8,6 +8,7 @@ labels in the page's language, files as "name [ref]", pledge references with the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +31,7 @@ from storage.countries import BY_CODE
 from storage.export import answer_renderer
 from storage.models import ReviewAction
 from storage.overview import StoredAnswer
+from storage.pledges import Titles
 
 routes = web.RouteTableDef()
 LANGUAGES = reviewing.LANGUAGES
@@ -235,7 +237,7 @@ def _review_line(event: review.ReviewEvent) -> ReviewLine:
 class _Reader:
     """Answers under their labels, in one language; the flow indexed once."""
 
-    def __init__(self, flow: Flow | None, titles: dict[str, str], language: str) -> None:
+    def __init__(self, flow: Flow | None, titles: Mapping[str, Titles], language: str) -> None:
         self._flow = flow
         self._render = answer_renderer(flow, titles) if flow else None
         self._language = language

@@ -18,8 +18,8 @@ from tests.channels.telegram.conftest import TelegramPerson, settle
 
 PLEDGE_QUESTION = """(1/10) [التعهد 1] أي تعهد تودّون تحديثه؟
 
-1. Work permits for refugees (GRF-2019-JO-01)
-2. Refugee children in national schools (GRF-2023-JO-02)
+1. تصاريح العمل للاجئين (GRF-2019-JO-01)
+2. دمج الأطفال اللاجئين في المدارس الوطنية (GRF-2023-JO-02)
 3. تعهد غير وارد في هذه القائمة
 [1] [2] [3]
 [مساعدة] [إلغاء]"""
@@ -69,7 +69,7 @@ async def test_pledge_update_in_arabic_with_buttons_and_arabic_indic_digits(
     chat = leila.chat()
     assert chat[0].endswith("ماذا تودّون أن تفعلوا؟\n\n✓ تحديث التعهدات")
     assert chat[2].endswith(
-        "3. تعهد غير وارد في هذه القائمة\n\n✓ Work permits for refugees (GRF-2019-JO-01)"
+        "3. تعهد غير وارد في هذه القائمة\n\n✓ تصاريح العمل للاجئين (GRF-2019-JO-01)"
     )
     assert chat[3] == "(4/10) [التعهد 1] ما حالة تنفيذ التعهد؟"  # answered by typing ٣
     assert chat[5].endswith("\n\n✓ تخطي")
