@@ -30,7 +30,6 @@ from typing import Any
 from aiohttp import web
 from telegram import Bot, BotCommandScopeChat, InputFile, Update
 from telegram.error import RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.app import App
@@ -39,6 +38,7 @@ from bot.channels.telegram.errors import is_not_modified, retry_after_seconds, t
 from bot.channels.telegram.files import megabytes, stored_path
 from bot.channels.telegram.inbound import read_update
 from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, utf16_len
+from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.username import with_username
 from bot.delivery import SendError, send_parts
 from bot.logs import register_secret
@@ -81,8 +81,10 @@ class TelegramAdapter:
             settings.telegram_bot_token.get_secret_value(),
             base_url=f"{api}/bot",
             base_file_url=f"{api}/file/bot",
-            request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0),
-            get_updates_request=HTTPXRequest(read_timeout=poll_timeout + 10.0),
+            request=AiohttpRequest(connection_pool_size=32, pool_timeout=10.0),
+            get_updates_request=AiohttpRequest(
+                connection_pool_size=1, read_timeout=poll_timeout + 10.0
+            ),
         )
         self.webhook_url = f"{settings.public_url.rstrip('/')}{WEBHOOK_PATH}"
         self.webhook = bool(settings.public_url)
