@@ -4,8 +4,9 @@
 the bot's CPU under load (measured with `bench/telegram.py`, 100 people at once: two
 thirds of the process's time was httpx and httpcore, mostly its connection pool looking
 over every connection for every request). aiohttp, which already serves our web server,
-makes the same requests for a fraction of that. Parameters go as a form, as with httpx
-(`application/x-www-form-urlencoded`), uploads as `multipart/form-data`.
+makes the same requests for a fraction of that. Parameters go as JSON (the Bot API takes
+`application/json`; orjson writes it, where a URL-encoded form cost a tenth of the bot's
+time), uploads as `multipart/form-data`.
 
 Errors carry only the exception's kind, never its text: aiohttp's messages can hold the
 request URL, and the URL holds the token.
@@ -14,10 +15,11 @@ request URL, and the URL holds the token.
 from __future__ import annotations
 
 import aiohttp
+import orjson
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -114,12 +116,12 @@ Body = bytes | aiohttp.FormData | None
 
 
 def _body(request_data: RequestData | None) -> tuple[Body, dict[str, str]]:
-    """The request's body: a form, multipart when it uploads files."""
+    """The request's body: JSON, or multipart when it uploads files."""
     if request_data is None:
         return None, {}
     files = request_data.multipart_data
     if not files:
-        return request_data.url_encoded_parameters().encode(), FORM
+        return orjson.dumps(request_data.parameters), JSON
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
