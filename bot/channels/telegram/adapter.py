@@ -158,15 +158,15 @@ class TelegramAdapter:
                 await asyncio.sleep(min(30.0, 0.5 * 2**failures))
                 continue
             failures = 0
-            for data in raw:
-                update_id = data.get("update_id") if isinstance(data, dict) else None
-                if not isinstance(update_id, int):
-                    log.warning("telegram polling: an update without an id was skipped")
-                    continue
-                if not await self._keep(data):
-                    await asyncio.sleep(KEEP_RETRY_SECONDS)
-                    break  # asked for again from here: the offset stays before it
-                offset = update_id + 1
+            page = [data for data in raw if _update_id(data) is not None]
+            if len(page) < len(raw):
+                log.warning("telegram polling: an update without an id was skipped")
+            if not page:
+                continue
+            if not await self._keep(page):
+                await asyncio.sleep(KEEP_RETRY_SECONDS)
+                continue  # asked for again: the offset stays before them
+            offset = max(_update_id(data) or 0 for data in page) + 1
 
     async def _get_updates(self, offset: int | None) -> list[Any]:
         """getUpdates, as Telegram's JSON: each update is read on its own (`_keep`), so one
@@ -192,34 +192,50 @@ class TelegramAdapter:
         except ValueError:
             log.warning("telegram webhook: a body that is not JSON was refused")
             return web.Response(status=400)
-        if not await self._keep(data):
+        if not await self._keep([data]):
             return web.Response(status=503)  # Telegram sends it again
         return web.Response(text="ok")
 
-    async def _keep(self, data: object) -> bool:
-        """Hand an update (Telegram's JSON) to the runtime; False only when it could not be
-        kept (try again).
+    async def _keep(self, page: list[object]) -> bool:
+        """Hand updates (Telegram's JSON) to the runtime, which keeps them with one write;
+        False only when they could not be kept (try again).
 
         An update that cannot be read is skipped (logged): one bad update never stops the
         ones after it.
         """
+        envelopes: list[Envelope] = []
+        strays: list[str] = []
+        for data in page:
+            read = self._read(data)
+            if isinstance(read, Envelope):
+                envelopes.append(read)
+            elif read is not None:
+                strays.append(read)
+        if envelopes:
+            try:
+                await self._runtime().receive_all(envelopes)
+            except OSError as error:
+                keys = ", ".join(envelope.key for envelope in envelopes)
+                log.error("telegram updates %s could not be kept: %s", keys, error)
+                return False
+        for callback_id in strays:
+            await self._answer(callback_id)  # a tap on nothing of ours
+        return True
+
+    def _read(self, data: object) -> Envelope | str | None:
+        """An update as an envelope; a tap on nothing of ours as its callback id (only its
+        pop-up is answered); None for what we skip (logged when it cannot be read)."""
         try:
             incoming = read_update(Update.de_json(data, self.bot))  # type: ignore[arg-type]
             envelope = incoming.envelope() if incoming is not None else None
         except Exception as error:
-            update_id = data.get("update_id") if isinstance(data, dict) else None
-            log.warning("telegram update %s could not be read (%r); skipped", update_id, error)
-            return True
-        if envelope is None:
-            if incoming is not None and incoming.callback_id is not None:
-                await self._answer(incoming.callback_id)  # a tap on nothing of ours
-            return True
-        try:
-            await self._runtime().receive(envelope)
-        except OSError as error:
-            log.error("telegram update %s could not be kept: %s", envelope.key, error)
-            return False
-        return True
+            log.warning(
+                "telegram update %s could not be read (%r); skipped", _update_id(data), error
+            )
+            return None
+        if envelope is None and incoming is not None:
+            return incoming.callback_id
+        return envelope
 
     async def prepare(self, envelope: Envelope) -> Envelope | None:
         """Before a typed message's turn: note which of our messages shows buttons now (the
@@ -457,6 +473,12 @@ class TelegramAdapter:
     def _runtime(self) -> Runtime:
         assert self.runtime is not None, "the runtime starts the adapter first"
         return self.runtime
+
+
+def _update_id(data: object) -> int | None:
+    """An update's id, when it has one."""
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    return update_id if isinstance(update_id, int) else None
 
 
 def _chosen(payload: dict[str, Any], command: str | None, label: str, language: str) -> str:
