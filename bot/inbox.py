@@ -61,11 +61,22 @@ class Inbox:
         Messages that arrive while others are being written go to disk together, with one
         flush for all of them (group commit).
         """
-        kept: asyncio.Future[Spooled] = asyncio.get_running_loop().create_future()
-        self._arriving.append((envelope, kept))
-        if self._writer is None or self._writer.done():
+        await self.receive_all([envelope])
+
+    async def receive_all(self, envelopes: list[Envelope]) -> None:
+        """Keep messages that came together (a page of long polling), then queue their
+        turns in that order; raises OSError if they were not all kept."""
+        loop = asyncio.get_running_loop()
+        waiting: list[asyncio.Future[Spooled]] = []
+        for envelope in envelopes:
+            kept: asyncio.Future[Spooled] = loop.create_future()
+            self._arriving.append((envelope, kept))
+            waiting.append(kept)
+        if waiting and (self._writer is None or self._writer.done()):
             self._writer = asyncio.create_task(self._write_arrivals())
-        self._queue(await kept)
+        # One write holds them all, so they are kept or refused together.
+        for spooled in await asyncio.gather(*waiting):
+            self._queue(spooled)
 
     async def _write_arrivals(self) -> None:
         while self._arriving:

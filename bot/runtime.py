@@ -124,6 +124,11 @@ class Runtime:
         """
         await self.inbox.receive(envelope)
 
+    async def receive_all(self, envelopes: list[Envelope]) -> None:
+        """`receive` for messages that came together: kept with one write, handled in
+        order; raises OSError when they could not be kept."""
+        await self.inbox.receive_all(envelopes)
+
     def close(self) -> None:
         """Give up the spool folder (what it still holds waits for the next start) and the
         threads."""
