@@ -71,11 +71,20 @@ def open_request(
         _apply(turn, flow, existing, engine.resume(flow, existing.state, context(turn)))
         return
     step = engine.start(flow, context(turn), previous(turn, flow, campaign_id))
+    conversation = _new_conversation(turn, flow.id, campaign_id, step)
+    turn.active = conversation
+    _apply(turn, flow, conversation, step)  # inserts it, with the state it starts in
+
+
+def _new_conversation(
+    turn: Turn, flow_id: str, campaign_id: int | None, step: Step
+) -> turns.ConversationRow:
+    """A conversation of the person's, in the state `step` leaves it (not stored yet)."""
     assert turn.person.id is not None
-    conversation = turns.ConversationRow(
+    return turns.ConversationRow(
         id=None,
         person_id=turn.person.id,
-        flow_id=flow.id,
+        flow_id=flow_id,
         campaign_id=campaign_id,
         channel=turn.channel,
         state=step.state,
@@ -83,8 +92,6 @@ def open_request(
         started_at=turn.now,
         updated_at=turn.now,
     )
-    turn.active = conversation
-    _apply(turn, flow, conversation, step)  # inserts it, with the state it starts in
 
 
 def continue_flow(
@@ -167,17 +174,7 @@ def record_walk(turn: Turn, flow: Flow, campaign_id: int | None, step: Step) -> 
         turns.update_conversation(turn.connection, open_chat)
         if turn.chat.active_conversation_id == open_chat.id:
             turn.chat.active_conversation_id = None
-    conversation = turns.ConversationRow(
-        id=None,
-        person_id=turn.person.id,
-        flow_id=flow.id,
-        campaign_id=campaign_id,
-        channel=turn.channel,
-        state=step.state,
-        status=ConversationStatus.ACTIVE,
-        started_at=turn.now,
-        updated_at=turn.now,
-    )
+    conversation = _new_conversation(turn, flow.id, campaign_id, step)
     active_before = turn.chat.active_conversation_id
     _apply(turn, flow, conversation, step)
     turn.chat.active_conversation_id = active_before

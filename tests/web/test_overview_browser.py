@@ -50,8 +50,24 @@ def test_the_overview_campaign_and_submission_read_right_on_a_phone_and_download
 
     submit(page, "form.languages button[value=en]")
     assert page.locator("html").get_attribute("dir") == "ltr"
+    assert _columns_misaligned(page, "table.lines") == []
     shoot(page, shots, "campaign-en")
     page.goto(f"{workspace}/campaigns/{requests.wrd}/states/JO")
     shoot(page, shots, "submission-en")
     page.goto(f"{workspace}/")
     shoot(page, shots, "overview-en")
+
+
+def _columns_misaligned(page: Page, table: str) -> list[str]:
+    """The header cells of `table` that do not start where their column's first cell does."""
+    return page.evaluate(
+        """(table) => {
+            const box = document.querySelector(table);
+            const heads = [...box.querySelectorAll('thead th')];
+            const cells = [...box.querySelector('tbody tr').children];
+            const left = (e) => e.getBoundingClientRect().left;
+            return heads.filter((head, i) => Math.abs(left(head) - left(cells[i])) > 1)
+                .map(head => head.textContent);
+        }""",
+        table,
+    )
