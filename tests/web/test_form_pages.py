@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,16 @@ from sqlmodel import Session, select
 from bot.app import App
 from bot.config import Settings
 from bot.web.form import initdata
+from handlers import campaigns
 from storage import forms, queries
 from storage.forms import Grant
 from storage.models import Campaign, Submission
-from tests.conftest import ChatDriver, Clock
+from tests.conftest import WRD_DEADLINE, ChatDriver, Clock
 from tests.web.conftest import Client
 
 TOKEN = "123456:TEST-token-for-the-mini-app"
 TELEGRAM_USER = 777001
+ONE_DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -194,6 +197,91 @@ async def test_init_data_that_is_not_telegrams_for_a_known_user_is_refused(
     assert "Le formulaire ne peut pas être ouvert" in body or "تعذّر فتح النموذج" in body
     status, _, _ = await client.get("/form")
     assert status == 403
+
+
+def close(app: App, campaign: Campaign) -> None:
+    """The secretariat closes the request (as `campaigns close` does)."""
+    assert campaign.id is not None
+    campaigns.close(app.engine, app.flows, campaign.id, app.clock())
+
+
+async def test_a_link_to_a_closed_request_says_so_before_the_form_opens(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    link = link_for(app, focal_points["ma"], campaign)
+    close(app, campaign)
+
+    status, body, _ = await client.get(link)
+
+    assert status == 410 and 'lang="fr"' in body
+    assert "Cette demande est close" in body and "Rien n’est perdu" in body
+    assert "Département des réfugiés, des expatriés et des affaires migratoires" in body
+    assert "Ouvrir le formulaire" not in body
+
+
+async def test_a_form_whose_request_closed_since_it_opened_is_refused_at_once(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    link = link_for(app, focal_points["jo"], campaign)
+    await client.get(link)
+    await client.post(link, {})
+    status, _, _ = await client.get("/form")
+    assert status == 200
+    status, _, _ = await client.post("/form/draft", {"q:will_issue_statement": "no"})
+    assert status == 204
+    close(app, campaign)
+
+    status, body, _ = await client.get("/form")
+    assert status == 410 and 'dir="rtl"' in body
+    assert "هذا الطلب مغلق" in body and "لم يضِع شيء" in body
+    assert "إدارة شؤون اللاجئين والمغتربين والهجرة" in body
+    assert 'name="q:' not in body, "no field to fill in for nothing"
+    status, _, _ = await client.post("/form", {**FORM, "action": "submit"})
+    assert status == 410
+    status, _, _ = await client.post("/form/draft", {"q:will_issue_statement": "yes"})
+    assert status == 410
+    assert submissions(app) == []
+    with Session(app.engine) as session:
+        kept = forms.draft(
+            session,
+            person_id=focal_points["jo"].person.id or 0,
+            request=f"wrd_statement:{campaign.id}",
+        )
+    assert kept == {"q:will_issue_statement": ["no"]}, "the draft saved before is kept"
+
+
+async def test_the_mini_app_of_a_closed_request_says_it_is_closed(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    on_telegram(app, focal_points["ma"])
+    close(app, campaign)
+    await open_app(client, campaign)
+
+    fields = {"init_data": init_data(app), "flow": "wrd_statement", "campaign": str(campaign.id)}
+    await client.post("/form/app", fields)
+    status, body, _ = await client.get("/form")
+
+    assert status == 410 and "Cette demande est close" in body
+
+
+async def test_a_request_past_its_deadline_but_not_closed_still_takes_the_form(
+    app: App,
+    client: Client,
+    focal_points: dict[str, ChatDriver],
+    campaign: Campaign,
+    clock: Clock,
+) -> None:
+    """As in chat: an overdue state may still answer until the secretariat closes."""
+    link = link_for(app, focal_points["ma"], campaign, ttl=WRD_DEADLINE - clock() + ONE_DAY)
+    clock.advance(seconds=(WRD_DEADLINE - clock()).total_seconds() + 3600)
+    await client.get(link)
+    await client.post(link, {})
+
+    status, _, _ = await client.get("/form")
+    assert status == 200
+    status, body, _ = await client.post("/form", {**FORM, "action": "submit"})
+    assert status == 200 and "Merci" in body
+    assert len(submissions(app)) == 1
 
 
 def _fields(signed: str) -> list[tuple[str, str]]:

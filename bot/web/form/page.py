@@ -20,7 +20,7 @@ from multidict import MultiDictProxy
 from bot.web import db
 from bot.web.form import initdata
 from bot.web.form.fields import blocks
-from bot.web.form.view import FormView, form_view, language_of, telegram_grant
+from bot.web.form.view import FormView, form_view, is_answerable, language_of, telegram_grant
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
 from bot.web.security import Access, access
@@ -114,7 +114,10 @@ async def link_page(request: web.Request) -> web.Response:
     checked = await _check(request, use=False)
     if isinstance(checked, Refusal):
         return await _refused(request, checked)
-    _speak(request, await db.read(request, language_of, person_id=checked.person_id))
+    view = await db.read(request, form_view, grant=checked, flows=request.app[APP].flows)
+    _speak(request, view.person.language if view else "ar")
+    if view is None or not is_answerable(view, now=request.app[APP].clock()):
+        return await _closed(request)
     return await _message(request, "form.link_title", "form.link_intro", open_button=True)
 
 
@@ -168,7 +171,22 @@ async def _opened(request: web.Request) -> tuple[Grant, FormView] | web.Response
             request, "form.no_grant_title", "form.no_grant", "form.link_new", status=403
         )
     _speak(request, view.person.language)
+    if not is_answerable(view, now=request.app[APP].clock()):
+        return await _closed(request)
     return grant, view
+
+
+async def _closed(request: web.Request) -> web.Response:
+    """The request closed (or the person left its audience) since the form was offered:
+    said at once, rather than after the person has filled it in."""
+    return await _message(
+        request,
+        "form.closed_title",
+        "form.closed_page",
+        "form.closed_kept",
+        "form.closed_contact",
+        status=410,
+    )
 
 
 async def _form(
@@ -269,8 +287,9 @@ async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
 @access(Access.GUEST)
 async def draft_post(request: web.Request) -> web.Response:
     """The page's script saves the fields as they change."""
-    grant = _grant(await get_session(request))
-    if grant is None:
-        raise web.HTTPForbidden()
+    opened = await _opened(request)
+    if isinstance(opened, web.Response):
+        return web.Response(status=opened.status)
+    grant = opened[0]
     await _save(request, grant, _values(await request.post()))
     return web.Response(status=204)
