@@ -5,6 +5,7 @@ French, at phone and desktop width: test-output/screenshots/form-*.png."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -60,7 +61,7 @@ def test_jordan_fills_the_form_in_the_mini_app_in_arabic_right_to_left(
     fragment = f"tgWebAppData={quote(init_data(app))}&tgWebAppVersion=7.10&tgWebAppPlatform=ios"
 
     page.goto(f"{workspace}/form/app?campaign={campaign.id}#{fragment}")
-    page.wait_for_url(f"{workspace}/form")
+    page.wait_for_url(re.compile(re.escape(f"{workspace}/form?ticket=")))
 
     assert page.evaluate("document.documentElement.dir") == "rtl"
     description = page.locator("#f-q\\:activities_description")

@@ -4,6 +4,7 @@ form is in the focal point's language and submits one new version recorded as `f
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -162,9 +163,9 @@ async def test_signed_init_data_opens_the_form_of_that_telegram_user(
     fields = {"init_data": init_data(app), "flow": "wrd_statement", "campaign": str(campaign.id)}
     status, _, headers = await client.post("/form/app", fields)
 
-    assert (status, headers["Location"]) == (303, "/form")
+    assert status == 303 and headers["Location"].startswith("/form?ticket=")
     status, body, _ = await client.get("/form")
-    assert status == 200 and 'lang="fr"' in body
+    assert status == 200 and 'lang="fr"' in body, "the session holds the grant too"
 
 
 @pytest.mark.parametrize(
@@ -197,6 +198,91 @@ async def test_init_data_that_is_not_telegrams_for_a_known_user_is_refused(
     assert "Le formulaire ne peut pas être ouvert" in body or "تعذّر فتح النموذج" in body
     status, _, _ = await client.get("/form")
     assert status == 403
+
+
+class Framed:
+    """Telegram Web's iframe, as the browser treats it: a cross-site frame gets no
+    SameSite=Lax cookie back, so every request goes without the session's cookie."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def get(self, path: str) -> tuple[int, str, dict[str, str]]:
+        self.client.http.session.cookie_jar.clear()
+        return await self.client.get(path)
+
+    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str, dict[str, str]]:
+        self.client.http.session.cookie_jar.clear()
+        return await self.client.post(path, data)
+
+
+def ticket_in(body: str) -> str:
+    found = re.search(r'name="ticket" value="([^"]+)"|data-ticket="([^"]+)"', body)
+    assert found is not None, "the page carries its ticket"
+    return html.unescape(found.group(1) or found.group(2))
+
+
+async def test_telegram_web_may_frame_the_mini_app_and_nothing_else(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    _, _, shell = await client.get(f"/form/app?flow=wrd_statement&campaign={campaign.id}")
+    link = link_for(app, focal_points["ma"], campaign)
+    _, _, link_page = await client.get(link)
+    _, _, home = await client.get("/login")
+
+    assert "frame-ancestors https://web.telegram.org;" in shell["Content-Security-Policy"]
+    assert "X-Frame-Options" not in shell
+    for other in (link_page, home):
+        assert other["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in other["Content-Security-Policy"]
+
+
+async def test_a_mini_app_in_telegram_webs_frame_saves_and_submits_without_a_cookie(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    on_telegram(app, focal_points["ma"])
+    frame = Framed(client)
+    _, shell, _ = await frame.get(f"/form/app?flow=wrd_statement&campaign={campaign.id}")
+    fields = {"init_data": init_data(app), "flow": "wrd_statement", "campaign": str(campaign.id)}
+
+    status, _, headers = await frame.post("/form/app", {**fields, "ticket": ticket_in(shell)})
+    assert status == 303
+    status, body, headers = await frame.get(headers["Location"])
+    assert status == 200 and 'lang="fr"' in body
+    assert "frame-ancestors https://web.telegram.org;" in headers["Content-Security-Policy"]
+    ticket = ticket_in(body)
+
+    draft = {"q:will_issue_statement": "no", "ticket": ticket}
+    status, _, _ = await frame.post("/form/draft", draft)
+    assert status == 204
+    status, body, _ = await frame.post("/form", {**FORM, "action": "submit", "ticket": ticket})
+    assert status == 200 and "Merci, vos réponses ont été reçues" in body
+    [stored] = submissions(app)
+    assert (stored.country_code, stored.channel) == ("MA", "form")
+
+
+async def test_a_framed_post_without_the_pages_ticket_is_refused(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign, clock: Clock
+) -> None:
+    on_telegram(app, focal_points["ma"])
+    frame = Framed(client)
+    _, shell, _ = await frame.get(f"/form/app?flow=wrd_statement&campaign={campaign.id}")
+    fields = {"init_data": init_data(app), "flow": "wrd_statement", "campaign": str(campaign.id)}
+    _, _, headers = await frame.post("/form/app", {**fields, "ticket": ticket_in(shell)})
+    _, body, _ = await frame.get(headers["Location"])
+    ticket = ticket_in(body)
+    submit = {**FORM, "action": "submit"}
+
+    status, _, _ = await frame.post("/form/app", fields)
+    assert status == 403, "no ticket, no session: CSRF refuses"
+    status, _, _ = await frame.post("/form", submit)
+    assert status == 403
+    status, _, _ = await frame.post("/form", {**submit, "ticket": ticket[:-6] + "AAAAAA"})
+    assert status == 403, "an altered ticket proves nothing"
+    clock.advance(hours=12, seconds=61)
+    status, _, _ = await frame.post("/form", {**submit, "ticket": ticket})
+    assert status == 403, "nor does an old one"
+    assert submissions(app) == []
 
 
 def close(app: App, campaign: Campaign) -> None:

@@ -23,7 +23,7 @@ from bot.web.form.fields import blocks
 from bot.web.form.view import FormView, form_view, is_answerable, language_of, telegram_grant
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
-from bot.web.security import Access, access
+from bot.web.security import Access, access, framed, issue_ticket, read_ticket, ticket_of
 from flows.formvalues import Values, count_of
 from handlers.form import Result, submit_form
 from locales.catalog import LANGUAGES, translator
@@ -37,6 +37,25 @@ GRANT = "form"
 
 def _grant(session: Session) -> Grant | None:
     return Grant.from_json(session.get(GRANT)) if GRANT in session else None
+
+
+async def _grant_of(request: web.Request) -> Grant | None:
+    """The grant of the page's ticket (Telegram Web's frame gets no cookie back), else
+    the session's (a link, or a Mini App in a web view that keeps cookies)."""
+    token = await ticket_of(request)
+    if token:
+        app = request.app[APP]
+        payload = read_ticket(app.settings, token, now=app.clock())
+        return Grant.from_json(payload.get(GRANT)) if payload else None
+    return _grant(await get_session(request))
+
+
+def _ticket(request: web.Request, grant: Grant | None) -> str:
+    """A new ticket for the page to carry: the grant, or nothing yet (the Mini App's
+    first page, whose post proves itself by initData)."""
+    app = request.app[APP]
+    payload = {GRANT: grant.as_json()} if grant else {}
+    return issue_ticket(app.settings, payload, now=app.clock())
 
 
 def _speak(request: web.Request, language: str) -> None:
@@ -56,17 +75,20 @@ async def _message(
 
 @routes.get("/form/app", name="form_app")
 @access(Access.GUEST)
+@framed
 async def app_shell(request: web.Request) -> web.Response:
     """The Mini App's first page: its script posts Telegram's initData back (below)."""
     context = {
         "flow": request.query.get("flow", ""),
         "campaign": request.query.get("campaign", ""),
+        "ticket": _ticket(request, None),
     }
     return await render(request, "form_app.html", context)
 
 
 @routes.post("/form/app")
 @access(Access.GUEST)
+@framed
 async def app_open(request: web.Request) -> web.StreamResponse:
     """Believe initData only once its signature and age are checked, and only for a focal
     point Nuqta knows at that Telegram chat; anything else is refused."""
@@ -91,17 +113,24 @@ async def app_open(request: web.Request) -> web.StreamResponse:
         claimed = initdata.claimed_language(str(data.get("init_data", "")))
         _speak(request, claimed)
         return await _message(request, "form.refused_title", "form.refused_app", status=403)
-    return await _granted(request, grant)
+    return await _granted(request, grant, ticket=True)
 
 
 def _campaign_id(raw: object) -> int | None:
     return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
 
-async def _granted(request: web.Request, grant: Grant) -> web.StreamResponse:
+async def _granted(
+    request: web.Request, grant: Grant, *, ticket: bool = False
+) -> web.StreamResponse:
+    """On to the form, the grant kept in the session; the Mini App's also in a ticket in
+    the address, for Telegram Web's frame, where the session's cookie does not come back."""
     session = await get_session(request)
     session[GRANT] = grant.as_json()
-    raise web.HTTPSeeOther(str(request.app.router["form"].url_for()))
+    url = request.app.router["form"].url_for()
+    if ticket:
+        url = url.with_query({"ticket": _ticket(request, grant)})
+    raise web.HTTPSeeOther(str(url))
 
 
 # -- opening: a single-use link ---------------------------------------------------------------
@@ -152,17 +181,18 @@ async def _refused(request: web.Request, refusal: Refusal) -> web.Response:
 
 @routes.get("/form", name="form")
 @access(Access.GUEST)
+@framed
 async def form_page(request: web.Request) -> web.Response:
     """The form, with the draft or the state's current answers."""
     opened = await _opened(request)
     if isinstance(opened, web.Response):
         return opened
-    return await _form(request, opened[1], opened[1].values, notice="")
+    return await _form(request, *opened, opened[1].values, notice="")
 
 
 async def _opened(request: web.Request) -> tuple[Grant, FormView] | web.Response:
     """The session's grant and its form; else the "open it again" page."""
-    grant = _grant(await get_session(request))
+    grant = await _grant_of(request)
     view = None
     if grant is not None:
         view = await db.read(request, form_view, grant=grant, flows=request.app[APP].flows)
@@ -191,6 +221,7 @@ async def _closed(request: web.Request) -> web.Response:
 
 async def _form(
     request: web.Request,
+    grant: Grant,
     view: FormView,
     values: Mapping[str, list[str]],
     *,
@@ -209,6 +240,7 @@ async def _form(
         "general_error": translator(language)(general) if general else "",
         "notice": notice,
         "draft_saved": view.draft_saved,
+        "ticket": _ticket(request, grant),
     }
     return await render(request, "form.html", context, status=status)
 
@@ -221,6 +253,7 @@ def _values(data: MultiDictProxy[Any]) -> Values:
 
 @routes.post("/form")
 @access(Access.GUEST)
+@framed
 async def form_post(request: web.Request) -> web.StreamResponse:
     """Submit, save the draft, or add or take away a repeat of a section."""
     opened = await _opened(request)
@@ -233,14 +266,16 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     if action.startswith(("add:", "remove:")):
         values = _resized(values, action)
         await _save(request, grant, values)
-        return await _form(request, view, values, notice="form.draft_saved")
+        return await _form(request, grant, view, values, notice="form.draft_saved")
     if action == "draft":
         await _save(request, grant, values)
-        return await _form(request, view, values, notice="form.draft_saved")
+        return await _form(request, grant, view, values, notice="form.draft_saved")
     result = await _submit(request, grant, values)
     if not result.submitted:
         await _save(request, grant, values)
-        return await _form(request, view, values, notice="", errors=result.errors, status=422)
+        return await _form(
+            request, grant, view, values, notice="", errors=result.errors, status=422
+        )
     await db.write(request, forms.drop_draft, person_id=grant.person_id, request=grant.request)
     (await get_session(request)).pop(GRANT, None)
     return await _message(request, "form.done_title", "form.done", "form.done_chat")
@@ -285,6 +320,7 @@ async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
 
 @routes.post("/form/draft", name="form_draft")
 @access(Access.GUEST)
+@framed
 async def draft_post(request: web.Request) -> web.Response:
     """The page's script saves the fields as they change."""
     opened = await _opened(request)
