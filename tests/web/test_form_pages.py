@@ -5,14 +5,16 @@ form is in the focal point's language and submits one new version recorded as `f
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.config import Settings
@@ -283,6 +285,73 @@ async def test_a_framed_post_without_the_pages_ticket_is_refused(
     status, _, _ = await frame.post("/form", {**submit, "ticket": ticket})
     assert status == 403, "nor does an old one"
     assert submissions(app) == []
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+WITH_STATEMENT = {**FORM, "q:will_issue_statement": "yes", "q:statement_text": "Déclaration"}
+
+
+async def post_form(
+    client: Client, fields: dict[str, str], upload: tuple[str, bytes] | None = None
+) -> tuple[int, str]:
+    """Submit the form as the browser does (multipart), with a file chosen or not."""
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", client.csrf)
+    for name, value in {**fields, "action": "submit"}.items():
+        form.add_field(name, value)
+    name, data = upload or ("", b"")  # an input left empty still posts a nameless part
+    form.add_field(
+        "q:statement_file", io.BytesIO(data), filename=name, content_type="application/pdf"
+    )
+    async with client.http.post("/form", data=form, allow_redirects=False) as response:
+        return response.status, await response.text()
+
+
+def statement_file(app: App) -> dict[str, Any]:
+    with Session(app.engine) as session:
+        latest = session.exec(select(Submission).order_by(col(Submission.version).desc())).first()
+        assert latest is not None
+        record = queries.submission_record(
+            session, flow=app.flows["wrd_statement"], submission=latest
+        )
+    return record["answers"]["statement_file"]["v"]
+
+
+async def test_a_file_chosen_on_the_form_is_stored_as_a_chat_answers_file_and_kept_after(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    for _ in range(2):
+        link = link_for(app, focal_points["ma"], campaign)
+        await client.get(link)
+        await client.post(link, {})
+        await client.get("/form")
+        upload = ("déclaration rabat.pdf", PDF) if not submissions(app) else None
+
+        status, body = await post_form(client, WITH_STATEMENT, upload)
+        assert status == 200 and "Merci" in body
+
+    first, second = sorted(submissions(app), key=lambda s: s.version)
+    assert (first.version, second.version) == (1, 2)
+    kept = statement_file(app)
+    assert kept["name"] == "déclaration rabat.pdf" and kept["mime"] == "application/pdf"
+    path = Path(kept["ref"])
+    assert path.read_bytes() == PDF, "the file chosen the first time stays the answer"
+    assert path.is_relative_to((app.settings.files_dir / "web").resolve())
+
+
+async def test_a_file_over_the_limit_is_named_beside_its_field_and_nothing_is_stored(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    link = link_for(app, focal_points["ma"], campaign)
+    await client.get(link)
+    await client.post(link, {})
+    await client.get("/form")
+    too_big = b"%PDF-1.4\n" + b"0" * app.settings.max_file_bytes
+
+    status, body = await post_form(client, WITH_STATEMENT, ("grand.pdf", too_big))
+
+    assert status == 422 and 'id="e-q:statement_file"' in body
+    assert "dépasse la limite" in body and submissions(app) == []
 
 
 def close(app: App, campaign: Campaign) -> None:

@@ -12,11 +12,13 @@ import asyncio
 import functools
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp_session import Session, get_session
 from multidict import MultiDictProxy
 
+from bot.channels.web import files
 from bot.web import db
 from bot.web.form import initdata
 from bot.web.form.fields import blocks
@@ -25,6 +27,7 @@ from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
 from bot.web.security import Access, access, framed, issue_ticket, read_ticket, ticket_of
 from flows.formvalues import Values, count_of
+from flows.messages import FileRef
 from handlers.form import Result, submit_form
 from locales.catalog import LANGUAGES, translator
 from storage import forms
@@ -240,15 +243,42 @@ async def _form(
         "general_error": translator(language)(general) if general else "",
         "notice": notice,
         "draft_saved": view.draft_saved,
+        "max_file_mb": request.app[APP].settings.max_file_bytes // 1_000_000,
         "ticket": _ticket(request, grant),
     }
     return await render(request, "form.html", context, status=status)
 
 
 def _values(data: MultiDictProxy[Any]) -> Values:
-    """The form's fields as posted (questions and repeat counts only)."""
+    """The form's fields as posted (questions and repeat counts only; files apart)."""
     names = {name for name in data if name.startswith(("q:", "n:"))}
-    return {name: [str(v) for v in data.getall(name)] for name in sorted(names)}
+    posted = {name: [v for v in data.getall(name) if isinstance(v, str)] for name in names}
+    return {name: posted[name] for name in sorted(names) if posted[name]}
+
+
+async def _uploads(
+    request: web.Request, data: MultiDictProxy[Any], language: str
+) -> tuple[dict[str, FileRef], dict[str, str]]:
+    """The files chosen on the form, kept where the web chat keeps its files (the same
+    size limit, `MAX_FILE_BYTES`), by field name; and, beside a file too large, why it
+    was not taken. A file input left empty posts no file: the file sent before is kept."""
+    settings = request.app[APP].settings
+    kept: dict[str, FileRef] = {}
+    errors: dict[str, str] = {}
+    for name, upload in data.items():
+        if not name.startswith("q:") or not isinstance(upload, web.FileField):
+            continue
+        if not upload.filename:
+            continue
+        content = await asyncio.to_thread(upload.file.read, settings.max_file_bytes + 1)
+        if len(content) > settings.max_file_bytes:
+            limit = settings.max_file_bytes // 1_000_000
+            errors[name] = translator(language)("form.file_too_big", limit=limit)
+            continue
+        kept[name] = await asyncio.to_thread(
+            files.keep, settings.files_dir, unquote(upload.filename), upload.content_type, content
+        )
+    return kept, errors
 
 
 @routes.post("/form")
@@ -270,7 +300,11 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     if action == "draft":
         await _save(request, grant, values)
         return await _form(request, grant, view, values, notice="form.draft_saved")
-    result = await _submit(request, grant, values)
+    uploaded, too_big = await _uploads(request, data, view.person.language)
+    if too_big:
+        await _save(request, grant, values)
+        return await _form(request, grant, view, values, notice="", errors=too_big, status=422)
+    result = await _submit(request, grant, values, uploaded)
     if not result.submitted:
         await _save(request, grant, values)
         return await _form(
@@ -304,7 +338,9 @@ async def _save(request: web.Request, grant: Grant, values: Values) -> None:
     )
 
 
-async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
+async def _submit(
+    request: web.Request, grant: Grant, values: Values, uploaded: dict[str, FileRef]
+) -> Result:
     app = request.app[APP]
     call = functools.partial(
         submit_form,
@@ -314,6 +350,7 @@ async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
         flow_id=grant.flow_id,
         campaign_id=grant.campaign_id,
         values=values,
+        files=uploaded,
     )
     return await asyncio.get_running_loop().run_in_executor(request.app[DB_THREADS], call)
 
