@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flows import engine
 from flows.answers import Rejected, choices_for, interpret
 from flows.formvalues import as_state, count_of, from_record, name_of
-from flows.messages import Context, Inbound, Step
+from flows.messages import Context, FileRef, Inbound, Step
 from flows.model import CHOICE_TYPES, Flow, QType, Question
 from flows.walk import Slot, is_visible
 from handlers import conversation
@@ -60,8 +60,10 @@ def submit(
     campaign_id: int | None,
     values: Mapping[str, list[str]],
     result: Result,
+    files: Mapping[str, FileRef] | None = None,
 ) -> None:
-    """Walk the form's `values` through the engine and store them as the chat would."""
+    """Walk the form's `values` (and the files uploaded, by field name) through the engine
+    and store them as the chat would."""
     found = request_of(turn, flows, flow_id, campaign_id)
     if found is None:
         result.errors[""] = "form.closed"
@@ -73,7 +75,7 @@ def submit(
     step = engine.start(flow, ctx, previous)
     if step.state.get("mode") == "review":
         step = engine.step(flow, step.state, Inbound(choice="amend"), ctx)
-    final = _walk(flow, step, ctx, values, prefilled, result)
+    final = _walk(flow, step, ctx, values, prefilled, result, files or {})
     if final is None:
         _check_the_rest(flow, ctx, values, result)
         return
@@ -89,6 +91,7 @@ def _walk(
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
     result: Result,
+    files: Mapping[str, FileRef],
 ) -> Step | None:
     for _ in range(MAX_STEPS):
         state = step.state
@@ -99,7 +102,7 @@ def _walk(
             result.errors[""] = "form.failed"
             return None
         slot = Slot.from_json(state["at"])
-        moved = _answer(flow, step, slot, ctx, values, prefilled)
+        moved = _answer(flow, step, slot, ctx, values, prefilled, files)
         if isinstance(moved, str):
             name = _field_name(slot)
             empty = not any(value.strip() for value in values.get(name, []))
@@ -117,11 +120,12 @@ def _answer(
     ctx: Context,
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
+    files: Mapping[str, FileRef],
 ) -> Step | str:
     """The step after answering `slot`, trying each way the form's value may be said; the
     engine's message when none is accepted."""
     error = ""
-    for inbounds in _ways(flow, slot, values, prefilled):
+    for inbounds in _ways(flow, slot, values, prefilled, files):
         tried = step
         for inbound in inbounds:
             tried = engine.step(flow, tried.state, inbound, ctx)
@@ -132,10 +136,15 @@ def _answer(
 
 
 def _ways(
-    flow: Flow, slot: Slot, values: Mapping[str, list[str]], prefilled: Mapping[str, list[str]]
+    flow: Flow,
+    slot: Slot,
+    values: Mapping[str, list[str]],
+    prefilled: Mapping[str, list[str]],
+    files: Mapping[str, FileRef],
 ) -> list[Sequence[Inbound]]:
     """The messages that say the form's answer for `slot`, best first. An answer left as
-    it was prefilled is first kept ("keep"), as in chat: it stays that of whoever gave it."""
+    it was prefilled is first kept ("keep"), as in chat: it stays that of whoever gave it;
+    so is a file question's when no new file was chosen."""
     if slot.kind == "add":
         more = (slot.item or 0) + 1 < count_of(values, slot.id)
         return [(Inbound(choice="yes" if more else "no"),)]
@@ -143,6 +152,8 @@ def _ways(
     name = _field_name(slot)
     given = [value for value in values.get(name, []) if value.strip()]
     if question.type is QType.FILE:
+        if name in files:
+            return [(Inbound(file=files[name]),)]
         return [(Inbound(command="keep"),), (Inbound(command="skip"),)]
     if not given:
         said: Sequence[Inbound] = (Inbound(command="skip"),)
@@ -216,12 +227,13 @@ def submit_form(
     flow_id: str,
     campaign_id: int | None,
     values: Mapping[str, list[str]],
+    files: Mapping[str, FileRef] | None = None,
 ) -> Result:
     """Submit a form for the person at the chat address, in one turn (`Chat.submit_form`)."""
     result = Result()
 
     def action(turn: Turn) -> None:
-        submit(turn, chat.flows, flow_id, campaign_id, values, result)
+        submit(turn, chat.flows, flow_id, campaign_id, values, result, files)
 
     handled = chat.submit_form(channel=channel, address=address, action=action)
     if not handled or handled.failed:

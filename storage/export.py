@@ -222,10 +222,14 @@ def _plan(
     return _Plan(session, where, cells, names, False, header, columns, which, reviews)
 
 
-def answer_renderer(flow: Flow, pledge_titles: Mapping[str, Titles] | None = None) -> _Renderer:
+def answer_renderer(
+    flow: Flow, pledge_titles: Mapping[str, Titles] | None = None, *, isolate: bool = False
+) -> _Renderer:
     """How a flow's answers read for people, as the CSV writes them: `.cell(question_id,
-    value, language)`. The workspace's submission page shows answers through it too."""
-    return _Renderer.for_flow(flow, pledge_titles or {})
+    value, language)`. The workspace's submission page shows answers through it too, with
+    `isolate` (a pledge title in another language in Unicode isolates, `title_in`): a
+    page may hold them, a spreadsheet cell may not."""
+    return _Renderer.for_flow(flow, pledge_titles or {}, isolate=isolate)
 
 
 def neutralize(cell: Cell) -> str | int | float | Decimal:
@@ -494,9 +498,13 @@ class _Renderer:
     choices: Mapping[str, Mapping[str, Choice]]
     repeated: Mapping[str, str]
     """Question id -> id of the repeated section holding it."""
+    isolate: bool = False
+    """Whether a pledge title in another language is isolated (pages, never files)."""
 
     @classmethod
-    def for_flow(cls, flow: Flow, titles: Mapping[str, Titles]) -> _Renderer:
+    def for_flow(
+        cls, flow: Flow, titles: Mapping[str, Titles], *, isolate: bool = False
+    ) -> _Renderer:
         """Index the flow once, instead of searching it for every answer."""
         choices = {
             question.id: {choice.code: choice for choice in choices_for(question, {})}
@@ -508,7 +516,7 @@ class _Renderer:
             if section.type is QType.SECTION and section.repeat
             for inner in section.questions
         }
-        return cls(flow, titles, choices, repeated)
+        return cls(flow, titles, choices, repeated, isolate)
 
     def question_columns(self, repeats: Mapping[str, int]) -> list[str]:
         """The wide layout's question columns, in flow order; repeats item by item.
@@ -558,7 +566,7 @@ class _Renderer:
         choice = self.choices[question_id].get(code)
         if choice is not None:
             return choice.label.get(language, code)
-        title = title_in(self.titles.get(code, {}), language)
+        title = title_in(self.titles.get(code, {}), language, isolate=self.isolate)
         return f"{code} — {title}" if title else code
 
 

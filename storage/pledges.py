@@ -50,9 +50,18 @@ Titles = Mapping[str, str]
 """A pledge's title by language code; a language may be missing or empty."""
 
 
-def title_in(titles: Titles, language: str) -> str:
+FSI, PDI = "\u2068", "\u2069"
+"""Unicode's first-strong isolate and its end."""
+
+
+def title_in(titles: Titles, language: str, *, isolate: bool = False) -> str:
     """The title in `language`, else in another language marked as such ("… (English)"
-    in the reader's words), else nothing."""
+    in the reader's words), else nothing.
+
+    With `isolate` (chat and pages), a title in another language is wrapped in FSI ... PDI:
+    an English title inside an Arabic message otherwise takes the marker's brackets into its
+    own direction and shows them misplaced. Exports leave it out (`isolate=False`): a
+    spreadsheet cell keeps no control characters."""
     own = titles.get(language, "").strip()
     if own:
         return own
@@ -60,7 +69,8 @@ def title_in(titles: Titles, language: str) -> str:
     for other in FALLBACK_ORDER.get(t.language, LANGUAGES):
         title = titles.get(other, "").strip()
         if title:
-            return t(f"pledge.title_in_{other}", title=title)
+            shown = f"{FSI}{title}{PDI}" if isolate else title
+            return t(f"pledge.title_in_{other}", title=shown)
     return ""
 
 

@@ -113,7 +113,8 @@ def pledge_choices(connection: sa.Connection, *, country_code: str | None) -> tu
     choices = []
     for reference, title_ar, title_en, title_fr in rows:
         titles = {"ar": title_ar, "en": title_en, "fr": title_fr}
-        labels = {language: title_in(titles, language) for language in LANGUAGES}
+        # Choices are read in chat and on the form: a foreign title is isolated there.
+        labels = {language: title_in(titles, language, isolate=True) for language in LANGUAGES}
         choices.append(
             Choice(
                 reference, {k: f"{v} ({reference})" if v else reference for k, v in labels.items()}

@@ -16,10 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 from urllib.parse import quote
@@ -28,7 +30,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 from bot.config import Settings, weak_secret
 from bot.logs import register_secret
@@ -50,6 +52,14 @@ SECRET_FILE = "session.key"
 SEEN_EVERY = 30
 """Seconds between refreshes of the session's last-use time (and so of its cookie)."""
 ACCESS_ATTRIBUTE = "nuqta_access"
+FRAMED_ATTRIBUTE = "nuqta_framed"
+FRAMER = "https://web.telegram.org"
+"""The one site that may frame the Mini App's pages: Telegram Web shows Mini Apps in an
+iframe; Telegram's phone and desktop apps open them in a web view of their own."""
+TICKET_FIELD = "ticket"
+TICKET_TTL = timedelta(hours=12)
+"""How long a page's ticket is honoured: a long form filled between meetings; each page
+the form shows carries a new one."""
 
 
 class Access(IntEnum):
@@ -89,6 +99,19 @@ def open_route(route: web.RouteDef) -> web.RouteDef:
     return web.RouteDef(route.method, route.path, handler, route.kwargs)
 
 
+def framed(handler: HandlerT) -> HandlerT:
+    """Mark a route of the Mini App: Telegram Web may frame it (`FRAMER`), and a post to
+    it may prove itself with a ticket from the page (`TICKET_FIELD`) instead of the session's
+    CSRF token, since a cross-site frame gets no SameSite=Lax cookie back."""
+    setattr(handler, FRAMED_ATTRIBUTE, True)
+    return handler
+
+
+def is_framed(request: web.Request) -> bool:
+    """Whether the route a request matched may be framed by Telegram Web."""
+    return bool(getattr(request.match_info.handler, FRAMED_ATTRIBUTE, False))
+
+
 def access_of(request: web.Request) -> Access:
     """The access level of the route a request matched (`STAFF` when none matched)."""
     if isinstance(request.match_info.route.resource, web.StaticResource):
@@ -113,10 +136,10 @@ def session_storage(settings: Settings) -> EncryptedCookieStorage:
     )
 
 
-def _fernet(settings: Settings) -> Fernet:
+def _fernet(settings: Settings, purpose: bytes = b"nuqta session cookie") -> Fernet:
     secret = settings.session_secret.get_secret_value() or kept_secret(settings.data_dir)
     register_secret(secret)
-    key = hashlib.sha256(b"nuqta session cookie\0" + secret.encode()).digest()
+    key = hashlib.sha256(purpose + b"\0" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -144,6 +167,54 @@ def kept_secret(data_dir: Path) -> str:
     finally:
         draft.unlink()
     return path.read_text(encoding="utf-8").strip()
+
+
+# -- tickets: what a framed page carries instead of a cookie --------------------------------
+
+
+def issue_ticket(settings: Settings, payload: dict[str, object], *, now: datetime) -> str:
+    """A ticket the page holds in its body (never in a cookie): encrypted and signed with the
+    session secret under its own key, dated `now`. Another site can neither read it from
+    the page nor forge one, so a post that carries it is the page's own, as with a CSRF
+    token."""
+    data = json.dumps(payload, separators=(",", ":")).encode()
+    return (
+        _fernet(settings, b"nuqta form ticket").encrypt_at_time(data, int(now.timestamp())).decode()
+    )
+
+
+def read_ticket(
+    settings: Settings, token: str, *, now: datetime, ttl: timedelta = TICKET_TTL
+) -> dict[str, object] | None:
+    """What a ticket holds; None for one that is forged, altered or older than `ttl`."""
+    try:
+        data = _fernet(settings, b"nuqta form ticket").decrypt_at_time(
+            token.encode(), int(ttl.total_seconds()), int(now.timestamp())
+        )
+        payload = json.loads(data)
+    except (InvalidToken, ValueError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+async def ticket_of(request: web.Request) -> str:
+    """The ticket a request carries: in the posted form, else in the address."""
+    if request.method not in SAFE_METHODS and request.content_type in {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }:
+        posted = (await request.post()).get(TICKET_FIELD)
+        if isinstance(posted, str):
+            return posted
+    return request.query.get(TICKET_FIELD, "")
+
+
+async def _ticket_ok(request: web.Request) -> bool:
+    if not is_framed(request):
+        return False
+    app = request.app[APP]
+    token = await ticket_of(request)
+    return bool(token) and read_ticket(app.settings, token, now=app.clock()) is not None
 
 
 # -- CSRF ----------------------------------------------------------------------------------
@@ -242,7 +313,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if level is Access.OPEN:
         return await handler(request)
     session = await get_session(request)
-    if request.method not in SAFE_METHODS and not await _csrf_ok(request, session):
+    if (
+        request.method not in SAFE_METHODS
+        and not await _csrf_ok(request, session)
+        and not await _ticket_ok(request)
+    ):
         log.warning(
             "refused %s %s from %s: no valid CSRF token",
             request.method,
@@ -269,20 +344,32 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors {ancestors}; base-uri 'none'"
+)
 PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
+    "Content-Security-Policy": _POLICY.format(ancestors="'none'"),
     "Cache-Control": "no-store",
+}
+FRAMED_PAGE_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": _POLICY.format(ancestors=FRAMER),
 }
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """On every response; pages also get a content security policy and are never cached."""
+    """On every response; pages also get a content security policy and are never cached.
+    The Mini App's routes may be framed by Telegram Web alone (CSP `frame-ancestors`,
+    which browsers obey over X-Frame-Options; that header, which cannot name a site, is
+    left out there); every other page is framed by no one."""
+    framed_route = is_framed(request)
     response.headers.update(SECURITY_HEADERS)
+    if framed_route:
+        response.headers.popall("X-Frame-Options", None)
     if response.content_type == "text/html":
-        for name, value in PAGE_HEADERS.items():
+        headers = FRAMED_PAGE_HEADERS if framed_route else PAGE_HEADERS
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
 
 

@@ -24,8 +24,12 @@ def test_the_arabic_chat_offers_arabic_titles_and_marks_an_english_one(
     opened = leila.start_flow("pledge_update")
 
     assert "1. تصاريح العمل للاجئين (GRF-2019-JO-01)" in opened
-    # Not translated yet: the English title, and the reader is told it is English.
-    assert "2. Refugee children in national schools (بالإنجليزية) (GRF-2023-JO-02)" in opened
+    # Not translated yet: the English title, and the reader is told it is English; the title
+    # is isolated (FSI ... PDI) so the Arabic marker's brackets stay where they belong.
+    assert (
+        "2. \u2068Refugee children in national schools\u2069 (بالإنجليزية) (GRF-2023-JO-02)"
+        in opened
+    )
 
 
 def test_the_summary_reads_the_pledge_in_arabic(leila: ChatDriver) -> None:
@@ -60,4 +64,16 @@ def test_a_french_reader_is_told_which_title_is_not_in_french(
     opened = jordan_fr.start_flow("pledge_update")
 
     assert "1. Permis de travail pour les réfugiés (GRF-2019-JO-01)" in opened
-    assert "2. Refugee children in national schools (en anglais) (GRF-2023-JO-02)" in opened
+    assert (
+        "2. \u2068Refugee children in national schools\u2069 (en anglais) (GRF-2023-JO-02)"
+        in opened
+    )
+
+
+def test_a_title_isolated_in_chat_is_still_picked_by_typing_it(app: App, leila: ChatDriver) -> None:
+    _translate(app, "GRF-2023-JO-02", ar="", fr="")
+    leila.start_flow("pledge_update")
+
+    asked = leila.send("Refugee children in national schools")
+
+    assert "ما حالة تنفيذ التعهد؟" in asked, "the isolates do not stand in the way of a match"

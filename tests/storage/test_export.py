@@ -653,3 +653,6 @@ def test_long_label_columns_give_the_pledge_title_in_each_language(
     assert (
         pledge["label_fr"] == "GRF-2023-EG-01 — Refugee children in national schools (en anglais)"
     )
+    assert not any(mark in text for mark in "\u2066\u2067\u2068\u2069"), (
+        "the bidi isolates chat and pages use are not written into a spreadsheet"
+    )

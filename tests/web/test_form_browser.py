@@ -5,6 +5,7 @@ French, at phone and desktop width: test-output/screenshots/form-*.png."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.config import Settings
-from storage import forms
+from storage import forms, queries
 from storage.forms import Grant
 from storage.models import Campaign, Outbox, Submission
 from tests.conftest import ChatDriver
@@ -60,7 +61,7 @@ def test_jordan_fills_the_form_in_the_mini_app_in_arabic_right_to_left(
     fragment = f"tgWebAppData={quote(init_data(app))}&tgWebAppVersion=7.10&tgWebAppPlatform=ios"
 
     page.goto(f"{workspace}/form/app?campaign={campaign.id}#{fragment}")
-    page.wait_for_url(f"{workspace}/form")
+    page.wait_for_url(re.compile(re.escape(f"{workspace}/form?ticket=")))
 
     assert page.evaluate("document.documentElement.dir") == "rtl"
     description = page.locator("#f-q\\:activities_description")
@@ -191,3 +192,34 @@ def test_tampered_init_data_in_the_mini_app_is_a_refusal_page_never_the_form(
     assert page.evaluate("document.documentElement.dir") == "ltr"
     shoot(page, shots, "form-refused-fr", PHONE)
     assert stored(app) == []
+
+
+def test_a_pdf_chosen_on_the_form_is_uploaded_with_the_answers(
+    app: App,
+    workspace: str,
+    page_at: Callable[..., Page],
+    focal_points: dict[str, ChatDriver],
+    campaign: Campaign,
+    tmp_path: Path,
+) -> None:
+    pdf = tmp_path / "declaration.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page = page_at(width=PHONE)
+    page.goto(workspace + link_for(app, focal_points["ma"], campaign))
+    submit(page, "button.primary")
+
+    page.check("input[name='q:will_issue_statement'][value='yes']")
+    page.set_input_files("#i-q\\:statement_file", str(pdf))
+    page.check("input[name='q:will_hold_activities'][value='no']")
+    page.check("input[name='q:may_circulate'][value='yes']")
+    submit(page, "button[value=submit]")
+
+    assert "Merci" in page.locator("h1").inner_text()
+    [submission] = stored(app)
+    with Session(app.engine) as session:
+        record = queries.submission_record(
+            session, flow=app.flows["wrd_statement"], submission=submission
+        )
+    kept = record["answers"]["statement_file"]["v"]
+    assert kept["name"] == "declaration.pdf" and kept["mime"] == "application/pdf"
+    assert Path(kept["ref"]).read_bytes() == pdf.read_bytes()

@@ -60,5 +60,5 @@ async def test_the_submission_page_titles_the_pledge_in_its_language(
     )
     # No French title in the registry: the English one, said to be English.
     assert _pledge_line(app, clock, campaign_id, "fr") == (
-        "GRF-2023-JO-02 — Refugee children in national schools (en anglais)"
-    )
+        "GRF-2023-JO-02 — \u2068Refugee children in national schools\u2069 (en anglais)"
+    ), "a page isolates the foreign title, so the marker's brackets stay in place"

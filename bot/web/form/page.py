@@ -12,19 +12,22 @@ import asyncio
 import functools
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp_session import Session, get_session
 from multidict import MultiDictProxy
 
+from bot.channels.web import files
 from bot.web import db
 from bot.web.form import initdata
 from bot.web.form.fields import blocks
-from bot.web.form.view import FormView, form_view, language_of, telegram_grant
+from bot.web.form.view import FormView, form_view, is_answerable, language_of, telegram_grant
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
-from bot.web.security import Access, access
+from bot.web.security import Access, access, framed, issue_ticket, read_ticket, ticket_of
 from flows.formvalues import Values, count_of
+from flows.messages import FileRef
 from handlers.form import Result, submit_form
 from locales.catalog import LANGUAGES, translator
 from storage import forms
@@ -37,6 +40,25 @@ GRANT = "form"
 
 def _grant(session: Session) -> Grant | None:
     return Grant.from_json(session.get(GRANT)) if GRANT in session else None
+
+
+async def _grant_of(request: web.Request) -> Grant | None:
+    """The grant of the page's ticket (Telegram Web's frame gets no cookie back), else
+    the session's (a link, or a Mini App in a web view that keeps cookies)."""
+    token = await ticket_of(request)
+    if token:
+        app = request.app[APP]
+        payload = read_ticket(app.settings, token, now=app.clock())
+        return Grant.from_json(payload.get(GRANT)) if payload else None
+    return _grant(await get_session(request))
+
+
+def _ticket(request: web.Request, grant: Grant | None) -> str:
+    """A new ticket for the page to carry: the grant, or nothing yet (the Mini App's
+    first page, whose post proves itself by initData)."""
+    app = request.app[APP]
+    payload = {GRANT: grant.as_json()} if grant else {}
+    return issue_ticket(app.settings, payload, now=app.clock())
 
 
 def _speak(request: web.Request, language: str) -> None:
@@ -56,17 +78,20 @@ async def _message(
 
 @routes.get("/form/app", name="form_app")
 @access(Access.GUEST)
+@framed
 async def app_shell(request: web.Request) -> web.Response:
     """The Mini App's first page: its script posts Telegram's initData back (below)."""
     context = {
         "flow": request.query.get("flow", ""),
         "campaign": request.query.get("campaign", ""),
+        "ticket": _ticket(request, None),
     }
     return await render(request, "form_app.html", context)
 
 
 @routes.post("/form/app")
 @access(Access.GUEST)
+@framed
 async def app_open(request: web.Request) -> web.StreamResponse:
     """Believe initData only once its signature and age are checked, and only for a focal
     point Nuqta knows at that Telegram chat; anything else is refused."""
@@ -91,17 +116,24 @@ async def app_open(request: web.Request) -> web.StreamResponse:
         claimed = initdata.claimed_language(str(data.get("init_data", "")))
         _speak(request, claimed)
         return await _message(request, "form.refused_title", "form.refused_app", status=403)
-    return await _granted(request, grant)
+    return await _granted(request, grant, ticket=True)
 
 
 def _campaign_id(raw: object) -> int | None:
     return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
 
-async def _granted(request: web.Request, grant: Grant) -> web.StreamResponse:
+async def _granted(
+    request: web.Request, grant: Grant, *, ticket: bool = False
+) -> web.StreamResponse:
+    """On to the form, the grant kept in the session; the Mini App's also in a ticket in
+    the address, for Telegram Web's frame, where the session's cookie does not come back."""
     session = await get_session(request)
     session[GRANT] = grant.as_json()
-    raise web.HTTPSeeOther(str(request.app.router["form"].url_for()))
+    url = request.app.router["form"].url_for()
+    if ticket:
+        url = url.with_query({"ticket": _ticket(request, grant)})
+    raise web.HTTPSeeOther(str(url))
 
 
 # -- opening: a single-use link ---------------------------------------------------------------
@@ -114,7 +146,10 @@ async def link_page(request: web.Request) -> web.Response:
     checked = await _check(request, use=False)
     if isinstance(checked, Refusal):
         return await _refused(request, checked)
-    _speak(request, await db.read(request, language_of, person_id=checked.person_id))
+    view = await db.read(request, form_view, grant=checked, flows=request.app[APP].flows)
+    _speak(request, view.person.language if view else "ar")
+    if view is None or not is_answerable(view, now=request.app[APP].clock()):
+        return await _closed(request)
     return await _message(request, "form.link_title", "form.link_intro", open_button=True)
 
 
@@ -149,17 +184,18 @@ async def _refused(request: web.Request, refusal: Refusal) -> web.Response:
 
 @routes.get("/form", name="form")
 @access(Access.GUEST)
+@framed
 async def form_page(request: web.Request) -> web.Response:
     """The form, with the draft or the state's current answers."""
     opened = await _opened(request)
     if isinstance(opened, web.Response):
         return opened
-    return await _form(request, opened[1], opened[1].values, notice="")
+    return await _form(request, *opened, opened[1].values, notice="")
 
 
 async def _opened(request: web.Request) -> tuple[Grant, FormView] | web.Response:
     """The session's grant and its form; else the "open it again" page."""
-    grant = _grant(await get_session(request))
+    grant = await _grant_of(request)
     view = None
     if grant is not None:
         view = await db.read(request, form_view, grant=grant, flows=request.app[APP].flows)
@@ -168,11 +204,27 @@ async def _opened(request: web.Request) -> tuple[Grant, FormView] | web.Response
             request, "form.no_grant_title", "form.no_grant", "form.link_new", status=403
         )
     _speak(request, view.person.language)
+    if not is_answerable(view, now=request.app[APP].clock()):
+        return await _closed(request)
     return grant, view
+
+
+async def _closed(request: web.Request) -> web.Response:
+    """The request closed (or the person left its audience) since the form was offered:
+    said at once, rather than after the person has filled it in."""
+    return await _message(
+        request,
+        "form.closed_title",
+        "form.closed_page",
+        "form.closed_kept",
+        "form.closed_contact",
+        status=410,
+    )
 
 
 async def _form(
     request: web.Request,
+    grant: Grant,
     view: FormView,
     values: Mapping[str, list[str]],
     *,
@@ -191,18 +243,47 @@ async def _form(
         "general_error": translator(language)(general) if general else "",
         "notice": notice,
         "draft_saved": view.draft_saved,
+        "max_file_mb": request.app[APP].settings.max_file_bytes // 1_000_000,
+        "ticket": _ticket(request, grant),
     }
     return await render(request, "form.html", context, status=status)
 
 
 def _values(data: MultiDictProxy[Any]) -> Values:
-    """The form's fields as posted (questions and repeat counts only)."""
+    """The form's fields as posted (questions and repeat counts only; files apart)."""
     names = {name for name in data if name.startswith(("q:", "n:"))}
-    return {name: [str(v) for v in data.getall(name)] for name in sorted(names)}
+    posted = {name: [v for v in data.getall(name) if isinstance(v, str)] for name in names}
+    return {name: posted[name] for name in sorted(names) if posted[name]}
+
+
+async def _uploads(
+    request: web.Request, data: MultiDictProxy[Any], language: str
+) -> tuple[dict[str, FileRef], dict[str, str]]:
+    """The files chosen on the form, kept where the web chat keeps its files (the same
+    size limit, `MAX_FILE_BYTES`), by field name; and, beside a file too large, why it
+    was not taken. A file input left empty posts no file: the file sent before is kept."""
+    settings = request.app[APP].settings
+    kept: dict[str, FileRef] = {}
+    errors: dict[str, str] = {}
+    for name, upload in data.items():
+        if not name.startswith("q:") or not isinstance(upload, web.FileField):
+            continue
+        if not upload.filename:
+            continue
+        content = await asyncio.to_thread(upload.file.read, settings.max_file_bytes + 1)
+        if len(content) > settings.max_file_bytes:
+            limit = settings.max_file_bytes // 1_000_000
+            errors[name] = translator(language)("form.file_too_big", limit=limit)
+            continue
+        kept[name] = await asyncio.to_thread(
+            files.keep, settings.files_dir, unquote(upload.filename), upload.content_type, content
+        )
+    return kept, errors
 
 
 @routes.post("/form")
 @access(Access.GUEST)
+@framed
 async def form_post(request: web.Request) -> web.StreamResponse:
     """Submit, save the draft, or add or take away a repeat of a section."""
     opened = await _opened(request)
@@ -215,14 +296,20 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     if action.startswith(("add:", "remove:")):
         values = _resized(values, action)
         await _save(request, grant, values)
-        return await _form(request, view, values, notice="form.draft_saved")
+        return await _form(request, grant, view, values, notice="form.draft_saved")
     if action == "draft":
         await _save(request, grant, values)
-        return await _form(request, view, values, notice="form.draft_saved")
-    result = await _submit(request, grant, values)
+        return await _form(request, grant, view, values, notice="form.draft_saved")
+    uploaded, too_big = await _uploads(request, data, view.person.language)
+    if too_big:
+        await _save(request, grant, values)
+        return await _form(request, grant, view, values, notice="", errors=too_big, status=422)
+    result = await _submit(request, grant, values, uploaded)
     if not result.submitted:
         await _save(request, grant, values)
-        return await _form(request, view, values, notice="", errors=result.errors, status=422)
+        return await _form(
+            request, grant, view, values, notice="", errors=result.errors, status=422
+        )
     await db.write(request, forms.drop_draft, person_id=grant.person_id, request=grant.request)
     (await get_session(request)).pop(GRANT, None)
     return await _message(request, "form.done_title", "form.done", "form.done_chat")
@@ -251,7 +338,9 @@ async def _save(request: web.Request, grant: Grant, values: Values) -> None:
     )
 
 
-async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
+async def _submit(
+    request: web.Request, grant: Grant, values: Values, uploaded: dict[str, FileRef]
+) -> Result:
     app = request.app[APP]
     call = functools.partial(
         submit_form,
@@ -261,16 +350,19 @@ async def _submit(request: web.Request, grant: Grant, values: Values) -> Result:
         flow_id=grant.flow_id,
         campaign_id=grant.campaign_id,
         values=values,
+        files=uploaded,
     )
     return await asyncio.get_running_loop().run_in_executor(request.app[DB_THREADS], call)
 
 
 @routes.post("/form/draft", name="form_draft")
 @access(Access.GUEST)
+@framed
 async def draft_post(request: web.Request) -> web.Response:
     """The page's script saves the fields as they change."""
-    grant = _grant(await get_session(request))
-    if grant is None:
-        raise web.HTTPForbidden()
+    opened = await _opened(request)
+    if isinstance(opened, web.Response):
+        return web.Response(status=opened.status)
+    grant = opened[0]
     await _save(request, grant, _values(await request.post()))
     return web.Response(status=204)

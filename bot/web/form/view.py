@@ -61,6 +61,25 @@ def form_view(session: Session, *, grant: Grant, flows: Mapping[str, Flow]) -> F
     )
 
 
+def is_answerable(view: FormView, *, now: datetime) -> bool:
+    """Whether the form's request still takes this person's answers, by the rule a submit
+    is held to (`handlers.form.request_of`): a flow open at any time, or a campaign that has
+    opened, is not closed and still counts the person in its audience. A deadline passed
+    does not close it: overdue answers are taken until the secretariat closes the request,
+    as in chat."""
+    campaign = view.campaign
+    if campaign is None:
+        return view.flow.open_anytime
+    return (
+        campaign.flow_id == view.flow.id
+        and campaign.opens_at <= now
+        and campaign.closed_at is None
+        and queries.in_audience(
+            campaign.audience, country_code=view.person.country_code, role=view.person.role
+        )
+    )
+
+
 def language_of(session: Session, *, person_id: int | None) -> str:
     """A person's language (Arabic when unknown)."""
     person = session.get(Person, person_id) if person_id else None

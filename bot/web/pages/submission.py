@@ -239,7 +239,7 @@ class _Reader:
 
     def __init__(self, flow: Flow | None, titles: Mapping[str, Titles], language: str) -> None:
         self._flow = flow
-        self._render = answer_renderer(flow, titles) if flow else None
+        self._render = answer_renderer(flow, titles, isolate=True) if flow else None
         self._language = language
 
     def line(self, answer: StoredAnswer) -> AnswerLine:

@@ -44,13 +44,22 @@
     }
   }
 
+  // A draft keeps typed answers only: a chosen file goes up once, with the submit.
+  function draftFields() {
+    var data = new FormData(form);
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      data.delete(input.name);
+    });
+    return data;
+  }
+
   var timer = null;
   function saveSoon() {
     clearTimeout(timer);
     timer = setTimeout(function () {
       fetch(form.getAttribute("data-draft"), {
         method: "POST",
-        body: new FormData(form),
+        body: draftFields(),
         headers: { "X-CSRF-Token": token },
         credentials: "same-origin",
       }).then(function (response) {

@@ -13,6 +13,9 @@
     flow: status.getAttribute("data-flow"),
     campaign: status.getAttribute("data-campaign"),
     csrf_token: document.querySelector("meta[name=csrf-token]").content,
+    // Telegram Web frames this page from another site: the session's cookie does not come
+    // back, so the post proves itself by this ticket from the page (and by initData).
+    ticket: status.getAttribute("data-ticket"),
   };
   Object.keys(fields).forEach(function (name) {
     var input = document.createElement("input");
