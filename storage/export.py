@@ -327,6 +327,11 @@ def _fetch(
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     named = connection.dialect.name == "postgresql"
+    if named:
+        # A cursor is planned for its first tenth by default (cursor_tuple_fraction 0.1):
+        # an index walk that starts at once but reads every row slowly. The export reads
+        # them all: plan for all of them (a sort), for this transaction only.
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
     cursor = dbapi.cursor(name) if named else dbapi.cursor()
     try:
         cursor.execute(str(compiled), params)
