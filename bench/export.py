@@ -1,18 +1,18 @@
 """Benchmark: the CSV export before a meeting, beside the database's own dump of the same rows.
 
-Seeds `--answers` answers (1,000,000 by default) itself, spread over the five flows and
-the 22 states, by bulk insert (executemany on SQLite, COPY on PostgreSQL; no conversation
+Seeds `--answers` answers (1,000,000 by default) itself, spread over the flows and the
+22 states, by bulk insert (executemany on SQLite, COPY on PostgreSQL; no conversation
 runs). Every submission is a version of its state's answer, so the export runs with
 `--all-versions` and writes all of them. Then, per layout (long and wide, Arabic labels),
-each flow is exported by a child process running `python bot.py export`, as the
-secretariat runs it, and the same rows are written by `sqlite3 -csv` (or `psql \\copy`)
-in the same run:
+every flow is exported by ONE child process running `python bot.py export --flow all`, as
+the secretariat runs it before a meeting, and the same rows are written by `sqlite3 -csv`
+(or `psql \\copy`) in the same run:
 
     python bench/export.py [--answers 1000000] [--database sqlite|postgresql|all]
 
-Prints, per database and layout: rows, seconds and peak RSS of the export processes (the
-five flows together; peak is the largest of the five), the same for the dump, and the
-ratio. `startup` is what an export of nothing costs (Python, imports, migration check),
+Prints, per database and layout: rows, seconds and peak RSS of the export process (every
+flow; one process per flow when `only` names some), the same for the dump, and the ratio.
+`startup` is what an export of nothing costs (Python, imports, migration check),
 paid once per process; `ratio-startup` leaves it out of both sides. At the end, the
 SHA-256 of each export must be the same on both databases (exit 1 otherwise).
 PostgreSQL runs when TEST_DATABASE_URL is set.
@@ -306,8 +306,10 @@ def _child(command: Sequence[str], out: Path | None, env: dict[str, str]) -> tup
 
 
 def _export_command(flow: str, layout: str, out: Path) -> list[str]:
+    """`bot.py export` of a flow to the file `out`, or of all (`--flow all`) into the
+    folder `out` (`<flow>-<layout>.csv`)."""
     return [
-        sys.executable, str(ROOT / "bot.py"), "export", "--flow", flow, "--format", layout,
+        sys.executable, str(ROOT / "bot.py"), "export", "--flow", flow, "--layout", layout,
         "--labels", LABELS, "--all-versions", "--out", str(out),
     ]  # fmt: skip
 
@@ -360,9 +362,11 @@ class Run:
     dump: Measure
     startup: Measure
     hashes: dict[str, str]
+    processes: int
+    """`bot.py export` processes: one (`--flow all`) unless only some flows were asked."""
 
     def report(self) -> str:
-        processes = len(self.hashes)
+        processes = self.processes
         export, dump, startup = self.export, self.dump, self.startup
         bare = max(export.seconds - processes * startup.seconds, 0.0) / dump.seconds
         dump_cpu = max(dump.cpu, 0.01)  # time counts in hundredths: a tiny dump reads 0
@@ -396,18 +400,26 @@ def run(database: str, url: str, answers: int, folder: Path, only: Sequence[str]
     empty = folder / "empty.csv"
     startup, _ = _child([*_export_command(flows[0], "long", empty), "--campaign", "0"], None, env)
     results = []
+    # Every flow in one `export --flow all` process, as the secretariat runs it before a
+    # meeting; a flow at a time when only some are asked for.
+    groups = [["all"]] if not only else [[flow] for flow in flows]
     for layout in LAYOUTS:
         export, dump, hashes, rows = Measure(), Measure(), {}, 0
-        for flow in flows:
-            out = folder / f"{database}-{flow}-{layout}.csv"
-            measure, said = _child(_export_command(flow, layout, out), None, env)
+        for group in groups:
+            out = folder / f"{database}-{layout}"
+            out.mkdir(exist_ok=True)
+            target = out if group == ["all"] else out / f"{group[0]}-{layout}.csv"
+            command = _export_command(group[0], layout, target)
+            measure, said = _child(command, None, env)
             export.add(measure)
-            hashes[flow] = hashlib.sha256(out.read_bytes()).hexdigest()
-            rows += int(said.split(" rows written")[0].split()[-1])
+            rows += sum(int(line.split()[0]) for line in said.splitlines() if " rows " in line)
+        for flow in flows:
+            written = out / f"{flow}-{layout}.csv"
+            hashes[flow] = hashlib.sha256(written.read_bytes()).hexdigest()
+            written.unlink()
             command, stdout = _dump_command(url, flow, layout, folder / f"dump-{flow}.csv")
             dump.add(_child(command, stdout, env)[0])
-            out.unlink()
-        results.append(Run(database, layout, rows, export, dump, startup, hashes))
+        results.append(Run(database, layout, rows, export, dump, startup, hashes, len(groups)))
         print(results[-1].report(), flush=True)
     return results
 

@@ -145,7 +145,7 @@ def export_rows(database: str, args: argparse.Namespace) -> list[Row]:
                 f"export {run.layout}",
                 database,
                 f"{run.rows:,} rows in {run.export.seconds:.1f} s, "
-                f"peak {run.export.peak_mib:.0f} MiB ({len(run.hashes)} processes, "
+                f"peak {run.export.peak_mib:.0f} MiB ({run.processes} process(es), "
                 f"start-up {run.startup.seconds:.1f} s each)",  # small sizes: mostly start-up
                 f"{dump} {run.dump.seconds:.1f} s",
                 ratio,

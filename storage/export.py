@@ -21,7 +21,8 @@ decimal answers, versions, ids) are written as numbers and left alone: a negativ
 data, and a value that parses as a number cannot carry a formula.
 
 Rows are streamed: answers are read in chunks of `YIELD_PER` rows, in export order, and
-written a chunk at a time, so memory does not grow with the export.
+written a chunk at a time, so memory does not grow with the export. The wide layout reads
+the submissions and their answers by two queries in the same order, merged as they come.
 
 An export of a million answers is a wait before a meeting, so the path is made for speed
 (`bench/export.py` measures it beside the database's own dump): the database joins, orders
@@ -191,7 +192,8 @@ class _Plan:
     reviews: _Reviews
 
     def batches(self) -> Iterator[Sequence[Row]]:
-        return _batches(self.session, self.where, long=self.long)
+        """The long layout's rows (`_batches`)."""
+        return _batches(self.session, self.where)
 
 
 def _plan(
@@ -273,60 +275,49 @@ def _iso_sql(column: Any, dialect: str) -> sa.ColumnElement[str]:
     return sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", column, type_=sa.String)
 
 
-def _batches(
-    session: Session, where: list[sa.ColumnElement[bool]], *, long: bool
-) -> Iterator[Sequence[Row]]:
-    """The export's rows in export order, YIELD_PER at a time, as plain tuples.
+def _batches(session: Session, where: list[sa.ColumnElement[bool]]) -> Iterator[Sequence[Row]]:
+    """The long layout's rows in export order, YIELD_PER at a time, as plain tuples.
 
     One query: the database joins and orders. Times come as ISO text and answer values as
     their JSON text (no per-row conversion): `_Cells` reads each distinct value once.
-    Long: (country_code, submission_id, version, submitted_at, question_id, item, value,
-    raw_text, language, answered_by, answered_via, answered_at, campaign_id). Wide: (submission_id,
-    country_code, submitted_by, submitted_via, submitted_at, version, campaign_id,
-    question_id, item, value); a submission without answers has one row with no
-    question_id (outer join). Answers come in the order they were stored, which is the
-    order they were asked.
+    (country_code, submission_id, version, submitted_at, question_id, item, value,
+    raw_text, language, answered_by, answered_via, answered_at, campaign_id). Answers come
+    in the order they were stored, which is the order they were asked. The wide layout
+    reads its submissions and their answers by two queries (`_wide_heads`, `_wide_values`).
     """
     dialect = session.get_bind().dialect.name
-    submitted_at = _iso_sql(col(Submission.submitted_at), dialect)
-    value = sa.cast(col(Answer.value), sa.Text)
-    answer = (col(Answer.question_id), col(Answer.item), value)
-    if long:
-        columns: tuple[Any, ...] = (
+    columns = (
+        col(Submission.country_code),
+        col(Submission.id),
+        col(Submission.version),
+        _iso_sql(col(Submission.submitted_at), dialect),
+        col(Answer.question_id),
+        col(Answer.item),
+        sa.cast(col(Answer.value), sa.Text),
+        col(Answer.raw_text),
+        col(Answer.language),
+        col(Answer.person_id),
+        col(Answer.channel),
+        _iso_sql(col(Answer.answered_at), dialect),
+        col(Submission.campaign_id),
+    )
+    statement = (
+        sa.select(*columns)
+        .join(Answer, col(Answer.submission_id) == Submission.id)
+        .where(*where)
+        .order_by(
             col(Submission.country_code),
-            col(Submission.id),
             col(Submission.version),
-            submitted_at,
-            *answer,
-            col(Answer.raw_text),
-            col(Answer.language),
-            col(Answer.person_id),
-            col(Answer.channel),
-            _iso_sql(col(Answer.answered_at), dialect),
-            col(Submission.campaign_id),
-        )
-        statement = sa.select(*columns).join(Answer, col(Answer.submission_id) == Submission.id)
-    else:
-        columns = (
             col(Submission.id),
-            col(Submission.country_code),
-            col(Submission.person_id),
-            col(Submission.channel),
-            submitted_at,
-            col(Submission.version),
-            col(Submission.campaign_id),
-            *answer,
+            col(Answer.id),
         )
-        statement = sa.select(*columns).outerjoin(
-            Answer, col(Answer.submission_id) == Submission.id
-        )
-    statement = statement.where(*where).order_by(
-        col(Submission.country_code), col(Submission.version), col(Submission.id), col(Answer.id)
     )
     yield from _fetch(session.connection(), statement)
 
 
-def _fetch(connection: sa.Connection, statement: sa.Select[Any]) -> Iterator[Sequence[Row]]:
+def _fetch(
+    connection: sa.Connection, statement: sa.Select[Any], name: str = "nuqta_export"
+) -> Iterator[Sequence[Row]]:
     """A statement's rows from the driver's own cursor, YIELD_PER at a time.
 
     The columns need no conversion, and SQLAlchemy's result rows cost as much again as the
@@ -340,7 +331,12 @@ def _fetch(connection: sa.Connection, statement: sa.Select[Any]) -> Iterator[Seq
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     named = connection.dialect.name == "postgresql"
-    cursor = dbapi.cursor("nuqta_export") if named else dbapi.cursor()
+    if named:
+        # A cursor is planned for its first tenth by default (cursor_tuple_fraction 0.1):
+        # an index walk that starts at once but reads every row slowly. The export reads
+        # them all: plan for all of them (a sort), for this transaction only.
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+    cursor = dbapi.cursor(name) if named else dbapi.cursor()
     try:
         cursor.execute(str(compiled), params)
         while rows := cursor.fetchmany(YIELD_PER):
@@ -697,21 +693,67 @@ def _wide_answers(
     """Each submission's columns and its answers by wide column (`render(...)[which]`,
     looked up in `kept`, its cache, first)."""
     column_of, which = _ColumnOf(plan.cells.render), plan.which
-    head: Row = ()
+    heads = (head for batch in _wide_heads(plan) for head in batch)
+    head: Row = (None,)
     answers: dict[str, Any] = {}
-    for batch in plan.batches():
-        for row in batch:
-            if not head or row[0] != head[0]:
-                if head:
+    for batch in _wide_values(plan):
+        for sid, qid, item, value in batch:
+            if sid != head[0]:
+                if head[0] is not None:
                     yield head, answers
-                head, answers = row[:7], {}
-            qid = row[7]
-            if qid is not None:
-                rendered = kept.get((qid, row[9])) or render(qid, row[9])
-                column = column_of.get((qid, row[8])) or column_of(qid, row[8])
-                answers[column] = rendered[which]
-    if head:
+                # Submissions before this one have no answers (same order in both queries).
+                for head in heads:
+                    if head[0] == sid:
+                        break
+                    yield head, {}
+                answers = {}
+            rendered = kept.get((qid, value)) or render(qid, value)
+            column = column_of.get((qid, item)) or column_of(qid, item)
+            answers[column] = rendered[which]
+    if head[0] is not None:
         yield head, answers
+    for head in heads:
+        yield head, {}
+
+
+def _wide_heads(plan: _Plan) -> Iterator[Sequence[Row]]:
+    """The wide layout's submissions, in export order: (submission_id, country_code,
+    submitted_by, submitted_via, submitted_at, version, campaign_id)."""
+    dialect = plan.session.get_bind().dialect.name
+    statement = sa.select(
+        col(Submission.id),
+        col(Submission.country_code),
+        col(Submission.person_id),
+        col(Submission.channel),
+        _iso_sql(col(Submission.submitted_at), dialect),
+        col(Submission.version),
+        col(Submission.campaign_id),
+    ).where(*plan.where)
+    order = (col(Submission.country_code), col(Submission.version), col(Submission.id))
+    yield from _fetch(plan.session.connection(), statement.order_by(*order), "nuqta_heads")
+
+
+def _wide_values(plan: _Plan) -> Iterator[Sequence[Row]]:
+    """Their answers, in the same order: (submission_id, question_id, item, value). Two
+    queries rather than one join: the submission's seven columns are not fetched again
+    with each of its answers (a tenth of the rows, not a million)."""
+    statement = (
+        sa.select(
+            col(Answer.submission_id),
+            col(Answer.question_id),
+            col(Answer.item),
+            sa.cast(col(Answer.value), sa.Text),
+        )
+        .join(Submission, col(Answer.submission_id) == Submission.id)
+        .where(*plan.where)
+        .order_by(
+            col(Submission.country_code),
+            col(Submission.version),
+            col(Submission.id),
+            col(Answer.id),
+        )
+    )
+    yield from _fetch(plan.session.connection(), statement, "nuqta_values")
 
 
 class _ColumnOf(dict[tuple[str, int | None], str]):

@@ -384,3 +384,59 @@ def test_an_export_imports_neither_the_channels_nor_alembic_when_the_database_is
     assert {"storage.export", "sqlalchemy"} <= imported
     assert not imported & {"telegram", "aiohttp", "alembic", "xlsxwriter", "handlers.chat"}
     assert out.read_text(encoding="utf-8").startswith("\ufeffcountry_code,")
+
+
+def test_export_all_writes_one_file_per_flow_and_layout_in_one_process(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """What the secretariat runs before a meeting: every flow, both layouts, one command;
+    each file the same bytes as that flow's own export."""
+    answered = _bot(
+        settings,
+        "chat",
+        "--country",
+        "JO",
+        "--flow",
+        "wrd_statement",
+        stdin="نعم\n=1+1\nتخطي\nتخطي\nلا\nنعم\nتخطي\n1\n",
+    )
+    assert answered.returncode == 0, answered.stderr
+    folder = tmp_path / "meeting"
+    everything = ["--flow", "all", "--layout", "both", "--labels", "en", "--out", str(folder)]
+    done = _bot(settings, "export", *everything)
+    assert done.returncode == 0, done.stderr
+    flows = sorted(path.stem for path in FLOWS_DIR.glob("*.yaml") if path.stem != "calendar")
+    names = sorted(f"{flow}-{layout}.csv" for flow in flows for layout in ("long", "wide"))
+    assert sorted(path.name for path in folder.iterdir()) == names
+    assert f"1 rows written to {folder / 'wrd_statement-wide.csv'}\n" in done.stderr
+    for name in names:
+        flow, layout = name.removesuffix(".csv").rsplit("-", 1)
+        alone = io.StringIO(newline="")
+        argv = ["export", "--flow", flow, "--layout", layout, "--labels", "en", "--quiet"]
+        assert main(argv, settings=settings, stdout=alone) == 0
+        assert (folder / name).read_bytes() == alone.getvalue().encode(), name
+    wide = (folder / "wrd_statement-wide.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+1" in wide  # still safe from formulas
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_export_of_several_files_needs_a_folder(settings: Settings, tmp_path: Path) -> None:
+    to_stdout = _bot(settings, "export", "--flow", "all")
+    assert to_stdout.returncode == 2
+    assert to_stdout.stdout == ""
+    assert to_stdout.stderr == (
+        "error: --out -: several files (--flow all or --layout both) need a folder: --out FOLDER\n"
+    )
+    a_file = tmp_path / "answers.csv"
+    a_file.write_text("", encoding="utf-8")
+    both = _bot(settings, "export", "--flow", "wrd_statement", "--layout", "both",
+                "--out", str(a_file))  # fmt: skip
+    assert both.returncode == 2
+    assert (
+        both.stderr == f"error: --out {a_file}: not a folder (several files are written into it)\n"
+    )
+    xlsx = _bot(settings, "export", "--flow", "wrd_statement", "--layout", "both",
+                "--format", "xlsx", "--quiet", "--out", str(tmp_path / "books"))  # fmt: skip
+    assert xlsx.returncode == 0, xlsx.stderr
+    names = sorted(path.name for path in (tmp_path / "books").iterdir())
+    assert names == ["wrd_statement-long.xlsx", "wrd_statement-wide.xlsx"]
