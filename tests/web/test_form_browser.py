@@ -10,30 +10,23 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from playwright.sync_api import Page
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.config import Settings
 from storage import forms, queries
 from storage.forms import Grant
 from storage.models import Campaign, Outbox, Submission
 from tests.conftest import ChatDriver
 from tests.web.conftest import PHONE, shoot, submit
-from tests.web.test_form_pages import TELEGRAM_USER, TOKEN, init_data, link_for, on_telegram
+from tests.web.test_form_pages import (  # noqa: F401  (settings: a fixture)
+    TELEGRAM_USER,
+    init_data,
+    link_for,
+    on_telegram,
+    settings,
+)
 from tests.web.test_form_repeats import walk_in_chat
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    """The test settings, with the bot token that signs the Mini App's initData."""
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        telegram_bot_token=TOKEN,
-    )
 
 
 def stored(app: App) -> list[Submission]:

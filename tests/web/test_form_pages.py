@@ -50,6 +50,15 @@ def link_for(app: App, driver: ChatDriver, campaign: Campaign, **ttl: Any) -> st
         return "/form/l/" + forms.issue_link(session, grant, now=app.clock(), **ttl)
 
 
+async def follow_link(client: Client, app: App, driver: ChatDriver, campaign: Campaign) -> None:
+    """Open a fresh link of `driver`'s to the request's form, as they would: its page, its
+    button, and the form."""
+    link = link_for(app, driver, campaign)
+    await client.get(link)
+    await client.post(link, {})
+    await client.get("/form")
+
+
 def on_telegram(app: App, driver: ChatDriver) -> None:
     """The person of `driver` is also reached on Telegram, as TELEGRAM_USER."""
     with Session(app.engine) as session, session.begin():
@@ -142,10 +151,7 @@ async def test_an_expired_link_and_an_unknown_one_are_refused_with_how_to_get_a_
 async def test_a_wrong_answer_is_shown_beside_its_field_and_kept_as_a_draft(
     app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
 ) -> None:
-    link = link_for(app, focal_points["ma"], campaign)
-    await client.get(link)
-    await client.post(link, {})
-    await client.get("/form")
+    await follow_link(client, app, focal_points["ma"], campaign)
 
     wrong = {**FORM, "q:activities_date": "le jour J", "action": "submit"}
     status, body, _ = await client.post("/form", wrong)
@@ -321,10 +327,7 @@ async def test_a_file_chosen_on_the_form_is_stored_as_a_chat_answers_file_and_ke
     app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
 ) -> None:
     for _ in range(2):
-        link = link_for(app, focal_points["ma"], campaign)
-        await client.get(link)
-        await client.post(link, {})
-        await client.get("/form")
+        await follow_link(client, app, focal_points["ma"], campaign)
         upload = ("déclaration rabat.pdf", PDF) if not submissions(app) else None
 
         status, body = await post_form(client, WITH_STATEMENT, upload)
@@ -342,10 +345,7 @@ async def test_a_file_chosen_on_the_form_is_stored_as_a_chat_answers_file_and_ke
 async def test_a_file_over_the_limit_is_named_beside_its_field_and_nothing_is_stored(
     app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
 ) -> None:
-    link = link_for(app, focal_points["ma"], campaign)
-    await client.get(link)
-    await client.post(link, {})
-    await client.get("/form")
+    await follow_link(client, app, focal_points["ma"], campaign)
     too_big = b"%PDF-1.4\n" + b"0" * app.settings.max_file_bytes
 
     status, body = await post_form(client, WITH_STATEMENT, ("grand.pdf", too_big))
