@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from storage.invitations import Refused as LinkRefused
+from storage.invitations import hash_code
 from storage.models import Campaign, ChannelIdentity, FormDraft, FormLink, Person
 
 LINK_TTL = timedelta(hours=24)
-
-
-class LinkRefused(StrEnum):
-    """Why a link did not open the form."""
-
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -65,16 +57,12 @@ class Grant:
         return self.flow_id if self.campaign_id is None else f"{self.flow_id}:{self.campaign_id}"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.strip().encode()).hexdigest()
-
-
 def issue_link(session: Session, grant: Grant, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
     """A new link's token (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
     session.add(
         FormLink(
-            token_hash=_hash(token),
+            token_hash=hash_code(token),
             person_id=grant.person_id,
             channel=grant.channel,
             address=grant.address,
@@ -101,7 +89,7 @@ def check_link(
 ) -> Grant | Refusal:
     """A link's grant, or why it opens nothing; with `use`, the link is used up (its row
     locked meanwhile, so two clicks at once open it once)."""
-    statement = select(FormLink).where(FormLink.token_hash == _hash(token))
+    statement = select(FormLink).where(FormLink.token_hash == hash_code(token))
     link = session.exec(statement.with_for_update() if use else statement).first()
     if link is None:
         return Refusal(LinkRefused.UNKNOWN)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import secrets
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -87,8 +88,22 @@ class Draft:
     def digest(self) -> str:
         """A fingerprint of what the officer previewed, so a draft changed after its preview
         is shown again before it goes."""
-        fields = [self.text, self.fallback, self.audience, self.when, self.send_at_local]
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+        return fingerprint([self.text, self.fallback, self.audience, self.when, self.send_at_local])
+
+
+def fingerprint(fields: list[Any]) -> str:
+    """A short digest of a draft's fields (as JSON), to tell a draft changed since its preview."""
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def new_token() -> str:
+    """A fresh one-time token for a draft's form: sending it twice sends once."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_ok(token: str) -> bool:
+    """Whether a posted token looks like one `new_token` made."""
+    return 16 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
 
 
 def new_draft() -> Draft:
@@ -101,7 +116,7 @@ def new_draft() -> Draft:
         roles=DEFAULT_ROLES,
         when="now",
         send_at_local="",
-        token=secrets.token_urlsafe(TOKEN_BYTES),
+        token=new_token(),
     )
 
 
@@ -133,7 +148,7 @@ def check(draft: Draft, now: datetime) -> Checked | list[str]:
     send_at = _send_at(draft, now)
     if isinstance(send_at, str):
         errors.append(send_at)
-    if not _token_ok(draft.token):
+    if not token_ok(draft.token):
         errors.append("web.bc_error_form")
     if errors or isinstance(send_at, str):
         return errors
@@ -158,12 +173,17 @@ def _text_errors(draft: Draft) -> list[str]:
     return errors
 
 
+def states_errors(scope: str, countries: Sequence[str]) -> list[str]:
+    """What is wrong with a choice of states: "all", or "states" with at least one."""
+    if scope not in ("all", "states") or any(c not in BY_CODE for c in countries):
+        return ["web.bc_error_form"]
+    if scope == "states" and not countries:
+        return ["web.bc_error_no_state"]
+    return []
+
+
 def _audience_errors(draft: Draft) -> list[str]:
-    errors = []
-    if draft.scope not in ("all", "states") or any(c not in BY_CODE for c in draft.countries):
-        errors.append("web.bc_error_form")
-    elif draft.scope == "states" and not draft.countries:
-        errors.append("web.bc_error_no_state")
+    errors = states_errors(draft.scope, draft.countries)
     if any(role not in ROLES for role in draft.roles):
         errors.append("web.bc_error_form")
     elif not draft.roles:
@@ -182,10 +202,6 @@ def _send_at(draft: Draft, now: datetime) -> datetime | str:
         return "web.bc_error_when"
     moment = local.replace(tzinfo=ZoneInfo(SECRETARIAT_TIMEZONE)).astimezone(UTC)
     return moment if moment > now else "web.bc_error_past"
-
-
-def _token_ok(token: str) -> bool:
-    return 16 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
 
 
 # -- the preview: who reads what -----------------------------------------------------------

@@ -11,9 +11,6 @@ line uses too: a broadcast with a document per language, once per form, audited.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +24,22 @@ from sqlmodel import Session
 from bot.report import circulation
 from bot.web import db
 from bot.web.keys import APP, STAFF
-from bot.web.pages.broadcasts import LANGUAGE_NAMES, MAX_TEXT, Reach, reach_view
+from bot.web.pages.broadcasts import (
+    LANGUAGE_NAMES,
+    MAX_TEXT,
+    Reach,
+    fingerprint,
+    new_token,
+    reach_view,
+    states_errors,
+    token_ok,
+)
 from bot.web.render import language_of, render
 from bot.web.security import Access, access, flash, remote_address
 from handlers.broadcasts import LANGUAGES
 from storage.countries import BY_CODE, COUNTRIES
 
 routes = web.RouteTableDef()
-
-TOKEN_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,7 @@ class Draft:
     def digest(self) -> str:
         """A fingerprint of what was previewed: a draft changed after its preview is shown
         again before it goes."""
-        fields = [self.text, self.scope, sorted(self.countries)]
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+        return fingerprint([self.text, self.scope, sorted(self.countries)])
 
     @property
     def chosen(self) -> list[str]:
@@ -66,7 +69,7 @@ def new_draft() -> Draft:
         text=dict.fromkeys(LANGUAGES, ""),
         scope="all",
         countries=(),
-        token=secrets.token_urlsafe(TOKEN_BYTES),
+        token=new_token(),
     )
 
 
@@ -85,12 +88,8 @@ def errors_of(draft: Draft) -> list[str]:
     errors = []
     if any(len(text) > MAX_TEXT for text in draft.text.values()):
         errors.append("web.bc_error_long")
-    if draft.scope not in ("all", "states") or any(c not in BY_CODE for c in draft.countries):
-        errors.append("web.bc_error_form")
-    elif draft.scope == "states" and not draft.countries:
-        errors.append("web.bc_error_no_state")
-    token = draft.token
-    if not (16 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)):
+    errors += states_errors(draft.scope, draft.countries)
+    if not token_ok(draft.token):
         errors.append("web.bc_error_form")
     return list(dict.fromkeys(errors))
 
