@@ -204,10 +204,15 @@ def button(message: Sent, wanted: tuple[str, ...]) -> str:
     return data[label]
 
 
+ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
+"""Unicode isolates around a title in another language: invisible to the person reading."""
+
+
 def _pick(labels: list[str], wanted: tuple[str, ...]) -> str | None:
-    """The label that is one of `wanted`, else the only one that starts with one."""
-    exact = [label for label in labels if label in wanted]
+    """The label that reads as one of `wanted`, else the only one that starts with one."""
+    read = {label: label.translate(ISOLATES) for label in labels}
+    exact = [label for label in labels if read[label] in wanted]
     if exact:
         return exact[0]
-    starting = [label for label in labels if label.startswith(wanted)]
+    starting = [label for label in labels if read[label].startswith(wanted)]
     return starting[0] if len(starting) == 1 else None

@@ -48,6 +48,15 @@ def test_a_bench_that_ran_gives_its_comparison_and_ratio(
         assert row.target and row.met is not None, row
 
 
+def test_the_simulated_people_walk_to_the_end_with_nothing_lost(
+    table: tuple[list[run.Row], str],
+) -> None:
+    """A bench whose people got stuck measures nothing: it must not pass for a slow run."""
+    rows, _ = table
+    [telegram] = [row for row in rows if row.bench == "telegram"]
+    assert "stuck" not in telegram.figure and "LOST" not in telegram.figure, telegram
+
+
 def test_the_table_has_a_header_and_one_line_per_row(table: tuple[list[run.Row], str]) -> None:
     rows, text = table
     lines = text.splitlines()
