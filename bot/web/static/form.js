@@ -44,7 +44,8 @@
     }
   }
 
-  // A draft keeps typed answers only: a chosen file goes up once, with the submit.
+  // The autosave sends typed answers only: a chosen file goes up once, with the next post
+  // of the whole form (save draft, a repeat's button, submit), which keeps it in the draft.
   function draftFields() {
     var data = new FormData(form);
     form.querySelectorAll("input[type=file]").forEach(function (input) {
