@@ -11,10 +11,12 @@ kept file is seen to satisfy it; a pledge's supporting document stays optional.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import FilePayload, Page
 from sqlmodel import Session
 
 from bot.app import App
@@ -23,7 +25,7 @@ from flows.loader import FLOWS_DIR
 from storage import forms
 from storage.models import Campaign
 from tests.conftest import ChatDriver
-from tests.web.conftest import Client
+from tests.web.conftest import PHONE, Client, shoot, submit
 from tests.web.test_form_pages import (
     FORM,
     PDF,
@@ -158,7 +160,7 @@ async def test_a_file_too_big_is_refused_beside_its_field_and_the_other_file_is_
 ) -> None:
     omar = focal_points["jo_alt"]
     await open_pledges(client, app, omar)
-    too_big = b"%PDF-1.4\n" + b"0" * LIMIT
+    too_big = b"%PDF-1.4\n" + b"0" * (3 * LIMIT)  # far over the room of one file's post
     chosen = {"q:evidence_file.0": ("big.pdf", too_big), "q:evidence_file.1": ("small.pdf", PDF)}
 
     status, body = await send_form(client, PLEDGES, chosen)
@@ -176,6 +178,21 @@ async def test_a_file_too_big_is_refused_beside_its_field_and_the_other_file_is_
     first, second = answers["items"]["pledges"]
     assert first.get("evidence_file") is None
     assert on_disk_under_files_dir(app, second["evidence_file"]) == PDF
+
+
+async def test_files_of_one_post_may_be_larger_together_than_the_limit_of_one(
+    app: App, client: Client, focal_points: dict[str, ChatDriver]
+) -> None:
+    omar = focal_points["jo_alt"]
+    await open_pledges(client, app, omar)
+    nearly = b"%PDF-1.4\n" + b"0" * (LIMIT - 100)
+    chosen = {"q:evidence_file.0": ("one.pdf", nearly), "q:evidence_file.1": ("two.pdf", nearly)}
+
+    status, _ = await send_form(client, PLEDGES, chosen, "draft")
+
+    assert status == 200
+    kept = {"q:evidence_file.0": "one.pdf", "q:evidence_file.1": "two.pdf"}
+    assert draft_files(app, omar, "pledge_update") == kept
 
 
 async def test_a_kept_optional_file_removed_is_not_stored(
@@ -205,3 +222,36 @@ async def test_removing_a_repeat_drops_the_kept_files_of_that_repeat_only(
     assert status == 200 and 'id="f-q:pledge.1"' not in body
     assert 'id="k-q:evidence_file.0"' in body and 'id="k-q:evidence_file.1"' not in body
     assert draft_files(app, omar, "pledge_update") == {"q:evidence_file.0": "first.pdf"}
+
+
+def test_the_page_never_sends_a_file_too_big_and_the_others_are_kept(
+    app: App,
+    workspace: str,
+    page_at: Callable[..., Page],
+    focal_points: dict[str, ChatDriver],
+    shots: Path,
+    tmp_path: Path,
+) -> None:
+    """The server would refuse a post far over the limit whole (413), with every file in
+    it: the page's script empties such an input at once and says why beside it."""
+    omar = focal_points["jo_alt"]
+    page = page_at(width=PHONE)
+    page.goto(workspace + link_to(app, omar, "pledge_update", None))
+    submit(page, "button.primary")
+    submit(page, "button[value='add:pledges']")
+    big = FilePayload(name="big.pdf", mimeType="application/pdf", buffer=b"0" * (3 * LIMIT))
+    small = tmp_path / "small.pdf"
+    small.write_bytes(PDF)
+
+    page.set_input_files("#i-q\\:evidence_file\\.0", big)
+    page.set_input_files("#i-q\\:evidence_file\\.1", str(small))
+
+    warning = page.locator("#f-q\\:evidence_file\\.0 .too-big")
+    assert warning.is_visible() and "larger than the limit (1 MB)" in warning.inner_text()
+    assert page.evaluate("document.getElementById('i-q:evidence_file.0').files.length") == 0
+    shoot(page, shots, "form-file-too-big-en", PHONE)
+    submit(page, "button[value=draft]")
+
+    assert "small.pdf" in page.locator("#k-q\\:evidence_file\\.1").inner_text()
+    assert page.locator("#k-q\\:evidence_file\\.0").count() == 0
+    assert draft_files(app, omar, "pledge_update") == {"q:evidence_file.1": "small.pdf"}

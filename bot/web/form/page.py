@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 from multidict import MultiDictProxy
 
@@ -37,6 +38,11 @@ from storage.forms import Grant, Refusal
 routes = web.RouteTableDef()
 GRANT = "form"
 """The session's key for the grant."""
+FILES_AT_ONCE = 5
+"""How many files at the size limit one post of the whole form may carry (a form may ask
+for several: a pledge's document in each repeat); a post beyond that is refused whole."""
+FIELDS_ROOM = 1_000_000
+"""Room in that post for the typed answers and the multipart framing."""
 
 
 def _grant(session: Session) -> Grant | None:
@@ -72,6 +78,23 @@ async def _message(
 ) -> web.Response:
     context = {"title": title, "lines": lines, "receipt": "", "open_button": False, **extra}
     return await render(request, "form_message.html", context, status=status)
+
+
+@web.middleware
+async def room_for_files(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Let a post of the whole form carry several files: the server's body limit is one
+    file's room, and a post over it is refused whole (413), every file in it lost. Goes
+    before the session and CSRF middlewares, which read the posted form."""
+    if request.method != "POST" or request.path != "/form":
+        return await handler(request)
+    limit = request.app[APP].settings.max_file_bytes
+    roomy = request.clone(client_max_size=FILES_AT_ONCE * limit + FIELDS_ROOM)
+    try:
+        return await handler(roomy)
+    finally:
+        # aiohttp closes the files it spooled for a post on the request it made, not on a
+        # clone: the same release, for the clone.
+        roomy._finish()
 
 
 # -- opening: the Mini App ------------------------------------------------------------------
@@ -248,6 +271,7 @@ async def _form(
         "general_error": translator(language)(general) if general else "",
         "notice": notice,
         "draft_saved": view.draft_saved,
+        "max_file_bytes": request.app[APP].settings.max_file_bytes,
         "max_file_mb": request.app[APP].settings.max_file_bytes // 1_000_000,
         "ticket": _ticket(request, grant),
     }
