@@ -62,8 +62,8 @@ def submit(
     result: Result,
     files: Mapping[str, FileRef] | None = None,
 ) -> None:
-    """Walk the form's `values` (and the files uploaded, by field name) through the engine
-    and store them as the chat would."""
+    """Walk the form's `values` (and its files by field name: chosen with this post or
+    kept from an earlier one) through the engine and store them as the chat would."""
     found = request_of(turn, flows, flow_id, campaign_id)
     if found is None:
         result.errors[""] = "form.closed"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from flows.messages import FileRef
 from storage.invitations import Refused as LinkRefused
 from storage.invitations import hash_code
 from storage.models import Campaign, ChannelIdentity, FormDraft, FormLink, Person
@@ -103,37 +106,53 @@ def check_link(
     return Grant(link.person_id, link.channel, link.address, link.flow_id, link.campaign_id)
 
 
-def draft(session: Session, *, person_id: int, request: str) -> dict[str, Any] | None:
-    """The fields last saved for this request, if any."""
-    statement = select(FormDraft).where(
-        FormDraft.person_id == person_id, FormDraft.request == request
-    )
-    found = session.exec(statement).first()
-    return dict(found.fields) if found else None
+@dataclass(frozen=True)
+class Draft:
+    """A form as last saved: its fields, and the files chosen on it by field name."""
+
+    fields: dict[str, Any]
+    files: dict[str, FileRef]
+
+
+def draft(session: Session, *, person_id: int, request: str) -> Draft | None:
+    """The draft saved for this request, if any."""
+    found = session.exec(_draft_of(person_id, request)).first()
+    if found is None:
+        return None
+    files = {name: FileRef(**ref) for name, ref in found.files.items()}
+    return Draft(dict(found.fields), files)
 
 
 def save_draft(
-    session: Session, *, person_id: int, request: str, fields: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    person_id: int,
+    request: str,
+    fields: dict[str, Any],
+    now: datetime,
+    files: Mapping[str, FileRef] | None = None,
 ) -> None:
-    """Keep the fields as they are now (one draft per person and request)."""
-    statement = select(FormDraft).where(
-        FormDraft.person_id == person_id, FormDraft.request == request
-    )
-    found = session.exec(statement.with_for_update()).first()
+    """Keep the fields as they are now (one draft per person and request), and the files
+    when given; without them, the files kept before stay (the page's autosave sends typed
+    answers only)."""
+    found = session.exec(_draft_of(person_id, request).with_for_update()).first()
     if found is None:
         found = FormDraft(person_id=person_id, request=request)
     found.fields = fields
+    if files is not None:
+        found.files = {name: ref.as_json() for name, ref in files.items()}
     found.saved_at = now
     session.add(found)
 
 
 def drop_draft(session: Session, *, person_id: int, request: str) -> None:
     """Forget the draft once the form is submitted."""
-    statement = select(FormDraft).where(
-        FormDraft.person_id == person_id, FormDraft.request == request
-    )
-    for found in session.exec(statement):
+    for found in session.exec(_draft_of(person_id, request)):
         session.delete(found)
+
+
+def _draft_of(person_id: int, request: str) -> SelectOfScalar[FormDraft]:
+    return select(FormDraft).where(FormDraft.person_id == person_id, FormDraft.request == request)
 
 
 def person_at(session: Session, *, channel: str, address: str) -> Person | None:

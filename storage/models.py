@@ -444,8 +444,10 @@ class FormLink(SQLModel, table=True):
 
 
 class FormDraft(SQLModel, table=True):
-    """A half-filled web form: the fields as last saved, restored when it is opened again;
-    one per person and request (`request` is `<flow>` or `<flow>:<campaign id>`)."""
+    """A half-filled web form: the fields as last saved, restored when it is opened again,
+    and the files chosen on it (`FileRef.as_json()` by field name, already kept on disk), so
+    that a file is not chosen twice; one per person and request (`request` is `<flow>` or
+    `<flow>:<campaign id>`)."""
 
     __tablename__ = "form_draft"
     __table_args__ = (sa.UniqueConstraint("person_id", "request"),)
@@ -454,4 +456,5 @@ class FormDraft(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     request: str = Field(max_length=96)
     fields: dict[str, Any] = _json(default_factory=dict)
+    files: dict[str, Any] = _json(default_factory=dict)
     saved_at: datetime = _when(default_factory=utcnow)

@@ -1,8 +1,8 @@
 """Wiring the secretariat's web workspace into the one web server (`bot.server`).
 
-`setup` adds the templates, the session cookie, the error pages, the sign-in and CSRF
-guard, the static files and every page's routes, and the threads pages use for the
-database (made when the server starts, shut down when it stops).
+`setup` adds the templates, the room a form's files need, the session cookie, the error
+pages, the sign-in and CSRF guard, the static files and every page's routes, and the
+threads pages use for the database (made when the server starts, shut down when it stops).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from aiohttp_session import session_middleware
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.web import pages
+from bot.web.form.page import room_for_files
 from bot.web.keys import APP, DB_THREADS
 from bot.web.render import NAV, csrf_field, isolate, render
 from bot.web.security import Access, access_of, guard, security_headers, session_storage
@@ -62,7 +63,9 @@ def setup(web_app: web.Application) -> None:
 
     environment.globals.update(csrf_field=csrf_field, static_url=static_url, url_for=url_for)
     environment.filters["isolate"] = isolate
-    web_app.middlewares.extend([session_middleware(session_storage(settings)), error_pages, guard])
+    web_app.middlewares.extend(
+        [room_for_files, session_middleware(session_storage(settings)), error_pages, guard]
+    )
     web_app.on_response_prepare.append(security_headers)
     web_app.cleanup_ctx.append(_threads)
     web_app[NAV] = pages.NAV

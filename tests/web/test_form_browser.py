@@ -216,3 +216,46 @@ def test_a_pdf_chosen_on_the_form_is_uploaded_with_the_answers(
     kept = record["answers"]["statement_file"]["v"]
     assert kept["name"] == "declaration.pdf" and kept["mime"] == "application/pdf"
     assert Path(kept["ref"]).read_bytes() == pdf.read_bytes()
+
+
+def test_a_file_chosen_before_a_refused_submit_is_kept_and_not_chosen_again(
+    app: App,
+    workspace: str,
+    page_at: Callable[..., Page],
+    focal_points: dict[str, ChatDriver],
+    campaign: Campaign,
+    shots: Path,
+    tmp_path: Path,
+) -> None:
+    pdf = tmp_path / "بيان الأردن.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page = page_at(width=PHONE)
+    page.goto(workspace + link_for(app, focal_points["jo"], campaign))
+    submit(page, "button.primary")
+    page.check("input[name='q:will_issue_statement'][value='yes']")
+    page.set_input_files("#i-q\\:statement_file", str(pdf))
+    page.check("input[name='q:will_hold_activities'][value='yes']")
+    page.fill("#i-q\\:activities_description", "ندوة وطنية في عمان")
+    page.fill("#i-q\\:activities_date", "٣١ حزيران")
+    page.check("input[name='q:may_circulate'][value='yes']")
+
+    submit(page, "button[value=submit]")
+
+    assert page.locator("#e-q\\:activities_date").is_visible() and stored(app) == []
+    kept = page.locator("#k-q\\:statement_file")
+    assert kept.is_visible() and "بيان الأردن.pdf" in kept.inner_text()
+    assert "محفوظ" in kept.inner_text() and page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("document.getElementById('i-q:statement_file').files.length") == 0
+    shoot(page, shots, "form-file-kept-ar")
+    page.fill("#i-q\\:activities_date", "20/06/2026")
+    submit(page, "button[value=submit]")
+
+    assert "شكراً لكم، وصلت إجاباتكم" in page.locator("h1").inner_text()
+    [submission] = stored(app)
+    with Session(app.engine) as session:
+        record = queries.submission_record(
+            session, flow=app.flows["wrd_statement"], submission=submission
+        )
+    answer = record["answers"]["statement_file"]["v"]
+    assert answer["name"] == "بيان الأردن.pdf"
+    assert Path(answer["ref"]).read_bytes() == pdf.read_bytes()

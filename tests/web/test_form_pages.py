@@ -44,19 +44,30 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 def link_for(app: App, driver: ChatDriver, campaign: Campaign, **ttl: Any) -> str:
     """A new single-use link to the campaign's form for the person of `driver`."""
+    return link_to(app, driver, campaign.flow_id, campaign.id, **ttl)
+
+
+def link_to(app: App, driver: ChatDriver, flow_id: str, campaign_id: int | None, **ttl: Any) -> str:
+    """A new single-use link to a request's form (a flow, in a campaign or open any time)
+    for the person of `driver`."""
     assert driver.person.id is not None
-    grant = Grant(driver.person.id, driver.channel, driver.address, campaign.flow_id, campaign.id)
+    grant = Grant(driver.person.id, driver.channel, driver.address, flow_id, campaign_id)
     with Session(app.engine) as session, session.begin():
         return "/form/l/" + forms.issue_link(session, grant, now=app.clock(), **ttl)
 
 
-async def follow_link(client: Client, app: App, driver: ChatDriver, campaign: Campaign) -> None:
+async def follow_link(client: Client, app: App, driver: ChatDriver, campaign: Campaign) -> str:
     """Open a fresh link of `driver`'s to the request's form, as they would: its page, its
-    button, and the form."""
-    link = link_for(app, driver, campaign)
+    button, and the form (whose page is returned)."""
+    return await follow(client, link_for(app, driver, campaign))
+
+
+async def follow(client: Client, link: str) -> str:
+    """Open a form's link as a person would: its page, its button, and the form's page."""
     await client.get(link)
     await client.post(link, {})
-    await client.get("/form")
+    _, body, _ = await client.get("/form")
+    return body
 
 
 def on_telegram(app: App, driver: ChatDriver) -> None:
@@ -301,14 +312,24 @@ async def post_form(
     client: Client, fields: dict[str, str], upload: tuple[str, bytes] | None = None
 ) -> tuple[int, str]:
     """Submit the form as the browser does (multipart), with a file chosen or not."""
+    return await send_form(client, fields, {"q:statement_file": upload})
+
+
+async def send_form(
+    client: Client,
+    fields: dict[str, str],
+    files: dict[str, tuple[str, bytes] | None],
+    action: str = "submit",
+) -> tuple[int, str]:
+    """Post the form as the browser does (multipart) with one of its buttons: `files` by
+    field name, each (name, content) or None for an input left empty."""
     form = aiohttp.FormData()
     form.add_field("csrf_token", client.csrf)
-    for name, value in {**fields, "action": "submit"}.items():
+    for name, value in {**fields, "action": action}.items():
         form.add_field(name, value)
-    name, data = upload or ("", b"")  # an input left empty still posts a nameless part
-    form.add_field(
-        "q:statement_file", io.BytesIO(data), filename=name, content_type="application/pdf"
-    )
+    for field, upload in files.items():
+        name, data = upload or ("", b"")  # an input left empty still posts a nameless part
+        form.add_field(field, io.BytesIO(data), filename=name, content_type="application/pdf")
     async with client.http.post("/form", data=form, allow_redirects=False) as response:
         return response.status, await response.text()
 
@@ -402,7 +423,8 @@ async def test_a_form_whose_request_closed_since_it_opened_is_refused_at_once(
             person_id=focal_points["jo"].person.id or 0,
             request=f"wrd_statement:{campaign.id}",
         )
-    assert kept == {"q:will_issue_statement": ["no"]}, "the draft saved before is kept"
+    assert kept is not None
+    assert kept.fields == {"q:will_issue_statement": ["no"]}, "the draft saved before is kept"
 
 
 async def test_the_mini_app_of_a_closed_request_says_it_is_closed(

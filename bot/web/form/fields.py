@@ -13,6 +13,7 @@ from typing import Any
 
 from flows.answers import choices_for
 from flows.formvalues import as_state, count_of, name_of
+from flows.messages import FileRef
 from flows.model import CHOICE_TYPES, Choice, Flow, QType, Question
 from flows.walk import is_visible
 from locales.catalog import translator
@@ -50,6 +51,8 @@ class FormField:
     visible: bool
     when: dict[str, Any] | None
     error: str = ""
+    kept: FileRef | None = None
+    """A file question's file chosen on an earlier post and kept in the draft."""
 
     @property
     def value(self) -> str:
@@ -77,20 +80,20 @@ def blocks(
     language: str,
     sources: Mapping[str, tuple[Choice, ...]],
     errors: Mapping[str, str] | None = None,
+    files: Mapping[str, FileRef] | None = None,
 ) -> list[Block]:
-    """The form, question by question, in the flow's order."""
+    """The form, question by question, in the flow's order (with the files kept, by field
+    name, beside their questions)."""
     state = as_state(flow, values)
     t = translator(language)
+    place = _Place(values, state, language, sources, errors or {}, files or {})
     made: list[Block] = []
     for question in flow.questions:
         if question.type is not QType.SECTION:
-            one = _field(flow, question, None, values, state, language, sources, errors)
+            one = _field(flow, question, None, place)
             made.append(Block("", (one,)))
         elif not question.repeat:
-            inner = tuple(
-                _field(flow, q, None, values, state, language, sources, errors)
-                for q in question.questions
-            )
+            inner = tuple(_field(flow, q, None, place) for q in question.questions)
             made.append(Block(question.text[language], inner))
         else:
             count = count_of(values, question.id)
@@ -98,10 +101,7 @@ def blocks(
             children = tuple(
                 Block(
                     f"{label} {t.number(item + 1)}",
-                    tuple(
-                        _field(flow, q, item, values, state, language, sources, errors)
-                        for q in question.questions
-                    ),
+                    tuple(_field(flow, q, item, place) for q in question.questions),
                 )
                 for item in range(count)
             )
@@ -110,20 +110,25 @@ def blocks(
     return made
 
 
-def _field(
-    flow: Flow,
-    question: Question,
-    item: int | None,
-    values: Mapping[str, list[str]],
-    state: dict[str, Any],
-    language: str,
-    sources: Mapping[str, tuple[Choice, ...]],
-    errors: Mapping[str, str] | None,
-) -> FormField:
+@dataclass(frozen=True)
+class _Place:
+    """What every field of one form is made from."""
+
+    values: Mapping[str, list[str]]
+    state: dict[str, Any]
+    language: str
+    sources: Mapping[str, tuple[Choice, ...]]
+    errors: Mapping[str, str]
+    files: Mapping[str, FileRef]
+
+
+def _field(flow: Flow, question: Question, item: int | None, place: _Place) -> FormField:
     name = name_of(question.id, item)
+    language = place.language
     options: tuple[tuple[str, str], ...] = ()
     if question.type in CHOICE_TYPES or question.type is QType.RATING:
-        options = tuple((c.code, c.label[language]) for c in choices_for(question, sources))
+        choices = choices_for(question, place.sources)
+        options = tuple((c.code, c.label[language]) for c in choices)
     return FormField(
         name=name,
         question=question,
@@ -132,10 +137,11 @@ def _field(
         help=question.help[language] if question.help else "",
         input=_INPUTS.get(question.type, "text"),
         options=options,
-        values=tuple(values.get(name, ())),
-        visible=is_visible(flow, state, question, item),
+        values=tuple(place.values.get(name, ())),
+        visible=is_visible(flow, place.state, question, item),
         when=_when(flow, question, item),
-        error=(errors or {}).get(name, ""),
+        error=place.errors.get(name, ""),
+        kept=place.files.get(name) if question.type is QType.FILE else None,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 from multidict import MultiDictProxy
 
@@ -26,8 +27,9 @@ from bot.web.form.view import FormView, form_view, is_answerable, language_of, t
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
 from bot.web.security import Access, access, framed, issue_ticket, read_ticket, ticket_of
-from flows.formvalues import Values, count_of
+from flows.formvalues import Values, count_of, name_of
 from flows.messages import FileRef
+from flows.model import Flow, QType
 from handlers.form import Result, submit_form
 from locales.catalog import LANGUAGES, translator
 from storage import forms
@@ -36,6 +38,11 @@ from storage.forms import Grant, Refusal
 routes = web.RouteTableDef()
 GRANT = "form"
 """The session's key for the grant."""
+FILES_AT_ONCE = 5
+"""How many files at the size limit one post of the whole form may carry (a form may ask
+for several: a pledge's document in each repeat); a post beyond that is refused whole."""
+FIELDS_ROOM = 1_000_000
+"""Room in that post for the typed answers and the multipart framing."""
 
 
 def _grant(session: Session) -> Grant | None:
@@ -71,6 +78,23 @@ async def _message(
 ) -> web.Response:
     context = {"title": title, "lines": lines, "receipt": "", "open_button": False, **extra}
     return await render(request, "form_message.html", context, status=status)
+
+
+@web.middleware
+async def room_for_files(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Let a post of the whole form carry several files: the server's body limit is one
+    file's room, and a post over it is refused whole (413), every file in it lost. Goes
+    before the session and CSRF middlewares, which read the posted form."""
+    if request.method != "POST" or request.path != "/form":
+        return await handler(request)
+    limit = request.app[APP].settings.max_file_bytes
+    roomy = request.clone(client_max_size=FILES_AT_ONCE * limit + FIELDS_ROOM)
+    try:
+        return await handler(roomy)
+    finally:
+        # aiohttp closes the files it spooled for a post on the request it made, not on a
+        # clone: the same release, for the clone.
+        roomy._finish()
 
 
 # -- opening: the Mini App ------------------------------------------------------------------
@@ -190,7 +214,8 @@ async def form_page(request: web.Request) -> web.Response:
     opened = await _opened(request)
     if isinstance(opened, web.Response):
         return opened
-    return await _form(request, *opened, opened[1].values, notice="")
+    grant, view = opened
+    return await _form(request, grant, view, view.values, view.files, notice="")
 
 
 async def _opened(request: web.Request) -> tuple[Grant, FormView] | web.Response:
@@ -227,26 +252,30 @@ async def _form(
     grant: Grant,
     view: FormView,
     values: Mapping[str, list[str]],
+    files: Mapping[str, FileRef],
     *,
     notice: str,
     errors: Mapping[str, str] | None = None,
-    status: int = 200,
 ) -> web.Response:
     language = view.person.language
     general = (errors or {}).get("", "")
+    made = blocks(
+        view.flow, values, language=language, sources=view.sources, errors=errors, files=files
+    )
     context = {
         "flow": view.flow,
         "campaign": view.campaign,
         "person": view.person,
-        "blocks": blocks(view.flow, values, language=language, sources=view.sources, errors=errors),
+        "blocks": made,
         "errors": {k: v for k, v in (errors or {}).items() if k},
         "general_error": translator(language)(general) if general else "",
         "notice": notice,
         "draft_saved": view.draft_saved,
+        "max_file_bytes": request.app[APP].settings.max_file_bytes,
         "max_file_mb": request.app[APP].settings.max_file_bytes // 1_000_000,
         "ticket": _ticket(request, grant),
     }
-    return await render(request, "form.html", context, status=status)
+    return await render(request, "form.html", context, status=422 if errors else 200)
 
 
 def _values(data: MultiDictProxy[Any]) -> Values:
@@ -257,23 +286,24 @@ def _values(data: MultiDictProxy[Any]) -> Values:
 
 
 async def _uploads(
-    request: web.Request, data: MultiDictProxy[Any], language: str
+    request: web.Request, data: MultiDictProxy[Any], view: FormView
 ) -> tuple[dict[str, FileRef], dict[str, str]]:
-    """The files chosen on the form, kept where the web chat keeps its files (the same
-    size limit, `MAX_FILE_BYTES`), by field name; and, beside a file too large, why it
-    was not taken. A file input left empty posts no file: the file sent before is kept."""
+    """The files chosen on the form for its file questions, kept where the web chat keeps
+    its files (the same size limit, `MAX_FILE_BYTES`), by field name; and, beside a file
+    too large, why it was not taken (the others are kept all the same). A file input left
+    empty posts no file: the file kept before stays."""
     settings = request.app[APP].settings
     kept: dict[str, FileRef] = {}
     errors: dict[str, str] = {}
     for name, upload in data.items():
-        if not name.startswith("q:") or not isinstance(upload, web.FileField):
+        if not isinstance(upload, web.FileField) or not upload.filename:
             continue
-        if not upload.filename:
+        if not _asks_a_file(view.flow, name):
             continue
         content = await asyncio.to_thread(upload.file.read, settings.max_file_bytes + 1)
         if len(content) > settings.max_file_bytes:
             limit = settings.max_file_bytes // 1_000_000
-            errors[name] = translator(language)("form.file_too_big", limit=limit)
+            errors[name] = translator(view.person.language)("form.file_too_big", limit=limit)
             continue
         kept[name] = await asyncio.to_thread(
             files.keep, settings.files_dir, unquote(upload.filename), upload.content_type, content
@@ -281,53 +311,80 @@ async def _uploads(
     return kept, errors
 
 
+def _asks_a_file(flow: Flow, name: str) -> bool:
+    """Whether a field's name is a file question's (`q:<id>` or `q:<id>.<repeat>`)."""
+    question_id = name.removeprefix("q:").partition(".")[0]
+    question = flow.index.get(question_id) if name.startswith("q:") else None
+    return question is not None and question.type is QType.FILE
+
+
 @routes.post("/form")
 @access(Access.GUEST)
 @framed
 async def form_post(request: web.Request) -> web.StreamResponse:
-    """Submit, save the draft, or add or take away a repeat of a section."""
+    """Submit, save the draft, or add or take away a repeat of a section. Whichever it is,
+    the files posted are kept, in the draft too, so that none is chosen twice."""
     opened = await _opened(request)
     if isinstance(opened, web.Response):
         return opened
     grant, view = opened
     data = await request.post()
     values = _values(data)
+    uploaded, too_big = await _uploads(request, data, view)
+    files = _files(view.files, data, uploaded)
     action = str(data.get("action", "submit"))
     if action.startswith(("add:", "remove:")):
-        values = _resized(values, action)
-        await _save(request, grant, values)
-        return await _form(request, grant, view, values, notice="form.draft_saved")
-    if action == "draft":
-        await _save(request, grant, values)
-        return await _form(request, grant, view, values, notice="form.draft_saved")
-    uploaded, too_big = await _uploads(request, data, view.person.language)
-    if too_big:
-        await _save(request, grant, values)
-        return await _form(request, grant, view, values, notice="", errors=too_big, status=422)
-    result = await _submit(request, grant, values, uploaded)
+        values, files = _resized(view.flow, values, files, action)
+    if action != "submit" or too_big:
+        await _save(request, grant, values, files)
+        notice = "" if action == "submit" else "form.draft_saved"
+        return await _form(request, grant, view, values, files, notice=notice, errors=too_big)
+    result = await _submit(request, grant, values, files)
     if not result.submitted:
-        await _save(request, grant, values)
-        return await _form(
-            request, grant, view, values, notice="", errors=result.errors, status=422
-        )
+        await _save(request, grant, values, files)
+        return await _form(request, grant, view, values, files, notice="", errors=result.errors)
     await db.write(request, forms.drop_draft, person_id=grant.person_id, request=grant.request)
     (await get_session(request)).pop(GRANT, None)
     return await _message(request, "form.done_title", "form.done", "form.done_chat")
 
 
-def _resized(values: Values, action: str) -> Values:
-    verb, section = action.split(":", 1)
-    count = count_of(values, section)
+REMOVE = "drop:"
+"""The prefix of a kept file's "remove" checkbox: `drop:<field name>`."""
+
+
+def _files(
+    kept: Mapping[str, FileRef], data: MultiDictProxy[Any], uploaded: Mapping[str, FileRef]
+) -> dict[str, FileRef]:
+    """The files the form holds after this post: those kept before, less those the person
+    removed, and a file just chosen in the place of the one kept for its field."""
+    removed = {name.removeprefix(REMOVE) for name in data if name.startswith(REMOVE)}
+    return {**{name: f for name, f in kept.items() if name not in removed}, **uploaded}
+
+
+def _resized(
+    flow: Flow, values: Values, files: dict[str, FileRef], action: str
+) -> tuple[Values, dict[str, FileRef]]:
+    """The values and files once a repeat of a section is added, or its last one removed
+    with that repeat's answers and files (those of other repeats and sections stay)."""
+    verb, section_id = action.split(":", 1)
+    section = flow.index.get(section_id)
+    if section is None or not section.repeat:
+        return values, files
+    count = count_of(values, section_id)
     if verb == "add":
-        return {**values, f"n:{section}": [str(count + 1)]}
+        return {**values, f"n:{section_id}": [str(count + 1)]}, files
     if count <= 1:
-        return values
-    last = f".{count - 1}"
-    kept = {k: v for k, v in values.items() if not (k.startswith("q:") and k.endswith(last))}
-    return {**kept, f"n:{section}": [str(count - 1)]}
+        return values, files
+    gone = {name_of(q.id, count - 1) for q in section.questions}
+    kept = {name: v for name, v in values.items() if name not in gone}
+    left = {name: f for name, f in files.items() if name not in gone}
+    return {**kept, f"n:{section_id}": [str(count - 1)]}, left
 
 
-async def _save(request: web.Request, grant: Grant, values: Values) -> None:
+async def _save(
+    request: web.Request, grant: Grant, values: Values, files: Mapping[str, FileRef] | None
+) -> None:
+    """Keep the draft; `files` None leaves the files kept before as they are."""
     await db.write(
         request,
         forms.save_draft,
@@ -335,11 +392,12 @@ async def _save(request: web.Request, grant: Grant, values: Values) -> None:
         request=grant.request,
         fields=values,
         now=request.app[APP].clock(),
+        files=files,
     )
 
 
 async def _submit(
-    request: web.Request, grant: Grant, values: Values, uploaded: dict[str, FileRef]
+    request: web.Request, grant: Grant, values: Values, files: Mapping[str, FileRef]
 ) -> Result:
     app = request.app[APP]
     call = functools.partial(
@@ -350,7 +408,7 @@ async def _submit(
         flow_id=grant.flow_id,
         campaign_id=grant.campaign_id,
         values=values,
-        files=uploaded,
+        files=files,
     )
     return await asyncio.get_running_loop().run_in_executor(request.app[DB_THREADS], call)
 
@@ -359,10 +417,11 @@ async def _submit(
 @access(Access.GUEST)
 @framed
 async def draft_post(request: web.Request) -> web.Response:
-    """The page's script saves the fields as they change."""
+    """The page's script saves the fields as they change (typed answers only: the files
+    kept stay, and a file chosen goes up with the next post of the whole form)."""
     opened = await _opened(request)
     if isinstance(opened, web.Response):
         return web.Response(status=opened.status)
     grant = opened[0]
-    await _save(request, grant, _values(await request.post()))
+    await _save(request, grant, _values(await request.post()), None)
     return web.Response(status=204)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from flows.formvalues import Values, from_record
+from flows.messages import FileRef
 from flows.model import Choice, Flow
 from storage import forms, queries
 from storage.forms import Grant
@@ -18,12 +19,14 @@ from storage.models import Campaign, Person
 
 @dataclass(frozen=True)
 class FormView:
-    """One person's form for one request."""
+    """One person's form for one request: the values to start from, and the files kept
+    in its draft (by field name)."""
 
     person: Person
     flow: Flow
     campaign: Campaign | None
     values: Values
+    files: dict[str, FileRef]
     sources: dict[str, tuple[Choice, ...]]
     draft_saved: bool
     previous_at: datetime | None
@@ -54,7 +57,8 @@ def form_view(session: Session, *, grant: Grant, flows: Mapping[str, Flow]) -> F
         person=person,
         flow=flow,
         campaign=campaign,
-        values=draft if draft is not None else previous,
+        values=draft.fields if draft is not None else previous,
+        files=draft.files if draft is not None else {},
         sources={"pledges": pledges},
         draft_saved=draft is not None,
         previous_at=found[0].submitted_at if found else None,

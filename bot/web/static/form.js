@@ -44,7 +44,8 @@
     }
   }
 
-  // A draft keeps typed answers only: a chosen file goes up once, with the submit.
+  // The autosave sends typed answers only: a chosen file goes up once, with the next post
+  // of the whole form (save draft, a repeat's button, submit), which keeps it in the draft.
   function draftFields() {
     var data = new FormData(form);
     form.querySelectorAll("input[type=file]").forEach(function (input) {
@@ -67,6 +68,18 @@
       });
     }, 600);
   }
+
+  // A file over the limit is never sent: the server would refuse the whole post, and the
+  // other files chosen with it. Its input is emptied at once and the reason shown beside it.
+  function checkSize(input) {
+    var big = input.files.length > 0 && input.files[0].size > Number(input.getAttribute("data-max"));
+    var note = input.parentNode.querySelector(".too-big");
+    if (note) note.hidden = !big;
+    if (big) input.value = "";
+  }
+  form.querySelectorAll("input[type=file][data-max]").forEach(function (input) {
+    input.addEventListener("change", function () { checkSize(input); });
+  });
 
   form.addEventListener("change", function () { apply(); saveSoon(); });
   form.addEventListener("input", saveSoon);
