@@ -8,12 +8,31 @@ keeps): `q:<ref>` for a question (`ref` as the chat's slots name it: `status`, o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from flows.messages import FileRef
 from flows.model import CHOICE_TYPES, Flow, QType, Question
 from flows.walk import answer_of
 
 Values = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Files:
+    """A form's files by field name: chosen on this post or an earlier one and kept in the
+    draft, sent with the state's latest answers (kept as they are unless replaced), and
+    those the person ticked to remove."""
+
+    kept: Mapping[str, FileRef] = field(default_factory=dict)
+    sent: Mapping[str, FileRef] = field(default_factory=dict)
+    dropped: frozenset[str] = frozenset()
+
+    def of(self, name: str) -> dict[str, Any]:
+        """A file field's `kept`, `sent` and `dropped`."""
+        kept = self.kept.get(name)
+        sent = None if kept is not None else self.sent.get(name)
+        return {"kept": kept, "sent": sent, "dropped": name in self.dropped}
 
 
 def name_of(question_id: str, item: int | None) -> str:
@@ -58,15 +77,42 @@ def from_record(flow: Flow, record: Mapping[str, Any]) -> Values:
         if question.type is QType.SECTION and question.repeat:
             count = max(1, len(record.get("items", {}).get(question.id, [])))
             values[f"n:{question.id}"] = [str(count)]
-            places = [(q, item) for item in range(count) for q in question.questions]
+    for q, item in _places(flow, record):
+        shown = _shown(q, answer_of(flow, dict(record), q.id, item))
+        if shown:
+            values[name_of(q.id, item)] = shown
+    return values
+
+
+def files_of(flow: Flow, record: Mapping[str, Any]) -> dict[str, FileRef]:
+    """The files of a record of answers, by field name: what the form shows as already
+    sent (the values leave files out: a browser cannot be given a file to post back)."""
+    found: dict[str, FileRef] = {}
+    for q, item in _places(flow, record):
+        value = (answer_of(flow, dict(record), q.id, item) or {}).get("v")
+        if q.type is QType.FILE and isinstance(value, dict) and value.get("ref"):
+            size = value.get("size")
+            found[name_of(q.id, item)] = FileRef(
+                str(value["ref"]),
+                str(value.get("name") or ""),
+                str(value.get("mime") or ""),
+                size if isinstance(size, int) else None,
+            )
+    return found
+
+
+def _places(flow: Flow, record: Mapping[str, Any]) -> list[tuple[Question, int | None]]:
+    """Every question's place in a record: each repeat of a repeated section (at least
+    one), else the question alone."""
+    places: list[tuple[Question, int | None]] = []
+    for question in flow.questions:
+        if question.type is QType.SECTION and question.repeat:
+            count = max(1, len(record.get("items", {}).get(question.id, [])))
+            places += [(q, item) for item in range(count) for q in question.questions]
         else:
             inner = question.questions if question.type is QType.SECTION else (question,)
-            places = [(q, None) for q in inner]
-        for q, item in places:
-            shown = _shown(q, answer_of(flow, dict(record), q.id, item))
-            if shown:
-                values[name_of(q.id, item)] = shown
-    return values
+            places += [(q, None) for q in inner]
+    return places
 
 
 def _shown(question: Question, answer: Mapping[str, Any] | None) -> list[str]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from flows import engine
 from flows.answers import Rejected, choices_for, interpret
-from flows.formvalues import as_state, count_of, from_record, name_of
-from flows.messages import Context, FileRef, Inbound, Step
+from flows.formvalues import Files, as_state, count_of, from_record, name_of
+from flows.messages import Context, Inbound, Step
 from flows.model import CHOICE_TYPES, Flow, QType, Question
 from flows.walk import Slot, is_visible
 from handlers import conversation
@@ -60,10 +60,11 @@ def submit(
     campaign_id: int | None,
     values: Mapping[str, list[str]],
     result: Result,
-    files: Mapping[str, FileRef] | None = None,
+    files: Files | None = None,
 ) -> None:
-    """Walk the form's `values` (and its files by field name: chosen with this post or
-    kept from an earlier one) through the engine and store them as the chat would."""
+    """Walk the form's `values` (and its `files`: those chosen with this post or kept from
+    an earlier one, and those sent before that the person removed) through the engine and
+    store them as the chat would."""
     found = request_of(turn, flows, flow_id, campaign_id)
     if found is None:
         result.errors[""] = "form.closed"
@@ -75,7 +76,7 @@ def submit(
     step = engine.start(flow, ctx, previous)
     if step.state.get("mode") == "review":
         step = engine.step(flow, step.state, Inbound(choice="amend"), ctx)
-    final = _walk(flow, step, ctx, values, prefilled, result, files or {})
+    final = _walk(flow, step, ctx, values, prefilled, result, files or Files())
     if final is None:
         _check_the_rest(flow, ctx, values, result)
         return
@@ -91,7 +92,7 @@ def _walk(
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
     result: Result,
-    files: Mapping[str, FileRef],
+    files: Files,
 ) -> Step | None:
     for _ in range(MAX_STEPS):
         state = step.state
@@ -120,7 +121,7 @@ def _answer(
     ctx: Context,
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
-    files: Mapping[str, FileRef],
+    files: Files,
 ) -> Step | str:
     """The step after answering `slot`, trying each way the form's value may be said; the
     engine's message when none is accepted."""
@@ -140,7 +141,7 @@ def _ways(
     slot: Slot,
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
-    files: Mapping[str, FileRef],
+    files: Files,
 ) -> list[Sequence[Inbound]]:
     """The messages that say the form's answer for `slot`, best first. An answer left as
     it was prefilled is first kept ("keep"), as in chat: it stays that of whoever gave it;
@@ -152,8 +153,10 @@ def _ways(
     name = _field_name(slot)
     given = [value for value in values.get(name, []) if value.strip()]
     if question.type is QType.FILE:
-        if name in files:
-            return [(Inbound(file=files[name]),)]
+        if name in files.kept:
+            return [(Inbound(file=files.kept[name]),)]
+        if name in files.dropped:  # the file sent before, removed: no file now
+            return [(Inbound(command="skip"),)]
         return [(Inbound(command="keep"),), (Inbound(command="skip"),)]
     if not given:
         said: Sequence[Inbound] = (Inbound(command="skip"),)
@@ -227,7 +230,7 @@ def submit_form(
     flow_id: str,
     campaign_id: int | None,
     values: Mapping[str, list[str]],
-    files: Mapping[str, FileRef] | None = None,
+    files: Files | None = None,
 ) -> Result:
     """Submit a form for the person at the chat address, in one turn (`Chat.submit_form`)."""
     result = Result()

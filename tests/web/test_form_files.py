@@ -118,6 +118,32 @@ async def test_a_file_saved_with_the_draft_is_shown_when_the_form_is_opened_agai
     assert on_disk_under_files_dir(app, statement_file(app)) == PDF
 
 
+async def test_the_file_sent_with_the_last_answers_is_named_and_stays_unless_removed(
+    app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
+) -> None:
+    morocco = focal_points["ma"]
+    await follow_link(client, app, morocco, campaign)
+    status, _ = await send_form(client, STATEMENT, {"q:statement_file": CHOSEN})
+    assert status == 200
+    first = statement_file(app)
+
+    body = await follow_link(client, app, morocco, campaign)
+
+    assert 'id="k-q:statement_file"' in body
+    assert "Envoyé avec vos dernières réponses" in body and "déclaration rabat.pdf" in body
+    status, body = await send_form(client, STATEMENT, NOTHING_CHOSEN)
+    assert status == 200 and "Merci" in body
+    assert statement_file(app) == first, "version 2 keeps the file of version 1"
+
+    await follow_link(client, app, morocco, campaign)
+    removed = {**STATEMENT, "drop:q:statement_file": "1"}
+    status, body = await send_form(client, removed, NOTHING_CHOSEN)
+
+    assert status == 422 and 'id="e-q:statement_file"' in body, "the file is required here"
+    assert 'name="drop:q:statement_file" value="1" checked' in body, "the removal shows"
+    assert len(submissions(app)) == 2
+
+
 async def test_a_kept_file_removed_leaves_a_required_file_question_unanswered(
     app: App, client: Client, focal_points: dict[str, ChatDriver], campaign: Campaign
 ) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.answers import choices_for
-from flows.formvalues import as_state, count_of, name_of
+from flows.formvalues import Files, as_state, count_of, name_of
 from flows.messages import FileRef
 from flows.model import CHOICE_TYPES, Choice, Flow, QType, Question
 from flows.walk import is_visible
@@ -53,6 +53,10 @@ class FormField:
     error: str = ""
     kept: FileRef | None = None
     """A file question's file chosen on an earlier post and kept in the draft."""
+    sent: FileRef | None = None
+    """Else the file the state sent with its latest answers, kept unless replaced."""
+    dropped: bool = False
+    """Whether the person ticked "remove" for the kept or sent file."""
 
     @property
     def value(self) -> str:
@@ -80,13 +84,13 @@ def blocks(
     language: str,
     sources: Mapping[str, tuple[Choice, ...]],
     errors: Mapping[str, str] | None = None,
-    files: Mapping[str, FileRef] | None = None,
+    files: Files | None = None,
 ) -> list[Block]:
-    """The form, question by question, in the flow's order (with the files kept, by field
-    name, beside their questions)."""
+    """The form, question by question, in the flow's order (with the files kept or sent
+    before, by field name, beside their questions)."""
     state = as_state(flow, values)
     t = translator(language)
-    place = _Place(values, state, language, sources, errors or {}, files or {})
+    place = _Place(values, state, language, sources, errors or {}, files or Files())
     made: list[Block] = []
     for question in flow.questions:
         if question.type is not QType.SECTION:
@@ -119,7 +123,7 @@ class _Place:
     language: str
     sources: Mapping[str, tuple[Choice, ...]]
     errors: Mapping[str, str]
-    files: Mapping[str, FileRef]
+    files: Files
 
 
 def _field(flow: Flow, question: Question, item: int | None, place: _Place) -> FormField:
@@ -141,7 +145,7 @@ def _field(flow: Flow, question: Question, item: int | None, place: _Place) -> F
         visible=is_visible(flow, place.state, question, item),
         when=_when(flow, question, item),
         error=place.errors.get(name, ""),
-        kept=place.files.get(name) if question.type is QType.FILE else None,
+        **(place.files.of(name) if question.type is QType.FILE else {}),
     )
 
 

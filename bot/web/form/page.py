@@ -22,7 +22,7 @@ from multidict import MultiDictProxy
 from bot.channels.web import files
 from bot.web import db
 from bot.web.form import initdata
-from bot.web.form.fields import blocks
+from bot.web.form.fields import Files, blocks
 from bot.web.form.view import FormView, form_view, is_answerable, language_of, telegram_grant
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
@@ -256,11 +256,13 @@ async def _form(
     *,
     notice: str,
     errors: Mapping[str, str] | None = None,
+    dropped: frozenset[str] = frozenset(),
 ) -> web.Response:
     language = view.person.language
     general = (errors or {}).get("", "")
+    shown = Files(files, view.sent_files, dropped)
     made = blocks(
-        view.flow, values, language=language, sources=view.sources, errors=errors, files=files
+        view.flow, values, language=language, sources=view.sources, errors=errors, files=shown
     )
     context = {
         "flow": view.flow,
@@ -331,18 +333,24 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     data = await request.post()
     values = _values(data)
     uploaded, too_big = await _uploads(request, data, view)
-    files = _files(view.files, data, uploaded)
+    removed = frozenset(name.removeprefix(REMOVE) for name in data if name.startswith(REMOVE))
+    files = _files(view.files, removed, uploaded)
     action = str(data.get("action", "submit"))
     if action.startswith(("add:", "remove:")):
         values, files = _resized(view.flow, values, files, action)
     if action != "submit" or too_big:
         await _save(request, grant, values, files)
         notice = "" if action == "submit" else "form.draft_saved"
-        return await _form(request, grant, view, values, files, notice=notice, errors=too_big)
-    result = await _submit(request, grant, values, files)
+        return await _form(
+            request, grant, view, values, files, notice=notice, errors=too_big, dropped=removed
+        )
+    result = await _submit(request, grant, values, files, removed)
     if not result.submitted:
         await _save(request, grant, values, files)
-        return await _form(request, grant, view, values, files, notice="", errors=result.errors)
+        errors = result.errors
+        return await _form(
+            request, grant, view, values, files, notice="", errors=errors, dropped=removed
+        )
     await db.write(request, forms.drop_draft, person_id=grant.person_id, request=grant.request)
     (await get_session(request)).pop(GRANT, None)
     return await _message(request, "form.done_title", "form.done", "form.done_chat")
@@ -353,11 +361,10 @@ REMOVE = "drop:"
 
 
 def _files(
-    kept: Mapping[str, FileRef], data: MultiDictProxy[Any], uploaded: Mapping[str, FileRef]
+    kept: Mapping[str, FileRef], removed: frozenset[str], uploaded: Mapping[str, FileRef]
 ) -> dict[str, FileRef]:
     """The files the form holds after this post: those kept before, less those the person
     removed, and a file just chosen in the place of the one kept for its field."""
-    removed = {name.removeprefix(REMOVE) for name in data if name.startswith(REMOVE)}
     return {**{name: f for name, f in kept.items() if name not in removed}, **uploaded}
 
 
@@ -397,7 +404,11 @@ async def _save(
 
 
 async def _submit(
-    request: web.Request, grant: Grant, values: Values, files: Mapping[str, FileRef]
+    request: web.Request,
+    grant: Grant,
+    values: Values,
+    files: Mapping[str, FileRef],
+    dropped: frozenset[str],
 ) -> Result:
     app = request.app[APP]
     call = functools.partial(
@@ -408,7 +419,7 @@ async def _submit(
         flow_id=grant.flow_id,
         campaign_id=grant.campaign_id,
         values=values,
-        files=files,
+        files=Files(kept=files, dropped=dropped),
     )
     return await asyncio.get_running_loop().run_in_executor(request.app[DB_THREADS], call)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from flows.formvalues import Values, from_record
+from flows.formvalues import Values, files_of, from_record
 from flows.messages import FileRef
 from flows.model import Choice, Flow
 from storage import forms, queries
@@ -19,14 +19,17 @@ from storage.models import Campaign, Person
 
 @dataclass(frozen=True)
 class FormView:
-    """One person's form for one request: the values to start from, and the files kept
-    in its draft (by field name)."""
+    """One person's form for one request: the values to start from, the files kept in its
+    draft, and those the state sent with its latest answers (both by field name)."""
 
     person: Person
     flow: Flow
     campaign: Campaign | None
     values: Values
     files: dict[str, FileRef]
+    sent_files: dict[str, FileRef]
+    """Files of the latest answers: kept as they are unless a new one is chosen or the
+    person removes them (`handlers.form.submit_form`'s `dropped`)."""
     sources: dict[str, tuple[Choice, ...]]
     draft_saved: bool
     previous_at: datetime | None
@@ -46,19 +49,17 @@ def form_view(session: Session, *, grant: Grant, flows: Mapping[str, Flow]) -> F
         flow_id=flow.id,
         scope=queries.scope_of(grant.campaign_id),
     )
-    previous = (
-        from_record(flow, queries.submission_record(session, flow=flow, submission=found[0]))
-        if found
-        else {}
-    )
+    record = queries.submission_record(session, flow=flow, submission=found[0]) if found else {}
     draft = forms.draft(session, person_id=person.id or 0, request=grant.request)
     pledges = queries.pledge_choices(connection, country_code=person.country_code)
+    values = from_record(flow, record) if found else {}
     return FormView(
         person=person,
         flow=flow,
         campaign=campaign,
-        values=draft.fields if draft is not None else previous,
+        values=draft.fields if draft is not None else values,
         files=draft.files if draft is not None else {},
+        sent_files=files_of(flow, record),
         sources={"pledges": pledges},
         draft_saved=draft is not None,
         previous_at=found[0].submitted_at if found else None,
