@@ -187,6 +187,16 @@ def test_tampered_init_data_in_the_mini_app_is_a_refusal_page_never_the_form(
     assert stored(app) == []
 
 
+def announce_a_statement(page: Page, link: str, pdf: Path) -> None:
+    """Open the form from `link` and say a statement will be issued, choosing `pdf` (a
+    small PDF written there) as its file."""
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.goto(link)
+    submit(page, "button.primary")
+    page.check("input[name='q:will_issue_statement'][value='yes']")
+    page.set_input_files("#i-q\\:statement_file", str(pdf))
+
+
 def test_a_pdf_chosen_on_the_form_is_uploaded_with_the_answers(
     app: App,
     workspace: str,
@@ -195,14 +205,9 @@ def test_a_pdf_chosen_on_the_form_is_uploaded_with_the_answers(
     campaign: Campaign,
     tmp_path: Path,
 ) -> None:
-    pdf = tmp_path / "declaration.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     page = page_at(width=PHONE)
-    page.goto(workspace + link_for(app, focal_points["ma"], campaign))
-    submit(page, "button.primary")
-
-    page.check("input[name='q:will_issue_statement'][value='yes']")
-    page.set_input_files("#i-q\\:statement_file", str(pdf))
+    pdf = tmp_path / "declaration.pdf"
+    announce_a_statement(page, workspace + link_for(app, focal_points["ma"], campaign), pdf)
     page.check("input[name='q:will_hold_activities'][value='no']")
     page.check("input[name='q:may_circulate'][value='yes']")
     submit(page, "button[value=submit]")
@@ -227,13 +232,9 @@ def test_a_file_chosen_before_a_refused_submit_is_kept_and_not_chosen_again(
     shots: Path,
     tmp_path: Path,
 ) -> None:
-    pdf = tmp_path / "بيان الأردن.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     page = page_at(width=PHONE)
-    page.goto(workspace + link_for(app, focal_points["jo"], campaign))
-    submit(page, "button.primary")
-    page.check("input[name='q:will_issue_statement'][value='yes']")
-    page.set_input_files("#i-q\\:statement_file", str(pdf))
+    pdf = tmp_path / "بيان الأردن.pdf"
+    announce_a_statement(page, workspace + link_for(app, focal_points["jo"], campaign), pdf)
     page.check("input[name='q:will_hold_activities'][value='yes']")
     page.fill("#i-q\\:activities_description", "ندوة وطنية في عمان")
     page.fill("#i-q\\:activities_date", "٣١ حزيران")
