@@ -64,7 +64,7 @@ def setup(web_app: web.Application) -> None:
     environment.globals.update(csrf_field=csrf_field, static_url=static_url, url_for=url_for)
     environment.filters["isolate"] = isolate
     web_app.middlewares.extend(
-        [room_for_files, session_middleware(session_storage(settings)), error_pages, guard]
+        [session_middleware(session_storage(settings)), room_for_files, error_pages, guard]
     )
     web_app.on_response_prepare.append(security_headers)
     web_app.cleanup_ctx.append(_threads)

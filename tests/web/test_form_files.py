@@ -221,6 +221,20 @@ async def test_files_of_one_post_may_be_larger_together_than_the_limit_of_one(
     assert draft_files(app, omar, "pledge_update") == kept
 
 
+async def test_only_someone_the_form_was_opened_for_may_post_several_files(
+    app: App, client: Client, focal_points: dict[str, ChatDriver]
+) -> None:
+    nearly = b"%PDF-1.4\n" + b"0" * (LIMIT - 100)
+    chosen = {"q:evidence_file.0": ("one.pdf", nearly), "q:evidence_file.1": ("two.pdf", nearly)}
+
+    status, _ = await send_form(client, PLEDGES, chosen, "draft")
+    assert status == 413, "without a form's grant, the server's room of one file"
+
+    await open_pledges(client, app, focal_points["jo_alt"])
+    status, _ = await send_form(client, PLEDGES, chosen, "draft")
+    assert status == 200
+
+
 async def test_a_kept_optional_file_removed_is_not_stored(
     app: App, client: Client, focal_points: dict[str, ChatDriver]
 ) -> None:

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -270,6 +271,7 @@ async def test_a_mini_app_in_telegram_webs_frame_saves_and_submits_without_a_coo
     assert status == 200 and 'lang="fr"' in body
     assert "frame-ancestors https://web.telegram.org;" in headers["Content-Security-Policy"]
     ticket = ticket_in(body)
+    assert f'action="/form?ticket={quote(ticket)}"' in body, "room for its files (no cookie)"
 
     draft = {"q:will_issue_statement": "no", "ticket": ticket}
     status, _, _ = await frame.post("/form/draft", draft)

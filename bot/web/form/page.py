@@ -26,7 +26,15 @@ from bot.web.form.fields import Files, blocks
 from bot.web.form.view import FormView, form_view, is_answerable, language_of, telegram_grant
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
-from bot.web.security import Access, access, framed, issue_ticket, read_ticket, ticket_of
+from bot.web.security import (
+    TICKET_FIELD,
+    Access,
+    access,
+    framed,
+    issue_ticket,
+    read_ticket,
+    ticket_of,
+)
 from flows.formvalues import Values, count_of, name_of
 from flows.messages import FileRef
 from flows.model import Flow, QType
@@ -83,9 +91,11 @@ async def _message(
 @web.middleware
 async def room_for_files(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Let a post of the whole form carry several files: the server's body limit is one
-    file's room, and a post over it is refused whole (413), every file in it lost. Goes
-    before the session and CSRF middlewares, which read the posted form."""
-    if request.method != "POST" or request.path != "/form":
+    file's room, and a post over it is refused whole (413), every file in it lost. Only
+    for someone the form was opened for (`_opened_for`): anyone else keeps the server's
+    room of one file. Goes after the session's middleware and before the CSRF check,
+    which reads the posted form."""
+    if request.method != "POST" or request.path != "/form" or not await _opened_for(request):
         return await handler(request)
     limit = request.app[APP].settings.max_file_bytes
     roomy = request.clone(client_max_size=FILES_AT_ONCE * limit + FIELDS_ROOM)
@@ -95,6 +105,18 @@ async def room_for_files(request: web.Request, handler: Handler) -> web.StreamRe
         # aiohttp closes the files it spooled for a post on the request it made, not on a
         # clone: the same release, for the clone.
         roomy._finish()
+
+
+async def _opened_for(request: web.Request) -> bool:
+    """Whether the request carries a form's grant, in its session or (Telegram Web's
+    frame, which gets no cookie back) in the ticket of the form's address; read before
+    the body, so the session is loaded on the request its middleware saves."""
+    if _grant(await get_session(request)) is not None:
+        return True
+    token = request.query.get(TICKET_FIELD, "")
+    app = request.app[APP]
+    payload = read_ticket(app.settings, token, now=app.clock()) if token else None
+    return bool(payload) and Grant.from_json(payload.get(GRANT)) is not None
 
 
 # -- opening: the Mini App ------------------------------------------------------------------
