@@ -2,7 +2,8 @@
 
 The form's values are a plain `{name: [value, ...]}` (what a browser posts, what a draft
 keeps): `q:<ref>` for a question (`ref` as the chat's slots name it: `status`, or
-`status.0` in repeat 0 of a section) and `n:<section>` for how many repeats a section has.
+`status.0` in repeat 0 of a section), `n:<section>` for how many repeats a section has,
+and `drop:q:<ref>` for a file question whose file the person removed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from flows.model import CHOICE_TYPES, Flow, QType, Question
 from flows.walk import answer_of
 
 Values = dict[str, list[str]]
+DROP = "drop:"
+"""The prefix of a file question's "remove this file" box: `drop:<field name>`."""
+
+
+def dropped_in(values: Mapping[str, list[str]]) -> frozenset[str]:
+    """The file fields whose file the person removed."""
+    return frozenset(name.removeprefix(DROP) for name in values if name.startswith(DROP))
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,11 @@ async def test_the_file_sent_with_the_last_answers_is_named_and_stays_unless_rem
     assert status == 422 and 'id="e-q:statement_file"' in body, "the file is required here"
     assert 'name="drop:q:statement_file" value="1" checked' in body, "the removal shows"
     assert len(submissions(app)) == 2
+    body = await follow_link(client, app, morocco, campaign)
+    assert 'name="drop:q:statement_file" value="1" checked' in body, "kept with the draft"
+
+    status, body = await send_form(client, STATEMENT, {"q:statement_file": CHOSEN})
+    assert status == 200 and "Merci" in body, "a file chosen takes the removed one's place"
 
 
 async def test_a_kept_file_removed_leaves_a_required_file_question_unanswered(
@@ -224,15 +229,14 @@ async def test_files_of_one_post_may_be_larger_together_than_the_limit_of_one(
 async def test_only_someone_the_form_was_opened_for_may_post_several_files(
     app: App, client: Client, focal_points: dict[str, ChatDriver]
 ) -> None:
-    nearly = b"%PDF-1.4\n" + b"0" * (LIMIT - 100)
-    chosen = {"q:evidence_file.0": ("one.pdf", nearly), "q:evidence_file.1": ("two.pdf", nearly)}
+    big = {"q:evidence_file.0": ("big.pdf", b"%PDF-1.4\n" + b"0" * (LIMIT + LIMIT // 2))}
 
-    status, _ = await send_form(client, PLEDGES, chosen, "draft")
+    status, _ = await send_form(client, PLEDGES, big, "draft")
     assert status == 413, "without a form's grant, the server's room of one file"
 
     await open_pledges(client, app, focal_points["jo_alt"])
-    status, _ = await send_form(client, PLEDGES, chosen, "draft")
-    assert status == 200
+    status, body = await send_form(client, PLEDGES, big, "draft")
+    assert status == 422 and 'id="e-q:evidence_file.0"' in body, "read, and refused beside it"
 
 
 async def test_a_kept_optional_file_removed_is_not_stored(

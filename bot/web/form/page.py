@@ -35,7 +35,7 @@ from bot.web.security import (
     read_ticket,
     ticket_of,
 )
-from flows.formvalues import Values, count_of, name_of
+from flows.formvalues import DROP, Values, count_of, dropped_in, name_of
 from flows.messages import FileRef
 from flows.model import Flow, QType
 from handlers.form import Result, submit_form
@@ -278,11 +278,10 @@ async def _form(
     *,
     notice: str,
     errors: Mapping[str, str] | None = None,
-    dropped: frozenset[str] = frozenset(),
 ) -> web.Response:
     language = view.person.language
     general = (errors or {}).get("", "")
-    shown = Files(files, view.sent_files, dropped)
+    shown = Files(files, view.sent_files, dropped_in(values))
     made = blocks(
         view.flow, values, language=language, sources=view.sources, errors=errors, files=shown
     )
@@ -303,8 +302,9 @@ async def _form(
 
 
 def _values(data: MultiDictProxy[Any]) -> Values:
-    """The form's fields as posted (questions and repeat counts only; files apart)."""
-    names = {name for name in data if name.startswith(("q:", "n:"))}
+    """The form's fields as posted (questions, repeat counts and files removed; the files
+    themselves apart)."""
+    names = {name for name in data if name.startswith(("q:", "n:", DROP))}
     posted = {name: [v for v in data.getall(name) if isinstance(v, str)] for name in names}
     return {name: posted[name] for name in sorted(names) if posted[name]}
 
@@ -355,7 +355,8 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     data = await request.post()
     values = _values(data)
     uploaded, too_big = await _uploads(request, data, view)
-    removed = frozenset(name.removeprefix(REMOVE) for name in data if name.startswith(REMOVE))
+    values = _chosen_again(values, uploaded)
+    removed = dropped_in(values)
     files = _files(view.files, removed, uploaded)
     action = str(data.get("action", "submit"))
     if action.startswith(("add:", "remove:")):
@@ -363,23 +364,23 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     if action != "submit" or too_big:
         await _save(request, grant, values, files)
         notice = "" if action == "submit" else "form.draft_saved"
-        return await _form(
-            request, grant, view, values, files, notice=notice, errors=too_big, dropped=removed
-        )
+        return await _form(request, grant, view, values, files, notice=notice, errors=too_big)
     result = await _submit(request, grant, values, files, removed)
     if not result.submitted:
         await _save(request, grant, values, files)
-        errors = result.errors
-        return await _form(
-            request, grant, view, values, files, notice="", errors=errors, dropped=removed
-        )
+        return await _form(request, grant, view, values, files, notice="", errors=result.errors)
     await db.write(request, forms.drop_draft, person_id=grant.person_id, request=grant.request)
     (await get_session(request)).pop(GRANT, None)
     return await _message(request, "form.done_title", "form.done", "form.done_chat")
 
 
-REMOVE = "drop:"
-"""The prefix of a kept file's "remove" checkbox: `drop:<field name>`."""
+def _chosen_again(values: Values, uploaded: Mapping[str, FileRef]) -> Values:
+    """The values less the removal of a file that a file just chosen now replaces."""
+    return {
+        name: value
+        for name, value in values.items()
+        if not (name.startswith(DROP) and name.removeprefix(DROP) in uploaded)
+    }
 
 
 def _files(
@@ -405,6 +406,7 @@ def _resized(
     if count <= 1:
         return values, files
     gone = {name_of(q.id, count - 1) for q in section.questions}
+    gone |= {DROP + name for name in gone}
     kept = {name: v for name, v in values.items() if name not in gone}
     left = {name: f for name, f in files.items() if name not in gone}
     return {**kept, f"n:{section_id}": [str(count - 1)]}, left
