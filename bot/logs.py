@@ -24,6 +24,14 @@ QUIET_LOGGERS = (
     "twilio.async_http_client",
 )
 """HTTP clients that log request URLs (with the bot token) and headers below WARNING."""
+ROUTINE_LOGGERS = (
+    "alembic.runtime.plugins",
+    "apscheduler.executors.default",
+    "apscheduler.scheduler",
+)
+"""Libraries that say at INFO what happens every time (Alembic's plugins at each start, the
+scheduler's two lines for every minute's tick): at WARNING, what they say is worth reading.
+The campaign clock logs each tick's work itself (`bot.scheduler`)."""
 
 
 class RedactSecrets(logging.Filter):
@@ -103,7 +111,7 @@ def configure_logging(settings: Settings) -> None:
     secrets (the bot token and its part after the bot id, the Twilio auth token) masked
     in whatever the root handlers write."""
     logging.basicConfig(level=settings.log_level, format=FORMAT)
-    for name in QUIET_LOGGERS:
+    for name in (*QUIET_LOGGERS, *ROUTINE_LOGGERS):
         logging.getLogger(name).setLevel(logging.WARNING)
     token = settings.telegram_bot_token.get_secret_value()
     register_secret(token)
