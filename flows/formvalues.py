@@ -9,7 +9,6 @@ and `drop:q:<ref>` for a file question whose file the person removed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from flows.messages import FileRef
@@ -26,26 +25,20 @@ def dropped_in(values: Mapping[str, list[str]]) -> frozenset[str]:
     return frozenset(name.removeprefix(DROP) for name in values if name.startswith(DROP))
 
 
-@dataclass(frozen=True)
-class Files:
-    """A form's files by field name: chosen on this post or an earlier one and kept in the
-    draft, sent with the state's latest answers (kept as they are unless replaced), and
-    those the person ticked to remove."""
-
-    kept: Mapping[str, FileRef] = field(default_factory=dict)
-    sent: Mapping[str, FileRef] = field(default_factory=dict)
-    dropped: frozenset[str] = frozenset()
-
-    def of(self, name: str) -> dict[str, Any]:
-        """A file field's `kept`, `sent` and `dropped`."""
-        kept = self.kept.get(name)
-        sent = None if kept is not None else self.sent.get(name)
-        return {"kept": kept, "sent": sent, "dropped": name in self.dropped}
-
-
 def name_of(question_id: str, item: int | None) -> str:
     """The input's name for a question in a place."""
     return f"q:{question_id}" if item is None else f"q:{question_id}.{item}"
+
+
+def ref_of(flow: Flow, name: str) -> tuple[Question, int | None] | None:
+    """The question and repeat an input's name is for (`name_of` read back); None for
+    anything else."""
+    if not name.startswith("q:"):
+        return None
+    question_id, _, item = name[2:].partition(".")
+    if question_id not in flow.index or (item and not item.isdigit()):
+        return None
+    return flow.question(question_id), int(item) if item else None
 
 
 def count_of(values: Mapping[str, list[str]], section_id: str) -> int:
@@ -99,13 +92,7 @@ def files_of(flow: Flow, record: Mapping[str, Any]) -> dict[str, FileRef]:
     for q, item in _places(flow, record):
         value = (answer_of(flow, dict(record), q.id, item) or {}).get("v")
         if q.type is QType.FILE and isinstance(value, dict) and value.get("ref"):
-            size = value.get("size")
-            found[name_of(q.id, item)] = FileRef(
-                str(value["ref"]),
-                str(value.get("name") or ""),
-                str(value.get("mime") or ""),
-                size if isinstance(size, int) else None,
-            )
+            found[name_of(q.id, item)] = FileRef(**value)
     return found
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from flows import engine
 from flows.answers import Rejected, choices_for, interpret
-from flows.formvalues import Files, as_state, count_of, from_record, name_of
-from flows.messages import Context, Inbound, Step
-from flows.model import CHOICE_TYPES, Flow, QType, Question
+from flows.formvalues import DROP, as_state, count_of, from_record, name_of, ref_of
+from flows.messages import Context, FileRef, Inbound, Step
+from flows.model import CHOICE_TYPES, Flow, QType
 from flows.walk import Slot, is_visible
 from handlers import conversation
 from handlers.chat import Chat, answerable_campaign
@@ -60,11 +60,10 @@ def submit(
     campaign_id: int | None,
     values: Mapping[str, list[str]],
     result: Result,
-    files: Files | None = None,
+    files: Mapping[str, FileRef] | None = None,
 ) -> None:
-    """Walk the form's `values` (and its `files`: those chosen with this post or kept from
-    an earlier one, and those sent before that the person removed) through the engine and
-    store them as the chat would."""
+    """Walk the form's `values` (and its files by field name: chosen with this post or
+    kept from an earlier one) through the engine and store them as the chat would."""
     found = request_of(turn, flows, flow_id, campaign_id)
     if found is None:
         result.errors[""] = "form.closed"
@@ -76,7 +75,7 @@ def submit(
     step = engine.start(flow, ctx, previous)
     if step.state.get("mode") == "review":
         step = engine.step(flow, step.state, Inbound(choice="amend"), ctx)
-    final = _walk(flow, step, ctx, values, prefilled, result, files or Files())
+    final = _walk(flow, step, ctx, values, prefilled, result, files or {})
     if final is None:
         _check_the_rest(flow, ctx, values, result)
         return
@@ -92,7 +91,7 @@ def _walk(
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
     result: Result,
-    files: Files,
+    files: Mapping[str, FileRef],
 ) -> Step | None:
     for _ in range(MAX_STEPS):
         state = step.state
@@ -121,7 +120,7 @@ def _answer(
     ctx: Context,
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
-    files: Files,
+    files: Mapping[str, FileRef],
 ) -> Step | str:
     """The step after answering `slot`, trying each way the form's value may be said; the
     engine's message when none is accepted."""
@@ -141,7 +140,7 @@ def _ways(
     slot: Slot,
     values: Mapping[str, list[str]],
     prefilled: Mapping[str, list[str]],
-    files: Files,
+    files: Mapping[str, FileRef],
 ) -> list[Sequence[Inbound]]:
     """The messages that say the form's answer for `slot`, best first. An answer left as
     it was prefilled is first kept ("keep"), as in chat: it stays that of whoever gave it;
@@ -153,9 +152,9 @@ def _ways(
     name = _field_name(slot)
     given = [value for value in values.get(name, []) if value.strip()]
     if question.type is QType.FILE:
-        if name in files.kept:
-            return [(Inbound(file=files.kept[name]),)]
-        if name in files.dropped:  # the file sent before, removed: no file now
+        if name in files:
+            return [(Inbound(file=files[name]),)]
+        if DROP + name in values:  # the file sent before, removed: no file now
             return [(Inbound(command="skip"),)]
         return [(Inbound(command="keep"),), (Inbound(command="skip"),)]
     if not given:
@@ -178,7 +177,7 @@ def _check_the_rest(
     state = as_state(flow, values)
     t = translator(ctx.language)
     for name in values:
-        ref = _ref(flow, name)
+        ref = ref_of(flow, name)
         if ref is None or name in result.errors:
             continue
         question, item = ref
@@ -202,16 +201,6 @@ def _check_the_rest(
 _TAPPED = CHOICE_TYPES | {QType.RATING}
 
 
-def _ref(flow: Flow, name: str) -> tuple[Question, int | None] | None:
-    """The question and repeat a field's name is for (None for anything else)."""
-    if not name.startswith("q:"):
-        return None
-    question_id, _, item = name[2:].partition(".")
-    if question_id not in flow.index or (item and not item.isdigit()):
-        return None
-    return flow.question(question_id), int(item) if item else None
-
-
 def _field_name(slot: Slot) -> str:
     return name_of(slot.id, slot.item)
 
@@ -230,7 +219,7 @@ def submit_form(
     flow_id: str,
     campaign_id: int | None,
     values: Mapping[str, list[str]],
-    files: Files | None = None,
+    files: Mapping[str, FileRef] | None = None,
 ) -> Result:
     """Submit a form for the person at the chat address, in one turn (`Chat.submit_form`)."""
     result = Result()

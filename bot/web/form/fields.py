@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.answers import choices_for
-from flows.formvalues import Files, as_state, count_of, name_of
+from flows.formvalues import DROP, as_state, count_of, name_of
 from flows.messages import FileRef
 from flows.model import CHOICE_TYPES, Choice, Flow, QType, Question
 from flows.walk import is_visible
@@ -84,13 +84,14 @@ def blocks(
     language: str,
     sources: Mapping[str, tuple[Choice, ...]],
     errors: Mapping[str, str] | None = None,
-    files: Files | None = None,
+    files: Mapping[str, FileRef] | None = None,
+    sent: Mapping[str, FileRef] | None = None,
 ) -> list[Block]:
     """The form, question by question, in the flow's order (with the files kept or sent
     before, by field name, beside their questions)."""
     state = as_state(flow, values)
     t = translator(language)
-    place = _Place(values, state, language, sources, errors or {}, files or Files())
+    place = _Place(values, state, language, sources, errors or {}, files or {}, sent or {})
     made: list[Block] = []
     for question in flow.questions:
         if question.type is not QType.SECTION:
@@ -123,7 +124,8 @@ class _Place:
     language: str
     sources: Mapping[str, tuple[Choice, ...]]
     errors: Mapping[str, str]
-    files: Files
+    files: Mapping[str, FileRef]
+    sent: Mapping[str, FileRef]
 
 
 def _field(flow: Flow, question: Question, item: int | None, place: _Place) -> FormField:
@@ -145,8 +147,16 @@ def _field(flow: Flow, question: Question, item: int | None, place: _Place) -> F
         visible=is_visible(flow, place.state, question, item),
         when=_when(flow, question, item),
         error=place.errors.get(name, ""),
-        **(place.files.of(name) if question.type is QType.FILE else {}),
+        **(_file_of(name, place) if question.type is QType.FILE else {}),
     )
+
+
+def _file_of(name: str, place: _Place) -> dict[str, Any]:
+    """A file field's file kept in the draft, else the one sent with the latest answers,
+    and whether the person ticked to remove it."""
+    kept = place.files.get(name)
+    sent = None if kept is not None else place.sent.get(name)
+    return {"kept": kept, "sent": sent, "dropped": DROP + name in place.values}
 
 
 def _when(flow: Flow, question: Question, item: int | None) -> dict[str, Any] | None:

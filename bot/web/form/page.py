@@ -22,7 +22,7 @@ from multidict import MultiDictProxy
 from bot.channels.web import files
 from bot.web import db
 from bot.web.form import initdata
-from bot.web.form.fields import Files, blocks
+from bot.web.form.fields import blocks
 from bot.web.form.view import FormView, form_view, is_answerable, language_of, telegram_grant
 from bot.web.keys import APP, DB_THREADS, LANGUAGE
 from bot.web.render import render
@@ -35,7 +35,7 @@ from bot.web.security import (
     read_ticket,
     ticket_of,
 )
-from flows.formvalues import DROP, Values, count_of, dropped_in, name_of
+from flows.formvalues import DROP, Values, count_of, dropped_in, name_of, ref_of
 from flows.messages import FileRef
 from flows.model import Flow, QType
 from handlers.form import Result, submit_form
@@ -62,10 +62,15 @@ async def _grant_of(request: web.Request) -> Grant | None:
     the session's (a link, or a Mini App in a web view that keeps cookies)."""
     token = await ticket_of(request)
     if token:
-        app = request.app[APP]
-        payload = read_ticket(app.settings, token, now=app.clock())
-        return Grant.from_json(payload.get(GRANT)) if payload else None
+        return _ticket_grant(request, token)
     return _grant(await get_session(request))
+
+
+def _ticket_grant(request: web.Request, token: str) -> Grant | None:
+    """The grant a ticket carries, when the ticket is the server's and still valid."""
+    app = request.app[APP]
+    payload = read_ticket(app.settings, token, now=app.clock()) if token else None
+    return Grant.from_json(payload.get(GRANT)) if payload else None
 
 
 def _ticket(request: web.Request, grant: Grant | None) -> str:
@@ -113,10 +118,7 @@ async def _opened_for(request: web.Request) -> bool:
     the body, so the session is loaded on the request its middleware saves."""
     if _grant(await get_session(request)) is not None:
         return True
-    token = request.query.get(TICKET_FIELD, "")
-    app = request.app[APP]
-    payload = read_ticket(app.settings, token, now=app.clock()) if token else None
-    return bool(payload) and Grant.from_json(payload.get(GRANT)) is not None
+    return _ticket_grant(request, request.query.get(TICKET_FIELD, "")) is not None
 
 
 # -- opening: the Mini App ------------------------------------------------------------------
@@ -178,7 +180,7 @@ async def _granted(
     session[GRANT] = grant.as_json()
     url = request.app.router["form"].url_for()
     if ticket:
-        url = url.with_query({"ticket": _ticket(request, grant)})
+        url = url.with_query({TICKET_FIELD: _ticket(request, grant)})
     raise web.HTTPSeeOther(str(url))
 
 
@@ -281,9 +283,14 @@ async def _form(
 ) -> web.Response:
     language = view.person.language
     general = (errors or {}).get("", "")
-    shown = Files(files, view.sent_files, dropped_in(values))
     made = blocks(
-        view.flow, values, language=language, sources=view.sources, errors=errors, files=shown
+        view.flow,
+        values,
+        language=language,
+        sources=view.sources,
+        errors=errors,
+        files=files,
+        sent=view.sent_files,
     )
     context = {
         "flow": view.flow,
@@ -337,9 +344,8 @@ async def _uploads(
 
 def _asks_a_file(flow: Flow, name: str) -> bool:
     """Whether a field's name is a file question's (`q:<id>` or `q:<id>.<repeat>`)."""
-    question_id = name.removeprefix("q:").partition(".")[0]
-    question = flow.index.get(question_id) if name.startswith("q:") else None
-    return question is not None and question.type is QType.FILE
+    ref = ref_of(flow, name)
+    return ref is not None and ref[0].type is QType.FILE
 
 
 @routes.post("/form")
@@ -365,7 +371,7 @@ async def form_post(request: web.Request) -> web.StreamResponse:
         await _save(request, grant, values, files)
         notice = "" if action == "submit" else "form.draft_saved"
         return await _form(request, grant, view, values, files, notice=notice, errors=too_big)
-    result = await _submit(request, grant, values, files, removed)
+    result = await _submit(request, grant, values, files)
     if not result.submitted:
         await _save(request, grant, values, files)
         return await _form(request, grant, view, values, files, notice="", errors=result.errors)
@@ -432,7 +438,6 @@ async def _submit(
     grant: Grant,
     values: Values,
     files: Mapping[str, FileRef],
-    dropped: frozenset[str],
 ) -> Result:
     app = request.app[APP]
     call = functools.partial(
@@ -443,7 +448,7 @@ async def _submit(
         flow_id=grant.flow_id,
         campaign_id=grant.campaign_id,
         values=values,
-        files=Files(kept=files, dropped=dropped),
+        files=files,
     )
     return await asyncio.get_running_loop().run_in_executor(request.app[DB_THREADS], call)
 

@@ -29,7 +29,7 @@ class FormView:
     files: dict[str, FileRef]
     sent_files: dict[str, FileRef]
     """Files of the latest answers: kept as they are unless a new one is chosen or the
-    person removes them (`handlers.form.submit_form`'s `dropped`)."""
+    person removes them (a `drop:<field>` among the values, `flows.formvalues.DROP`)."""
     sources: dict[str, tuple[Choice, ...]]
     draft_saved: bool
     previous_at: datetime | None
