@@ -121,6 +121,13 @@ def _number(value: int | float | Decimal, language: str) -> str:
     return format_decimal(value, locale=language)
 
 
+def isolate(text: object) -> str:
+    """Text from people (a name, a title) kept whole inside a sentence of another direction,
+    wrapped in Unicode's first-strong isolate and its end: plain text, so it works in chat
+    messages and inside a translated message on a page alike (a `<bdi>` would be escaped)."""
+    return f"\u2068{text}\u2069"
+
+
 @cache
 def translator(language: str) -> Translator:
     """The translator for a language; unknown languages get Arabic, the League's first."""

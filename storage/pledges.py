@@ -18,6 +18,7 @@ from typing import TextIO
 
 from sqlmodel import Session, col, select
 
+from locales import catalog
 from locales.catalog import LANGUAGES, translator
 from storage.countries import BY_CODE
 from storage.models import Pledge
@@ -50,18 +51,14 @@ Titles = Mapping[str, str]
 """A pledge's title by language code; a language may be missing or empty."""
 
 
-FSI, PDI = "\u2068", "\u2069"
-"""Unicode's first-strong isolate and its end."""
-
-
 def title_in(titles: Titles, language: str, *, isolate: bool = False) -> str:
     """The title in `language`, else in another language marked as such ("… (English)"
     in the reader's words), else nothing.
 
-    With `isolate` (chat and pages), a title in another language is wrapped in FSI ... PDI:
-    an English title inside an Arabic message otherwise takes the marker's brackets into its
-    own direction and shows them misplaced. Exports leave it out (`isolate=False`): a
-    spreadsheet cell keeps no control characters."""
+    With `isolate` (chat and pages), a title in another language is wrapped in Unicode
+    isolates (`locales.catalog.isolate`): an English title inside an Arabic message otherwise
+    takes the marker's brackets into its own direction and shows them misplaced. Exports
+    leave it out (`isolate=False`): a spreadsheet cell keeps no control characters."""
     own = titles.get(language, "").strip()
     if own:
         return own
@@ -69,7 +66,7 @@ def title_in(titles: Titles, language: str, *, isolate: bool = False) -> str:
     for other in FALLBACK_ORDER.get(t.language, LANGUAGES):
         title = titles.get(other, "").strip()
         if title:
-            shown = f"{FSI}{title}{PDI}" if isolate else title
+            shown = catalog.isolate(title) if isolate else title
             return t(f"pledge.title_in_{other}", title=shown)
     return ""
 

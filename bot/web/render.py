@@ -74,13 +74,6 @@ async def language_of(request: web.Request) -> str:
     return request[LANGUAGE]
 
 
-def isolate(text: object) -> str:
-    """Text from people (a name, a title) kept whole inside a sentence of another direction:
-    `t("web.home_greeting", name=staff.name|isolate)`. Unicode's first-strong isolate, so it
-    works in plain text too (a `<bdi>` would be escaped inside a translated message)."""
-    return f"\u2068{text}\u2069"
-
-
 @jinja2.pass_context
 def csrf_field(context: jinja2.runtime.Context) -> Markup:
     """The hidden CSRF field every form carries: `{{ csrf_field() }}`."""

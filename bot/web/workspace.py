@@ -24,8 +24,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot.web import pages
 from bot.web.form.page import room_for_files
 from bot.web.keys import APP, DB_THREADS
-from bot.web.render import NAV, csrf_field, isolate, render
+from bot.web.render import NAV, csrf_field, render
 from bot.web.security import Access, access_of, guard, security_headers, session_storage
+from locales.catalog import isolate
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
