@@ -414,16 +414,16 @@ _UNKNOWN = (
     .where(*_SAME_CLAIM)
     .values(status=OutboxStatus.FAILED.value, last_error=INTERRUPTED)
 )
-_NOT_TRIED = (
-    sa.update(_TABLE)
-    .where(*_SAME_CLAIM)
-    .values(status=OutboxStatus.QUEUED.value, attempts=_TABLE.c.attempts - 1)
-)
-_PUT_BACK = (
-    sa.update(_TABLE)
-    .where(_TABLE.c.id == sa.bindparam("row_id"), _STILL_SENDING)
-    .values(status=OutboxStatus.QUEUED.value, attempts=_TABLE.c.attempts - 1)
-)
+
+
+def _requeue(*where: sa.ColumnElement[bool]) -> sa.Update:
+    """Back to the queue as if never claimed: the claim's attempt is not counted."""
+    requeued = {"status": OutboxStatus.QUEUED.value, "attempts": _TABLE.c.attempts - 1}
+    return sa.update(_TABLE).where(*where).values(requeued)
+
+
+_NOT_TRIED = _requeue(*_SAME_CLAIM)
+_PUT_BACK = _requeue(_TABLE.c.id == sa.bindparam("row_id"), _STILL_SENDING)
 
 
 def rescue_stuck(
