@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from aiohttp import web
+from cryptography.fernet import Fernet
 
 from bot.app import App
 from bot.spool import Envelope
@@ -17,6 +18,9 @@ APP = web.AppKey("nuqta_app", App)
 DB_THREADS = web.AppKey("nuqta_db_threads", ThreadPoolExecutor)
 """Threads the pages read and write the database in, so the event loop never waits on it.
 Made when the server starts and shut down when it stops (`workspace._threads`)."""
+TICKETS = web.AppKey("nuqta_tickets", Fernet)
+"""The key the form's tickets are sealed with (`security.issue_ticket`), made once at
+start-up rather than for each ticket (the session secret may be read from a file)."""
 STAFF = web.RequestKey("nuqta_staff", StaffAccount)
 """The signed-in staff account of a request to a page that needs one."""
 LANGUAGE = web.RequestKey("nuqta_language", str)

@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import IntEnum
 from pathlib import Path
 from urllib.parse import quote
@@ -36,7 +36,7 @@ from bot.config import Settings, weak_secret
 from bot.logs import register_secret
 from bot.web import db
 from bot.web.accounts import session_key
-from bot.web.keys import APP, STAFF
+from bot.web.keys import APP, STAFF, TICKETS
 from storage import staff as staff_store
 from storage.models import StaffAccount
 
@@ -172,23 +172,28 @@ def kept_secret(data_dir: Path) -> str:
 # -- tickets: what a framed page carries instead of a cookie --------------------------------
 
 
-def issue_ticket(settings: Settings, payload: dict[str, object], *, now: datetime) -> str:
+def ticket_key(settings: Settings) -> Fernet:
+    """The key tickets are sealed with: the session secret's, for its own purpose."""
+    return _fernet(settings, b"nuqta form ticket")
+
+
+def issue_ticket(request: web.Request, payload: dict[str, object]) -> str:
     """A ticket the page holds in its body (never in a cookie): encrypted and signed with the
-    session secret under its own key, dated `now`. Another site can neither read it from
-    the page nor forge one, so a post that carries it is the page's own, as with a CSRF
+    session secret under its own key (`TICKETS`), dated now. Another site can neither read it
+    from the page nor forge one, so a post that carries it is the page's own, as with a CSRF
     token."""
     data = json.dumps(payload, separators=(",", ":")).encode()
-    return (
-        _fernet(settings, b"nuqta form ticket").encrypt_at_time(data, int(now.timestamp())).decode()
-    )
+    now = request.app[APP].clock()
+    return request.app[TICKETS].encrypt_at_time(data, int(now.timestamp())).decode()
 
 
 def read_ticket(
-    settings: Settings, token: str, *, now: datetime, ttl: timedelta = TICKET_TTL
+    request: web.Request, token: str, *, ttl: timedelta = TICKET_TTL
 ) -> dict[str, object] | None:
     """What a ticket holds; None for one that is forged, altered or older than `ttl`."""
+    now = request.app[APP].clock()
     try:
-        data = _fernet(settings, b"nuqta form ticket").decrypt_at_time(
+        data = request.app[TICKETS].decrypt_at_time(
             token.encode(), int(ttl.total_seconds()), int(now.timestamp())
         )
         payload = json.loads(data)
@@ -212,9 +217,8 @@ async def ticket_of(request: web.Request) -> str:
 async def _ticket_ok(request: web.Request) -> bool:
     if not is_framed(request):
         return False
-    app = request.app[APP]
     token = await ticket_of(request)
-    return bool(token) and read_ticket(app.settings, token, now=app.clock()) is not None
+    return bool(token) and read_ticket(request, token) is not None
 
 
 # -- CSRF ----------------------------------------------------------------------------------

@@ -23,9 +23,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.web import pages
 from bot.web.form.page import room_for_files
-from bot.web.keys import APP, DB_THREADS
+from bot.web.keys import APP, DB_THREADS, TICKETS
 from bot.web.render import NAV, csrf_field, render
-from bot.web.security import Access, access_of, guard, security_headers, session_storage
+from bot.web.security import (
+    Access,
+    access_of,
+    guard,
+    security_headers,
+    session_storage,
+    ticket_key,
+)
 from locales.catalog import isolate
 
 HERE = Path(__file__).resolve().parent
@@ -64,6 +71,7 @@ def setup(web_app: web.Application) -> None:
 
     environment.globals.update(csrf_field=csrf_field, static_url=static_url, url_for=url_for)
     environment.filters["isolate"] = isolate
+    web_app[TICKETS] = ticket_key(settings)
     web_app.middlewares.extend(
         [session_middleware(session_storage(settings)), room_for_files, error_pages, guard]
     )

@@ -68,17 +68,15 @@ async def _grant_of(request: web.Request) -> Grant | None:
 
 def _ticket_grant(request: web.Request, token: str) -> Grant | None:
     """The grant a ticket carries, when the ticket is the server's and still valid."""
-    app = request.app[APP]
-    payload = read_ticket(app.settings, token, now=app.clock()) if token else None
+    payload = read_ticket(request, token) if token else None
     return Grant.from_json(payload.get(GRANT)) if payload else None
 
 
 def _ticket(request: web.Request, grant: Grant | None) -> str:
     """A new ticket for the page to carry: the grant, or nothing yet (the Mini App's
     first page, whose post proves itself by initData)."""
-    app = request.app[APP]
     payload = {GRANT: grant.as_json()} if grant else {}
-    return issue_ticket(app.settings, payload, now=app.clock())
+    return issue_ticket(request, payload)
 
 
 def _speak(request: web.Request, language: str) -> None:
